@@ -1,0 +1,155 @@
+//! Bucket brigades for sending response data down the output filters.
+//!
+//! APR's brigade ring operations are C macros; `insert_tail` is their
+//! Rust equivalent (APR_BRIGADE_INSERT_TAIL).
+
+use super::ffi;
+use super::request::Request;
+use std::mem::offset_of;
+use std::os::raw::c_char;
+
+pub struct Brigade {
+    bb: *mut ffi::apr_bucket_brigade,
+    r: *mut ffi::request_rec,
+    alloc: *mut ffi::apr_bucket_alloc_t,
+}
+
+// SAFETY: a Brigade belongs to one request and is only used by the thread
+// that runs that request; it is Send only so that the thread can release the
+// GIL (py.detach) around passing it, which runs on the same thread.
+unsafe impl Send for Brigade {}
+// SAFETY: shared references never touch the brigade (every method takes
+// &mut self), so sharing one between threads cannot race.
+unsafe impl Sync for Brigade {}
+
+/// Appends `e` at the tail of `bb` (APR_BRIGADE_INSERT_TAIL).
+///
+/// # Safety
+/// `bb` must be a live brigade and `e` a bucket not in any brigade.
+unsafe fn insert_tail(bb: *mut ffi::apr_bucket_brigade, e: *mut ffi::apr_bucket) {
+    // SAFETY: the brigade's `list` is the head of a ring whose sentinel is
+    // addressed as if it were a bucket at `&list - offsetof(apr_bucket, link)`,
+    // exactly as APR_RING_SENTINEL computes it; we only touch link fields.
+    unsafe {
+        let head = &raw mut (*bb).list as *mut u8;
+        let sentinel = head.sub(offset_of!(ffi::apr_bucket, link)) as *mut ffi::apr_bucket;
+        let last = (*bb).list.prev;
+        (*e).link.next = sentinel;
+        (*e).link.prev = last;
+        (*last).link.next = e;
+        (*bb).list.prev = e;
+    }
+}
+
+impl Brigade {
+    pub fn new(r: &Request) -> Brigade {
+        let alloc = r.bucket_alloc();
+        // SAFETY: creates a brigade in the live request pool.
+        let bb = unsafe { ffi::apr_brigade_create(r.pool().as_ptr(), alloc) };
+        Brigade {
+            bb,
+            r: r.raw(),
+            alloc,
+        }
+    }
+
+    /// Appends a copy of `data` (a heap bucket owns the copy, so nothing
+    /// points back into the caller's memory, e.g. a Python object).
+    pub fn push_copy(&mut self, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
+        // SAFETY: with a NULL free function apr_bucket_heap_create copies
+        // `len` bytes from a valid slice into memory it owns.
+        unsafe {
+            let e = ffi::apr_bucket_heap_create(
+                data.as_ptr() as *const c_char,
+                data.len(),
+                None,
+                self.alloc,
+            );
+            insert_tail(self.bb, e);
+        }
+    }
+
+    pub fn push_flush(&mut self) {
+        // SAFETY: creates a bucket from the connection's allocator.
+        unsafe { insert_tail(self.bb, ffi::apr_bucket_flush_create(self.alloc)) }
+    }
+
+    pub fn push_eos(&mut self) {
+        // SAFETY: as for push_flush.
+        unsafe { insert_tail(self.bb, ffi::apr_bucket_eos_create(self.alloc)) }
+    }
+
+    /// Marks the response as broken after its headers went out: the
+    /// chunked encoding is not terminated and the connection is closed, so
+    /// the client can tell the body is incomplete (as mod_proxy does).
+    pub fn push_broken(&mut self) {
+        // SAFETY: the error bucket is created in the request pool; the
+        // request is live.
+        unsafe {
+            let e = ffi::ap_bucket_error_create(
+                ffi::HTTP_BAD_GATEWAY,
+                std::ptr::null(),
+                (*self.r).pool,
+                self.alloc,
+            );
+            insert_tail(self.bb, e);
+        }
+        self.push_eos();
+    }
+
+    /// Appends `len` bytes of the open file `fd` from `offset`. The file
+    /// descriptor is duplicated; the duplicate is closed with the request
+    /// pool, which Apache keeps until the data has been written.
+    pub fn push_file(&mut self, fd: i32, offset: i64, len: i64, sendfile: bool) -> bool {
+        // SAFETY: dup of a descriptor the caller just checked to be open.
+        let dup = unsafe { libc::dup(fd) };
+        if dup < 0 {
+            return false;
+        }
+        // SAFETY: r is live; the apr_file_t wraps the duplicate, and a pool
+        // cleanup closes it when the request pool goes away.
+        unsafe {
+            let pool = (*self.r).pool;
+            let mut file: *mut ffi::apr_file_t = std::ptr::null_mut();
+            let mut flags = ffi::APR_FOPEN_READ;
+            if sendfile {
+                flags |= ffi::APR_SENDFILE_ENABLED;
+            }
+            let mut os_fd: ffi::apr_os_file_t = dup;
+            if ffi::apr_os_file_put(&mut file, &mut os_fd, flags, pool) != 0 {
+                libc::close(dup);
+                return false;
+            }
+            ffi::apr_brigade_insert_file(self.bb, file, offset, len, pool);
+            super::pool::Pool::from_raw(pool)
+        }
+        .on_cleanup(Box::new(move || {
+            // SAFETY: closes the duplicate this bucket owned, once, after
+            // Apache has finished with the request's data.
+            unsafe { libc::close(dup) };
+        }));
+        true
+    }
+
+    /// Passes everything appended so far down the output filters and empties
+    /// the brigade. Err when the client has gone away or a filter failed.
+    pub fn pass(&mut self) -> Result<(), i32> {
+        // SAFETY: r and bb are live; ap_pass_brigade takes the buckets and
+        // apr_brigade_cleanup empties what is left for reuse.
+        let rv = unsafe {
+            let rv = ffi::ap_pass_brigade((*self.r).output_filters, self.bb);
+            ffi::apr_brigade_cleanup(self.bb as *mut std::os::raw::c_void);
+            rv
+        };
+        // SAFETY: the connection outlives the request.
+        let aborted = unsafe { (*(*self.r).connection).aborted != 0 };
+        if rv != 0 || aborted {
+            Err(rv)
+        } else {
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! Apache's view of the directives: the static `command_rec` table built
+//! from `config::directives::DIRECTIVES`, the config create/merge callbacks,
+//! and the one dispatcher that hands arguments to the pure config code.
+
+use super::ffi;
+use super::pool::Pool;
+use crate::config::directives::{self, Context, Scope, DIRECTIVES};
+use crate::config::{DirConfig, ServerConfig};
+use std::os::raw::{c_char, c_int, c_void};
+
+const N: usize = DIRECTIVES.len();
+
+/// A command table Apache can read from any thread.
+#[repr(transparent)]
+pub struct CommandTable(pub [ffi::command_rec; N + 1]);
+
+// SAFETY: the table is immutable after construction and only holds pointers
+// to 'static strings and functions.
+unsafe impl Sync for CommandTable {}
+
+const fn req_override(ctx: Context) -> c_int {
+    match ctx {
+        Context::Global | Context::Server => ffi::RSRC_CONF,
+        Context::Directory => ffi::RSRC_CONF | ffi::ACCESS_CONF,
+        Context::Htaccess => ffi::RSRC_CONF | ffi::ACCESS_CONF | ffi::OR_FILEINFO,
+        Context::Auth => ffi::ACCESS_CONF | ffi::OR_AUTHCFG,
+    }
+}
+
+const fn build() -> [ffi::command_rec; N + 1] {
+    // SAFETY: an all-zero command_rec is the table terminator Apache expects.
+    let mut table: [ffi::command_rec; N + 1] = unsafe { std::mem::zeroed() };
+    let mut i = 0;
+    while i < N {
+        let d = &DIRECTIVES[i];
+        table[i] = ffi::command_rec {
+            name: d.c_name.as_ptr(),
+            func: ffi::cmd_func {
+                take_argv: Some(dispatch),
+            },
+            cmd_data: std::ptr::without_provenance_mut(i),
+            req_override: req_override(d.context),
+            args_how: ffi::cmd_how_TAKE_ARGV,
+            errmsg: d.c_help.as_ptr(),
+        };
+        i += 1;
+    }
+    table
+}
+
+pub static COMMANDS: CommandTable = CommandTable(build());
+
+/// The one handler for every directive: `cmd->info` is its table index.
+unsafe extern "C" fn dispatch(
+    cmd: *mut ffi::cmd_parms,
+    mconfig: *mut c_void,
+    argc: c_int,
+    argv: *const *mut c_char,
+) -> *const c_char {
+    crate::ffi_guard(std::ptr::null(), || {
+        // SAFETY: Apache passes a live cmd_parms, the per-dir config it
+        // created with create_dir_config, and argc NUL-terminated strings.
+        let cmd = unsafe { &*cmd };
+        let d = &DIRECTIVES[cmd.info as usize];
+        let pool = unsafe { Pool::from_raw(cmd.pool) };
+        let args: Vec<String> = (0..argc.max(0) as usize)
+            .map(|i| {
+                String::from_utf8_lossy(unsafe { super::pool::cstr_bytes(*argv.add(i)) })
+                    .into_owned()
+            })
+            .collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+
+        if d.context == Context::Global {
+            // SAFETY: ap_check_cmd_context reads the live cmd_parms.
+            let err = unsafe { ffi::ap_check_cmd_context(cmd as *const _ as *mut _, ffi::GLOBAL_ONLY as u32) };
+            if !err.is_null() {
+                return err;
+            }
+        }
+        let result = match d.scope {
+            Scope::Server => {
+                // SAFETY: the server's config slot holds the ServerConfig
+                // that create_server_config made for it.
+                let cfg = super::module_config(unsafe { (*cmd.server).module_config })
+                    as *mut ServerConfig;
+                match unsafe { cfg.as_mut() } {
+                    Some(cfg) => directives::apply_server(cfg, d.name, &args),
+                    None => Err("internal error: no server configuration".into()),
+                }
+            }
+            Scope::Dir => match unsafe { (mconfig as *mut DirConfig).as_mut() } {
+                // SAFETY: mconfig is the DirConfig from create_dir_config.
+                Some(cfg) => directives::apply_dir(cfg, d.name, &args),
+                None => Err("internal error: no directory configuration".into()),
+            },
+        };
+        match result {
+            Ok(()) => std::ptr::null(),
+            Err(msg) => pool.strdup(msg.as_bytes()) as *const c_char,
+        }
+    })
+}
+
+pub unsafe extern "C" fn create_server_config(
+    p: *mut ffi::apr_pool_t,
+    _s: *mut ffi::server_rec,
+) -> *mut c_void {
+    // SAFETY: Apache passes the live config pool.
+    let pool = unsafe { Pool::from_raw(p) };
+    pool.keep(ServerConfig::default()) as *mut c_void
+}
+
+pub unsafe extern "C" fn merge_server_config(
+    p: *mut ffi::apr_pool_t,
+    base: *mut c_void,
+    add: *mut c_void,
+) -> *mut c_void {
+    // SAFETY: both are ServerConfigs from create_server_config, alive as
+    // long as the config pool.
+    let (base, add) = unsafe { (&*(base as *const ServerConfig), &*(add as *const ServerConfig)) };
+    let pool = unsafe { Pool::from_raw(p) };
+    pool.keep(ServerConfig::merge(base, add)) as *mut c_void
+}
+
+pub unsafe extern "C" fn create_dir_config(p: *mut ffi::apr_pool_t, _dir: *mut c_char) -> *mut c_void {
+    // SAFETY: Apache passes a live pool.
+    let pool = unsafe { Pool::from_raw(p) };
+    pool.keep(DirConfig::default()) as *mut c_void
+}
+
+pub unsafe extern "C" fn merge_dir_config(
+    p: *mut ffi::apr_pool_t,
+    base: *mut c_void,
+    add: *mut c_void,
+) -> *mut c_void {
+    // SAFETY: both are DirConfigs from create_dir_config; `p` outlives the
+    // merged result's use (it is the request or config pool).
+    let (base, add) = unsafe { (&*(base as *const DirConfig), &*(add as *const DirConfig)) };
+    let pool = unsafe { Pool::from_raw(p) };
+    pool.keep(DirConfig::merge(base, add)) as *mut c_void
+}

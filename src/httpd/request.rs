@@ -1,0 +1,395 @@
+//! `request_rec`: the request as the rest of the module sees it.
+
+use super::ffi;
+use super::pool::{cstr_bytes, opt_cstr_bytes, Pool};
+use super::table::Table;
+use std::ffi::CStr;
+use std::os::raw::{c_char, c_int, c_void};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    Missing,
+    File,
+    Directory,
+    Other,
+}
+
+/// A request being processed by this Apache thread.
+#[repr(transparent)]
+pub struct Request(std::cell::UnsafeCell<ffi::request_rec>);
+
+macro_rules! bytes_field {
+    ($($name:ident),*) => {$(
+        pub fn $name(&self) -> &[u8] {
+            // SAFETY: request_rec string fields are NULL or NUL-terminated
+            // strings in the request pool, alive as long as the request.
+            unsafe { cstr_bytes(self.rec().$name) }
+        }
+    )*};
+}
+
+macro_rules! table_field {
+    ($($name:ident),*) => {$(
+        pub fn $name(&self) -> &Table {
+            // SAFETY: Apache creates these tables with the request.
+            unsafe { Table::from_raw(self.rec().$name) }
+        }
+    )*};
+}
+
+impl Request {
+    /// # Safety
+    /// `r` must be the live request handed to a hook, valid for `'a`.
+    pub unsafe fn from_raw<'a>(r: *mut ffi::request_rec) -> &'a Request {
+        // SAFETY: guaranteed by the caller; repr(transparent).
+        unsafe { &*(r as *const Request) }
+    }
+
+    pub fn raw(&self) -> *mut ffi::request_rec {
+        self.0.get()
+    }
+
+    /// Shared view of the fields.
+    fn rec(&self) -> &ffi::request_rec {
+        // SAFETY: the request is live; fields are only written through
+        // `raw_mut` by the thread that owns the request.
+        unsafe { &*self.0.get() }
+    }
+
+    #[allow(clippy::mut_from_ref)]
+    fn raw_mut(&self) -> &mut ffi::request_rec {
+        // SAFETY: Apache hands one request to one thread at a time; the
+        // module writes its fields only from that thread, as C modules do,
+        // and the UnsafeCell makes writes through &Request sound.
+        unsafe { &mut *self.0.get() }
+    }
+
+    pub fn pool(&self) -> &Pool {
+        // SAFETY: the request pool lives as long as the request.
+        unsafe { Pool::from_raw(self.rec().pool) }
+    }
+
+    bytes_field!(uri, method, filename, path_info, unparsed_uri, protocol, handler, the_request);
+    table_field!(headers_in, headers_out, err_headers_out, subprocess_env, notes);
+
+    pub fn args(&self) -> Option<&[u8]> {
+        // SAFETY: NULL or a pool string.
+        unsafe { opt_cstr_bytes(self.rec().args) }
+    }
+
+    pub fn user(&self) -> Option<&[u8]> {
+        // SAFETY: NULL or a pool string.
+        unsafe { opt_cstr_bytes(self.rec().user) }
+    }
+
+    pub fn log_id(&self) -> Option<&[u8]> {
+        // SAFETY: NULL or a pool string.
+        unsafe { opt_cstr_bytes(self.rec().log_id) }
+    }
+
+    pub fn header_only(&self) -> bool {
+        self.rec().header_only != 0
+    }
+
+    pub fn is_main(&self) -> bool {
+        self.rec().main.is_null()
+    }
+
+    pub fn has_prev(&self) -> bool {
+        !self.rec().prev.is_null()
+    }
+
+    /// The request's start, in microseconds since the epoch.
+    pub fn request_time(&self) -> i64 {
+        self.rec().request_time
+    }
+
+    pub fn file_kind(&self) -> FileKind {
+        match self.rec().finfo.filetype {
+            ffi::apr_filetype_e_APR_NOFILE => FileKind::Missing,
+            ffi::apr_filetype_e_APR_REG => FileKind::File,
+            ffi::apr_filetype_e_APR_DIR => FileKind::Directory,
+            _ => FileKind::Other,
+        }
+    }
+
+    pub fn set_filename(&self, name: &[u8]) {
+        let p = self.pool().strdup(name);
+        self.raw_mut().filename = p;
+    }
+
+    pub fn set_handler(&self, handler: &'static CStr) {
+        self.raw_mut().handler = handler.as_ptr();
+    }
+
+    /// Options (ExecCGI etc.) in force for this request.
+    pub fn allow_options(&self) -> c_int {
+        // SAFETY: reads the per-dir core config of a live request.
+        unsafe { ffi::ap_allow_options(self.raw()) }
+    }
+
+    pub fn set_status(&self, status: u16, line: &[u8]) {
+        let r = self.raw_mut();
+        r.status = status as c_int;
+        r.status_line = self.pool().strdup(line);
+    }
+
+    pub fn set_content_type(&self, ct: &[u8]) {
+        let p = self.pool().strdup(ct);
+        // SAFETY: the string lives in the request pool.
+        unsafe { ffi::ap_set_content_type(self.raw(), p) }
+    }
+
+    pub fn set_content_length(&self, len: i64) {
+        // SAFETY: live request.
+        unsafe { ffi::ap_set_content_length(self.raw(), len) }
+    }
+
+    /// Adds a response header; copies both into the request pool.
+    pub fn add_header_out(&self, err_headers: bool, name: &[u8], value: &[u8]) {
+        let table = if err_headers {
+            self.err_headers_out()
+        } else {
+            self.headers_out()
+        };
+        let k = self.pool().strdup(name);
+        let v = self.pool().strdup(value);
+        // SAFETY: both strings were just copied into the request pool.
+        unsafe { table.add_pooled(k, v) }
+    }
+
+    /// Sets up reading of the request body (ap_setup_client_block);
+    /// returns Apache's status (OK, or e.g. 411/413/400).
+    pub fn setup_client_block(&self, allow_chunked: bool) -> c_int {
+        let policy = if allow_chunked {
+            ffi::REQUEST_CHUNKED_DECHUNK
+        } else {
+            ffi::REQUEST_CHUNKED_ERROR
+        };
+        // SAFETY: live request, called once before reading.
+        unsafe { ffi::ap_setup_client_block(self.raw(), policy) }
+    }
+
+    /// Whether there is a body to read (sends nothing by itself).
+    pub fn should_client_block(&self) -> bool {
+        // SAFETY: live request after setup_client_block.
+        unsafe { ffi::ap_should_client_block(self.raw()) != 0 }
+    }
+
+    /// Reads body bytes: Ok(0) at the end; Err on a read error.
+    pub fn read_body(&self, buf: &mut [u8]) -> Result<usize, ()> {
+        // SAFETY: writes at most buf.len() bytes into buf.
+        let n = unsafe {
+            ffi::ap_get_client_block(self.raw(), buf.as_mut_ptr() as *mut c_char, buf.len())
+        };
+        if n < 0 {
+            Err(())
+        } else {
+            Ok(n as usize)
+        }
+    }
+
+    /// The declared Content-Length of the request body, if any.
+    pub fn remaining(&self) -> i64 {
+        self.rec().remaining
+    }
+
+    pub fn read_chunked(&self) -> bool {
+        self.rec().read_chunked != 0
+    }
+
+    pub fn connection_aborted(&self) -> bool {
+        // SAFETY: the connection outlives the request.
+        unsafe { (*self.rec().connection).aborted != 0 }
+    }
+
+    /// Ensures the connection is closed after this response.
+    pub fn close_connection(&self) {
+        // SAFETY: the connection outlives the request.
+        unsafe { (*self.rec().connection).keepalive = ffi::ap_conn_keepalive_e_AP_CONN_CLOSE }
+    }
+
+    pub fn bucket_alloc(&self) -> *mut ffi::apr_bucket_alloc_t {
+        // SAFETY: the connection outlives the request.
+        unsafe { (*self.rec().connection).bucket_alloc }
+    }
+
+    pub fn output_filters(&self) -> *mut ffi::ap_filter_t {
+        self.rec().output_filters
+    }
+
+    /// Names of the output filters on this request, outermost first.
+    pub fn output_filter_names(&self) -> Vec<&[u8]> {
+        let mut names = Vec::new();
+        let mut f = self.rec().output_filters;
+        while !f.is_null() {
+            // SAFETY: filters form a NULL-terminated list owned by Apache.
+            unsafe {
+                if !(*f).frec.is_null() {
+                    names.push(cstr_bytes((*(*f).frec).name));
+                }
+                f = (*f).next;
+            }
+        }
+        names
+    }
+
+    pub fn server(&self) -> *mut ffi::server_rec {
+        self.rec().server
+    }
+
+    /// This module's per-directory configuration for the request.
+    pub fn dir_config(&self) -> *mut c_void {
+        crate::httpd::module_config(self.rec().per_dir_config)
+    }
+
+    /// This module's per-server configuration for the request's vhost.
+    pub fn server_config(&self) -> *mut c_void {
+        // SAFETY: the request's server is live.
+        crate::httpd::module_config(unsafe { (*self.rec().server).module_config })
+    }
+
+    pub fn request_config(&self) -> *mut c_void {
+        crate::httpd::module_config(self.rec().request_config)
+    }
+
+    pub fn set_request_config(&self, value: *mut c_void) {
+        crate::httpd::set_module_config(self.rec().request_config, value)
+    }
+
+    /// Adds the CGI variables Apache computes for CGI scripts to
+    /// subprocess_env (ap_add_common_vars; ap_add_cgi_vars's subset is
+    /// computed by the caller to avoid its sub-request).
+    pub fn add_common_vars(&self) {
+        // SAFETY: live request.
+        unsafe { ffi::ap_add_common_vars(self.raw()) }
+    }
+
+    /// The server's port as used for SERVER_PORT.
+    pub fn server_port(&self) -> u16 {
+        // SAFETY: live request.
+        unsafe { ffi::ap_get_server_port(self.raw()) }
+    }
+
+    /// The server name for this request (ServerName/Host as Apache decides).
+    pub fn server_name(&self) -> &[u8] {
+        // SAFETY: returns a string in the request's or server's pool.
+        unsafe { cstr_bytes(ffi::ap_get_server_name(self.raw())) }
+    }
+
+    pub fn hostname(&self) -> Option<&[u8]> {
+        // SAFETY: NULL or a pool string.
+        unsafe { opt_cstr_bytes(self.rec().hostname) }
+    }
+
+    pub fn document_root(&self) -> &[u8] {
+        // SAFETY: returns a config string that outlives the request.
+        unsafe { cstr_bytes(ffi::ap_document_root(self.raw())) }
+    }
+
+    pub fn context_prefix(&self) -> &[u8] {
+        // SAFETY: as for document_root.
+        unsafe { cstr_bytes(ffi::ap_context_prefix(self.raw())) }
+    }
+
+    pub fn context_document_root(&self) -> &[u8] {
+        // SAFETY: as for document_root.
+        unsafe { cstr_bytes(ffi::ap_context_document_root(self.raw())) }
+    }
+
+    /// SERVER_SIGNATURE ("" unless ServerSignature is on).
+    pub fn signature(&self) -> &[u8] {
+        // SAFETY: ap_psignature returns a request-pool string.
+        unsafe { cstr_bytes(ffi::ap_psignature(c"".as_ptr(), self.raw())) }
+    }
+
+    pub fn useragent_ip(&self) -> &[u8] {
+        // SAFETY: a request-pool or connection-pool string.
+        unsafe { cstr_bytes(self.rec().useragent_ip) }
+    }
+
+    pub fn useragent_port(&self) -> u16 {
+        if self.rec().useragent_addr.is_null() {
+            return 0;
+        }
+        // SAFETY: a live sockaddr owned by the connection or request.
+        unsafe { (*self.rec().useragent_addr).port }
+    }
+
+    /// The local address and port the connection came in on.
+    pub fn local_ip_port(&self) -> (&[u8], u16) {
+        // SAFETY: the connection and its local address outlive the request.
+        unsafe {
+            let c = &*self.rec().connection;
+            let port = if c.local_addr.is_null() { 0 } else { (*c.local_addr).port };
+            (cstr_bytes(c.local_ip), port)
+        }
+    }
+
+    pub fn server_admin(&self) -> &[u8] {
+        // SAFETY: the server_rec outlives the request.
+        unsafe { cstr_bytes((*self.rec().server).server_admin) }
+    }
+
+    pub fn auth_type(&self) -> Option<&[u8]> {
+        // SAFETY: NULL or a pool string.
+        unsafe { opt_cstr_bytes(self.rec().ap_auth_type) }
+    }
+
+    pub fn remote_logname(&self) -> Option<&[u8]> {
+        // SAFETY: NULL or a pool string.
+        unsafe { opt_cstr_bytes(ffi::ap_get_remote_logname(self.raw())) }
+    }
+
+    /// The scheme Apache reports for the request ("http"/"https").
+    pub fn scheme(&self) -> &[u8] {
+        // SAFETY: ap_run_http_scheme returns a static or pool string.
+        unsafe { cstr_bytes(ffi::ap_run_http_scheme(self.raw())) }
+    }
+}
+
+/// A request pointer that Python-visible objects (wsgi.input, wsgi.errors,
+/// start_response) hold while the request runs. The owner clears every
+/// handle (`RequestSlot::clear`) before the request ends, so an application
+/// that keeps such an object gets an error instead of touching freed memory.
+#[derive(Clone, Copy)]
+pub struct RequestHandle(*mut ffi::request_rec);
+
+// SAFETY: the pointer is only dereferenced by the request's own thread while
+// the request is running (see `RequestSlot`); Python objects that carry it
+// may be referenced from elsewhere, which only ever sees the cleared slot.
+unsafe impl Send for RequestHandle {}
+// SAFETY: as above; the handle itself is an immutable address.
+unsafe impl Sync for RequestHandle {}
+
+impl RequestHandle {
+    pub fn new(r: &Request) -> RequestHandle {
+        RequestHandle(r.raw())
+    }
+
+    /// # Safety
+    /// The request must still be running (the slot holding this handle has
+    /// not been cleared).
+    pub unsafe fn get<'a>(self) -> &'a Request {
+        // SAFETY: forwarded to the caller.
+        unsafe { Request::from_raw(self.0) }
+    }
+}
+
+/// An optional request handle that the request's owner clears at its end.
+#[derive(Default)]
+pub struct RequestSlot(std::sync::Mutex<Option<RequestHandle>>);
+
+impl RequestSlot {
+    pub fn new(r: &Request) -> RequestSlot {
+        RequestSlot(std::sync::Mutex::new(Some(RequestHandle::new(r))))
+    }
+
+    pub fn handle(&self) -> Option<RequestHandle> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn clear(&self) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}

@@ -1,0 +1,223 @@
+//! Starting the interpreter (one per process, the main one) from the
+//! WSGIPython* settings, and checking a user's python-home first so that a
+//! mistake gets one log line saying what to change instead of a crash.
+
+use pyo3::ffi;
+use pyo3::prelude::*;
+use std::ffi::CString;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// What the interpreter is started with (from WSGIPython* or a daemon's
+/// python-home= / python-path= options).
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    pub home: Option<String>,
+    pub python_path: Vec<String>,
+    pub optimize: u8,
+    /// None: Python's default (random); Some(seed).
+    pub hash_seed: Option<u32>,
+    pub warnings: Vec<String>,
+    pub dont_write_bytecode: bool,
+    pub restrict_stdin: bool,
+    pub restrict_stdout: bool,
+    pub restrict_signal: bool,
+    /// Values for the `mod_wsgi` module (process_group etc.).
+    pub process_group: String,
+    pub threads: usize,
+    pub processes: usize,
+}
+
+static STARTED: AtomicBool = AtomicBool::new(false);
+
+pub fn started() -> bool {
+    STARTED.load(Ordering::Acquire)
+}
+
+/// The Python version the module was built against, "3.11".
+pub fn built_version() -> String {
+    // SAFETY: Py_GetVersion may be called before initialisation and
+    // returns a static string such as "3.11.2 (main, ...)".
+    let v = unsafe { std::ffi::CStr::from_ptr(ffi::Py_GetVersion()) };
+    let v = v.to_string_lossy();
+    let mut parts = v.split(|c: char| c == '.' || c == ' ');
+    format!(
+        "{}.{}",
+        parts.next().unwrap_or("3"),
+        parts.next().unwrap_or("")
+    )
+}
+
+/// Checks a python-home before Python sees it; the error is one line that
+/// says what is wrong and what to change.
+pub fn check_home(home: &str, version: &str) -> Result<HomeKind, String> {
+    let root = Path::new(home);
+    if !root.is_dir() {
+        return Err(format!(
+            "python-home '{home}' does not exist or is not a directory: set WSGIPythonHome \
+             (or python-home=) to a virtualenv or a Python {version} prefix such as /usr"
+        ));
+    }
+    let cfg = root.join("pyvenv.cfg");
+    if cfg.is_file() {
+        let text = std::fs::read_to_string(&cfg).unwrap_or_default();
+        let venv_version = text
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .find(|(k, _)| matches!(k.trim(), "version" | "version_info"))
+            .map(|(_, v)| v.trim().to_string());
+        if let Some(v) = venv_version {
+            let mm: Vec<&str> = v.split('.').take(2).collect();
+            if mm.join(".") != version {
+                return Err(format!(
+                    "the virtualenv '{home}' was made with Python {v}, but mod_wsgi_rs is built \
+                     for Python {version}: recreate it with python{version} -m venv {home}, or \
+                     rebuild the module with PYO3_PYTHON pointing at Python {}",
+                    mm.join(".")
+                ));
+            }
+        }
+        return Ok(HomeKind::Virtualenv);
+    }
+    let stdlib = root.join(format!("lib/python{version}/encodings"));
+    if !stdlib.is_dir() {
+        return Err(format!(
+            "python-home '{home}' is neither a virtualenv (no pyvenv.cfg) nor a Python {version} \
+             prefix (no {}): set WSGIPythonHome (or python-home=) to the virtualenv's directory \
+             or to the prefix of Python {version}",
+            stdlib.display()
+        ));
+    }
+    Ok(HomeKind::Prefix)
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum HomeKind {
+    Virtualenv,
+    Prefix,
+}
+
+fn wide(s: &str) -> Result<*mut libc::wchar_t, String> {
+    let c = CString::new(s).map_err(|_| format!("'{s}' contains a NUL byte"))?;
+    // SAFETY: Py_DecodeLocale may be called before initialisation; it
+    // returns a PyMem_RawMalloc'd wide string or NULL.
+    let w = unsafe { ffi::Py_DecodeLocale(c.as_ptr(), std::ptr::null_mut()) };
+    if w.is_null() {
+        Err(format!("cannot decode '{s}' in the current locale"))
+    } else {
+        Ok(w)
+    }
+}
+
+fn status_error(status: ffi::PyStatus, what: &str) -> Result<(), String> {
+    // SAFETY: PyStatus_Exception only inspects the struct.
+    if unsafe { ffi::PyStatus_Exception(status) } == 0 {
+        return Ok(());
+    }
+    let msg = if status.err_msg.is_null() {
+        "unknown error".to_string()
+    } else {
+        // SAFETY: err_msg is a static C string set by CPython.
+        unsafe { std::ffi::CStr::from_ptr(status.err_msg) }
+            .to_string_lossy()
+            .into_owned()
+    };
+    Err(format!("{what}: {msg}"))
+}
+
+/// Starts Python in this process. Must run after fork, once.
+pub fn start(settings: &Settings) -> Result<(), String> {
+    if started() {
+        return Ok(());
+    }
+    let version = built_version();
+    let home_kind = match &settings.home {
+        Some(h) => Some(check_home(h, &version)?),
+        None => None,
+    };
+    // SAFETY: PyConfig is initialised by PyConfig_InitPythonConfig before
+    // use and cleared after Py_InitializeFromConfig; every string handed to
+    // it is a valid C or wide string.
+    unsafe {
+        let mut config = std::mem::MaybeUninit::<ffi::PyConfig>::zeroed();
+        ffi::PyConfig_InitPythonConfig(config.as_mut_ptr());
+        let mut config = config.assume_init();
+        let result = (|| -> Result<(), String> {
+            config.install_signal_handlers = 0;
+            config.parse_argv = 0;
+            config.optimization_level = settings.optimize as i32;
+            config.write_bytecode = if settings.dont_write_bytecode { 0 } else { 1 };
+            if let Some(seed) = settings.hash_seed {
+                config.use_hash_seed = 1;
+                config.hash_seed = seed as _;
+            }
+            for w in &settings.warnings {
+                let ws = wide(w)?;
+                let st = ffi::PyWideStringList_Append(&mut config.warnoptions, ws);
+                ffi::PyMem_RawFree(ws as *mut _);
+                status_error(st, "WSGIPythonWarnings")?;
+            }
+            if let (Some(home), Some(kind)) = (&settings.home, &home_kind) {
+                let (field, value) = match kind {
+                    // A virtualenv is found from its interpreter's path
+                    // (pyvenv.cfg next to bin/), as `venv/bin/python` does.
+                    HomeKind::Virtualenv => (
+                        &raw mut config.program_name,
+                        format!("{}/bin/python{}", home.trim_end_matches('/'), version),
+                    ),
+                    HomeKind::Prefix => (&raw mut config.home, home.clone()),
+                };
+                let c = CString::new(value).map_err(|_| "python-home contains NUL".to_string())?;
+                status_error(
+                    ffi::PyConfig_SetBytesString(&mut config, field, c.as_ptr()),
+                    "python-home",
+                )?;
+            }
+            status_error(
+                ffi::Py_InitializeFromConfig(&config),
+                "Python failed to start",
+            )
+        })();
+        ffi::PyConfig_Clear(&mut config);
+        result?;
+        // Release the GIL taken by initialisation; threads attach as needed.
+        ffi::PyEval_SaveThread();
+    }
+    STARTED.store(true, Ordering::Release);
+    super::thread::mark_main_thread();
+    Python::attach(|py| bootstrap(py, settings))
+        .map_err(|e| format!("Python started, but setting it up failed: {e}"))
+}
+
+const BOOTSTRAP: &str = include_str!("bootstrap.py");
+
+fn bootstrap(py: Python<'_>, settings: &Settings) -> PyResult<()> {
+    let m = pyo3::types::PyModule::new(py, "mod_wsgi")?;
+    m.add("version", (0, 1, 0))?;
+    m.add("process_group", &settings.process_group)?;
+    m.add("application_group", "")?;
+    m.add("maximum_processes", settings.processes)?;
+    m.add("threads_per_process", settings.threads)?;
+    m.add("server_implementation", "mod_wsgi_rs")?;
+    let sys = py.import("sys")?;
+    sys.getattr("modules")?.set_item("mod_wsgi", &m)?;
+
+    let stdout = super::logstream::LogStream::server("stdout", settings.restrict_stdout);
+    let stderr = super::logstream::LogStream::server("stderr", false);
+    sys.setattr("stdout", Py::new(py, stdout)?)?;
+    sys.setattr("stderr", Py::new(py, stderr)?)?;
+
+    let globals = pyo3::types::PyDict::new(py);
+    globals.set_item("__builtins__", py.import("builtins")?)?;
+    let code = CString::new(BOOTSTRAP).expect("bootstrap has no NUL");
+    py.run(&code, Some(&globals), None)?;
+    let setup = globals
+        .get_item("setup")?
+        .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("bootstrap has no setup()"))?;
+    setup.call1((
+        settings.python_path.clone(),
+        settings.restrict_stdin,
+        settings.restrict_signal,
+    ))?;
+    Ok(())
+}

@@ -1,0 +1,141 @@
+//! Loading WSGI scripts: each script file is executed as its own module
+//! (named `_mod_wsgi_<md5 of the path>`, as mod_wsgi names them), cached per
+//! process, and re-executed when its modification time changes (with
+//! WSGIScriptReloading On).
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyModule};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex, OnceLock};
+use std::time::SystemTime;
+
+struct Entry {
+    module: Py<PyModule>,
+    mtime: Option<SystemTime>,
+}
+
+fn cache() -> &'static Mutex<HashMap<PathBuf, Entry>> {
+    static CACHE: OnceLock<Mutex<HashMap<PathBuf, Entry>>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// Serialises script execution so two threads never import the same script
+/// at once. Waited for with the GIL released (never while holding the GIL),
+/// so it cannot deadlock against Python; held while executing the script.
+static LOADING: Mutex<bool> = Mutex::new(false);
+static LOADED: Condvar = Condvar::new();
+
+struct LoadGuard;
+
+impl LoadGuard {
+    fn acquire(py: Python<'_>) -> LoadGuard {
+        py.detach(|| {
+            let mut busy = LOADING.lock().unwrap_or_else(|e| e.into_inner());
+            while *busy {
+                busy = LOADED.wait(busy).unwrap_or_else(|e| e.into_inner());
+            }
+            *busy = true;
+        });
+        LoadGuard
+    }
+}
+
+impl Drop for LoadGuard {
+    fn drop(&mut self) {
+        *LOADING.lock().unwrap_or_else(|e| e.into_inner()) = false;
+        LOADED.notify_one();
+    }
+}
+
+/// Why a script could not be used; each variant is logged as one line that
+/// says what to change.
+#[derive(Debug)]
+pub enum LoadError {
+    Unreadable(String),
+    Failed(PyErr),
+}
+
+fn mtime(path: &Path) -> std::io::Result<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified())
+}
+
+/// The module for `path`, executing it first when it is not loaded yet or
+/// (when `reload` is true) when the file changed since it was loaded.
+pub fn load(py: Python<'_>, path: &Path, reload: bool) -> Result<Py<PyModule>, LoadError> {
+    let key = path.to_path_buf();
+    let current = if reload {
+        let p = key.clone();
+        py.detach(move || mtime(&p).ok())
+    } else {
+        None
+    };
+    if let Some(e) = cache().lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        if !reload || e.mtime == current {
+            return Ok(e.module.clone_ref(py));
+        }
+    }
+    let _guard = LoadGuard::acquire(py);
+    // Another thread may have loaded it while this one waited.
+    if let Some(e) = cache().lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        if !reload || e.mtime == current {
+            return Ok(e.module.clone_ref(py));
+        }
+    }
+    let p = key.clone();
+    let (source, stamp) = py
+        .detach(move || std::fs::read(&p).map(|s| (s, mtime(&p).ok())))
+        .map_err(|e| {
+            LoadError::Unreadable(format!(
+                "cannot read WSGI script '{}': {e}; make it readable by the user Apache's \
+                 children (or the daemon) run as",
+                key.display()
+            ))
+        })?;
+    let module = execute(py, &key, &source).map_err(LoadError::Failed)?;
+    cache().lock().unwrap_or_else(|e| e.into_inner()).insert(
+        key,
+        Entry {
+            module: module.clone_ref(py),
+            mtime: stamp,
+        },
+    );
+    Ok(module)
+}
+
+/// The module name mod_wsgi uses for a script: `_mod_wsgi_` + md5(path).
+pub fn module_name(py: Python<'_>, path: &Path) -> PyResult<String> {
+    let digest = py
+        .import("hashlib")?
+        .call_method1("md5", (path.to_string_lossy().as_bytes(),))?
+        .call_method0("hexdigest")?;
+    Ok(format!("_mod_wsgi_{}", digest.extract::<String>()?))
+}
+
+fn execute(py: Python<'_>, path: &Path, source: &[u8]) -> PyResult<Py<PyModule>> {
+    let name = module_name(py, path)?;
+    let sys_modules = py.import("sys")?.getattr("modules")?;
+    let module = PyModule::new(py, &name)?;
+    let file = path.to_string_lossy().into_owned();
+    module.setattr("__file__", &file)?;
+    let builtins = py.import("builtins")?;
+    let code = builtins.getattr("compile")?.call1((
+        pyo3::types::PyBytes::new(py, source),
+        &file,
+        "exec",
+        0,
+        true,
+    ))?;
+    sys_modules.set_item(&name, &module)?;
+    let globals: Bound<'_, PyDict> = module.dict();
+    if let Err(e) = builtins.getattr("exec")?.call1((code, &globals)) {
+        let _ = sys_modules.del_item(&name);
+        return Err(e);
+    }
+    Ok(module.unbind())
+}
+
+/// Executes a script at process start (WSGIImportScript, preloading).
+pub fn preload(py: Python<'_>, path: &Path) -> Result<(), LoadError> {
+    load(py, path, false).map(|_| ())
+}

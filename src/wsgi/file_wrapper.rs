@@ -1,0 +1,79 @@
+//! wsgi.file_wrapper: lets an application hand a file to the server. When
+//! the wrapped object has a real file descriptor for a regular file, the
+//! handler sends it as a file bucket (sendfile with WSGIEnableSendfile On)
+//! from its current offset; anything else is iterated in blocks.
+
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+#[pyclass(module = "mod_wsgi")]
+pub struct FileWrapper {
+    pub filelike: Py<PyAny>,
+    pub blksize: usize,
+}
+
+/// A regular file behind a FileWrapper: descriptor, offset, bytes left.
+pub struct OpenFile {
+    pub fd: i32,
+    pub offset: i64,
+    pub len: u64,
+}
+
+impl FileWrapper {
+    /// The open regular file behind the wrapper, if there is one.
+    pub fn as_file(&self, py: Python<'_>) -> Option<OpenFile> {
+        let f = self.filelike.bind(py);
+        let fd: i32 = f.call_method0("fileno").ok()?.extract().ok()?;
+        // SAFETY: fstat on a descriptor the object reported; a closed or bad
+        // descriptor just fails.
+        let st = unsafe {
+            let mut st: libc::stat = std::mem::zeroed();
+            if libc::fstat(fd, &mut st) != 0 {
+                return None;
+            }
+            st
+        };
+        if st.st_mode & libc::S_IFMT != libc::S_IFREG {
+            return None;
+        }
+        let offset: i64 = f.call_method0("tell").ok()?.extract().ok()?;
+        let len = (st.st_size - offset).max(0) as u64;
+        Some(OpenFile { fd, offset, len })
+    }
+}
+
+#[pymethods]
+impl FileWrapper {
+    #[new]
+    #[pyo3(signature = (filelike, blksize=8192))]
+    fn new(filelike: Py<PyAny>, blksize: isize) -> FileWrapper {
+        FileWrapper {
+            filelike,
+            blksize: if blksize > 0 { blksize as usize } else { 8192 },
+        }
+    }
+
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let data = self
+            .filelike
+            .bind(py)
+            .call_method1("read", (self.blksize,))?;
+        let empty = match data.cast::<PyBytes>() {
+            Ok(b) => b.as_bytes().is_empty(),
+            Err(_) => data.len().map(|n| n == 0).unwrap_or(true),
+        };
+        Ok(if empty { None } else { Some(data) })
+    }
+
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        let f = self.filelike.bind(py);
+        if f.hasattr("close")? {
+            f.call_method0("close")?;
+        }
+        Ok(())
+    }
+}

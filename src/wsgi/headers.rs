@@ -1,0 +1,119 @@
+//! Validation of what an application hands to start_response (pure).
+//!
+//! PEP 3333: the status is a str "NNN reason"; headers are a list of
+//! (str, str) tuples; both are latin-1 and free of control characters.
+//! Anything else is refused (500 and one log line), which also closes the
+//! response-splitting hole (CR/LF injected into a header).
+
+/// Encodes `s` as latin-1, or None when a character is above U+00FF.
+pub fn latin1(s: &str) -> Option<Vec<u8>> {
+    s.chars()
+        .map(|c| u8::try_from(u32::from(c)).ok())
+        .collect()
+}
+
+/// Latin-1 bytes as a Rust string (every byte is one char).
+pub fn from_latin1(b: &[u8]) -> String {
+    b.iter().map(|&c| c as char).collect()
+}
+
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// A validated status: the code and the full line ("404 Not Found").
+#[derive(Debug, PartialEq, Eq)]
+pub struct Status {
+    pub code: u16,
+    pub line: Vec<u8>,
+}
+
+pub fn parse_status(status: &str) -> Result<Status, String> {
+    let bytes = latin1(status)
+        .ok_or_else(|| format!("status {status:?} is not latin-1"))?;
+    if bytes.len() < 5 || bytes[3] != b' ' || !bytes[..3].iter().all(u8::is_ascii_digit) {
+        return Err(format!(
+            "status {status:?} is not a three-digit code, a space and a reason phrase (e.g. \"200 OK\")"
+        ));
+    }
+    if let Some(c) = bytes.iter().find(|&&b| b < 0x20 || b == 0x7f) {
+        return Err(format!("status {status:?} contains the control character {c:#04x}"));
+    }
+    let code: u16 = status[..3].parse().map_err(|_| format!("bad status {status:?}"))?;
+    if !(100..=999).contains(&code) {
+        return Err(format!("status code {code} is out of range"));
+    }
+    Ok(Status { code, line: bytes })
+}
+
+/// Validates one header; returns its latin-1 name and value.
+pub fn check_header(name: &str, value: &str) -> Result<(Vec<u8>, Vec<u8>), String> {
+    let n = latin1(name).ok_or_else(|| format!("header name {name:?} is not latin-1"))?;
+    if n.is_empty() || !n.iter().all(|&b| is_tchar(b)) {
+        return Err(format!(
+            "header name {name:?} is empty or contains characters not allowed in a header name"
+        ));
+    }
+    let v = latin1(value)
+        .ok_or_else(|| format!("value of header {name:?} is not latin-1: {value:?}"))?;
+    if let Some(c) = v.iter().find(|&&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+        return Err(format!(
+            "value of header {name:?} contains the control character {c:#04x} (CR/LF would split the response)"
+        ));
+    }
+    Ok((n, v))
+}
+
+/// Parses a Content-Length value the application set.
+pub fn content_length(value: &[u8]) -> Option<u64> {
+    let s = std::str::from_utf8(value).ok()?.trim();
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn good_statuses() {
+        assert_eq!(parse_status("200 OK").unwrap().code, 200);
+        assert_eq!(parse_status("404 Not Found").unwrap().line, b"404 Not Found");
+        assert_eq!(parse_status("599 Weird \u{e9}").unwrap().line.last(), Some(&0xe9));
+    }
+
+    #[test]
+    fn bad_statuses() {
+        for s in ["200", "200 ", "20 OK", "2000 OK", "abc OK", "200OK", "200 O\r\nX: y", "200 \u{100}", "099 Low", "200 a\x7f"] {
+            assert!(parse_status(s).is_err(), "{s:?} accepted");
+        }
+    }
+
+    #[test]
+    fn headers() {
+        assert!(check_header("Content-Type", "text/plain").is_ok());
+        assert!(check_header("X-Tab", "a\tb").is_ok());
+        assert_eq!(check_header("X-L", "caf\u{e9}").unwrap().1, b"caf\xe9");
+        for (n, v) in [("X-Bad", "a\r\nSet-Cookie: x"), ("X-Bad", "a\nb"), ("X-Bad", "a\0"), ("Bad Name", "v"), ("", "v"), ("X:Y", "v"), ("X-U", "\u{20ac}"), ("N\u{e9}", "v")] {
+            assert!(check_header(n, v).is_err(), "{n:?}: {v:?} accepted");
+        }
+    }
+
+    #[test]
+    fn content_lengths() {
+        assert_eq!(content_length(b"12"), Some(12));
+        assert_eq!(content_length(b" 7 "), Some(7));
+        assert_eq!(content_length(b"-1"), None);
+        assert_eq!(content_length(b"abc"), None);
+        assert_eq!(content_length(b""), None);
+    }
+
+    #[test]
+    fn latin1_round_trip() {
+        let s = "a\u{ff}\u{80}";
+        assert_eq!(from_latin1(&latin1(s).unwrap()), s);
+        assert!(latin1("\u{100}").is_none());
+    }
+}

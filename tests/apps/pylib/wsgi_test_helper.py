@@ -1,0 +1,2 @@
+# Importable only when WSGIPythonPath points at this directory.
+VALUE = "from-pythonpath"
