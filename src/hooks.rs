@@ -130,7 +130,9 @@ pub fn handler(r: &Request) -> c_int {
         }
     }
 
-    let alias_options = mount.and_then(|m| scfg.aliases.get(m.alias)).map(|a| &a.options);
+    let alias_options = mount
+        .and_then(|m| scfg.aliases.get(m.alias))
+        .map(|a| &a.options);
     let rc = config::effective(scfg, dcfg, alias_options);
     let env = |name: &str| -> Option<String> {
         let key = std::ffi::CString::new(name).ok()?;
@@ -191,7 +193,9 @@ pub fn handler(r: &Request) -> c_int {
             )
         }
     };
-    let host = r.hostname().map(|h| String::from_utf8_lossy(h).into_owned());
+    let host = r
+        .hostname()
+        .map(|h| String::from_utf8_lossy(h).into_owned());
     let (server_hostname, _) = server::hostname_and_port(r.server());
     let script_name_str = String::from_utf8_lossy(script_name).into_owned();
     let application_group = config::groups::expand_application_group(
@@ -205,9 +209,9 @@ pub fn handler(r: &Request) -> c_int {
         },
     );
     let callable = config::groups::expand_callable_object(&rc.callable_object, &env);
-    crate::wsgi::handler::run(
+    crate::wsgi::embedded::run(
         r,
-        &crate::wsgi::handler::Target {
+        &crate::wsgi::embedded::Target {
             script: std::path::Path::new(script_file),
             script_name,
             path_info,
@@ -258,7 +262,11 @@ pub fn child_init(s: *mut ffi::server_rec) {
         processes: 0,
     };
     if let Err(e) = python::interp::start(&settings) {
-        log::server_rec(s, Level::Crit, &format!("Python could not start in this Apache child: {e}"));
+        log::server_rec(
+            s,
+            Level::Crit,
+            &format!("Python could not start in this Apache child: {e}"),
+        );
         return;
     }
     let mut seen = std::collections::HashSet::new();
@@ -270,8 +278,25 @@ pub fn child_init(s: *mut ffi::server_rec) {
                     .process_group
                     .as_ref()
                     .is_none_or(|g| matches!(g, config::groups::ProcessGroup::Global));
-                if embedded && seen.insert(file.clone()) {
-                    crate::wsgi::handler::preload(s, std::path::Path::new(&file));
+                let (hostname, port) = server::hostname_and_port(vhost);
+                let group = options
+                    .application_group
+                    .as_ref()
+                    .map(|g| {
+                        config::groups::expand_application_group(
+                            g,
+                            &config::groups::GroupContext {
+                                server_hostname: &hostname,
+                                port,
+                                host_header: None,
+                                script_name: "",
+                                env: &|_| None,
+                            },
+                        )
+                    })
+                    .unwrap_or_default();
+                if embedded && seen.insert((group.clone(), file.clone())) {
+                    crate::wsgi::runner::preload(std::path::Path::new(&file), &group);
                 }
             }
         }

@@ -291,6 +291,49 @@ impl ScriptAlias {
         })
     }
 
+    /// [`ScriptAlias::match_uri`] on raw URI bytes (a decoded URI need not
+    /// be UTF-8): `(consumed, r->filename bytes)`.
+    pub fn match_uri_bytes(&self, uri: &[u8]) -> Option<(usize, Vec<u8>)> {
+        if self.is_regex || !(uri.is_empty() || uri[0] == b'/') {
+            return None;
+        }
+        let consumed = alias_match_bytes(self.url.as_bytes(), uri).filter(|&n| n > 0)?;
+        let rest = if self.url == "/" {
+            uri
+        } else {
+            &uri[consumed..]
+        };
+        let mut filename = self.file.clone().into_bytes();
+        filename.extend_from_slice(rest);
+        Some((consumed, filename))
+    }
+
+    /// [`ScriptAlias::match_regex`] on raw URI bytes, with the captures
+    /// `ap_regexec` found in those same bytes: `(consumed, script file
+    /// bytes after substitution, r->filename bytes)`.
+    pub fn match_regex_bytes(
+        &self,
+        uri: &[u8],
+        groups: &[Option<(usize, usize)>],
+    ) -> Option<(usize, Vec<u8>, Vec<u8>)> {
+        if !self.is_regex || !(uri.is_empty() || uri[0] == b'/') {
+            return None;
+        }
+        let (_, end) = groups.first().copied().flatten()?;
+        if end == 0 || end > uri.len() {
+            return None;
+        }
+        let file = substitute_groups_bytes(self.file.as_bytes(), uri, groups);
+        let rest = if &uri[..end] == b"/" {
+            uri
+        } else {
+            &uri[end..]
+        };
+        let mut filename = file.clone();
+        filename.extend_from_slice(rest);
+        Some((end, file, filename))
+    }
+
     /// The script to preload at process start, as mod_wsgi does when both
     /// `process-group=` and `application-group=` are given, neither depends
     /// on the request, and (for the regex form) the file holds no `$`.
@@ -590,6 +633,38 @@ mod tests {
         assert_eq!(r.match_regex("/x", &[]), None);
         assert_eq!(r.match_regex("/x", &[Some((0, 9))]), None);
         assert_eq!(plain("/a", "/f").match_regex("/a", &[Some((0, 2))]), None);
+    }
+
+    #[test]
+    fn byte_translation() {
+        let a = plain("/app", "/srv/app.wsgi");
+        assert_eq!(
+            a.match_uri_bytes(b"/app/\xff"),
+            Some((4, b"/srv/app.wsgi/\xff".to_vec()))
+        );
+        assert_eq!(a.match_uri_bytes(b"/apple"), None);
+        assert_eq!(a.match_uri_bytes(b"x/app"), None);
+        let root = plain("/", "/srv/app.wsgi");
+        assert_eq!(
+            root.match_uri_bytes(b"/x"),
+            Some((1, b"/srv/app.wsgi/x".to_vec()))
+        );
+        assert_eq!(a.match_regex_bytes(b"/app", &[Some((0, 4))]), None);
+
+        let r = parse_script_alias(&["^/(\\w+)", "/srv/$1.wsgi"], true).unwrap();
+        let uri = b"/caf\xe9/rest";
+        let (n, file, filename) = r
+            .match_regex_bytes(uri, &[Some((0, 5)), Some((1, 5))])
+            .unwrap();
+        assert_eq!(n, 5);
+        assert_eq!(file, b"/srv/caf\xe9.wsgi".to_vec());
+        assert_eq!(filename, b"/srv/caf\xe9.wsgi/rest".to_vec());
+        let r = parse_script_alias(&["^/", "/srv/app.wsgi"], true).unwrap();
+        let (_, _, filename) = r.match_regex_bytes(b"/x", &[Some((0, 1))]).unwrap();
+        assert_eq!(filename, b"/srv/app.wsgi/x".to_vec());
+        assert_eq!(r.match_regex_bytes(b"/x", &[Some((0, 0))]), None);
+        assert_eq!(r.match_regex_bytes(b"/x", &[Some((0, 3))]), None);
+        assert_eq!(r.match_uri_bytes(b"/x"), None);
     }
 
     #[test]

@@ -3,14 +3,8 @@
 //! The Apache glue (src/httpd/directives.rs) builds its command table from
 //! `DIRECTIVES` and calls `apply_server` / `apply_dir`.
 
-use super::alias::{parse_import_script, parse_script_alias_options, ScriptAlias};
-use super::daemon::parse_daemon_process;
 use super::dir::DirConfig;
-use super::groups::{parse_application_group, parse_process_group};
 use super::server::ServerConfig;
-use super::values::{
-    parse_hash_seed, parse_map_head, parse_on_off, parse_optimize, parse_python_path,
-};
 
 /// Where a directive may appear (mod_wsgi's contexts).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,55 +131,31 @@ pub fn check_arity(d: &Directive, args: &[&str]) -> Result<(), String> {
     Ok(())
 }
 
-fn on_off(args: &[&str]) -> Result<Option<bool>, String> {
-    parse_on_off(args[0]).map(Some)
+/// Directives accepted by mod_wsgi that this module does not implement yet.
+/// They are refused at configuration time: accepting and ignoring an
+/// access-control directive would leave a site open.
+const NOT_IMPLEMENTED: &[&str] = &[
+    "WSGIAccessScript",
+    "WSGIAuthUserScript",
+    "WSGIAuthGroupScript",
+];
+
+fn refuse_unimplemented(d: &Directive) -> Result<(), String> {
+    if NOT_IMPLEMENTED.contains(&d.name) {
+        return Err(format!(
+            "is not supported by mod_wsgi_rs yet; protect this location with Apache's own \
+             authentication (mod_auth_basic with AuthUserFile, Require ...) instead of {}",
+            d.name
+        ));
+    }
+    Ok(())
 }
 
 /// Applies a server-scoped directive.
 pub fn apply_server(cfg: &mut ServerConfig, name: &str, args: &[&str]) -> Result<(), String> {
     let d = find(name).ok_or_else(|| format!("unknown directive {name}"))?;
     check_arity(d, args)?;
-    match d.name {
-        "WSGIScriptAlias" | "WSGIScriptAliasMatch" => {
-            let options = parse_script_alias_options(&args[2..])?;
-            cfg.aliases.push(ScriptAlias {
-                url: args[0].to_string(),
-                file: args[1].to_string(),
-                is_regex: d.name == "WSGIScriptAliasMatch",
-                options,
-            });
-        }
-        "WSGIImportScript" => cfg.import_scripts.push(parse_import_script(args)?),
-        "WSGIDaemonProcess" => {
-            let daemon = parse_daemon_process(args)?;
-            if cfg.daemons.iter().any(|g| g.name == daemon.name) {
-                return Err(format!(
-                    "daemon process group '{}' is already defined",
-                    daemon.name
-                ));
-            }
-            cfg.daemons.push(daemon);
-        }
-        "WSGIPythonHome" => cfg.python_home = Some(args[0].to_string()),
-        "WSGIPythonPath" => cfg.python_path.extend(parse_python_path(args[0])),
-        "WSGIPythonOptimize" => cfg.python_optimize = Some(parse_optimize(args[0])?),
-        "WSGIPythonHashSeed" => cfg.python_hash_seed = Some(parse_hash_seed(args[0])?),
-        "WSGIPythonWarnings" => cfg.python_warnings.push(args[0].to_string()),
-        "WSGIDontWriteBytecode" => cfg.dont_write_bytecode = on_off(args)?,
-        "WSGIRestrictEmbedded" => cfg.restrict_embedded = on_off(args)?,
-        "WSGIRestrictStdin" => cfg.restrict_stdin = on_off(args)?,
-        "WSGIRestrictStdout" => cfg.restrict_stdout = on_off(args)?,
-        "WSGIRestrictSignal" => cfg.restrict_signal = on_off(args)?,
-        "WSGISocketPrefix" => cfg.socket_prefix = Some(args[0].to_string()),
-        "WSGILazyInitialization" => cfg.lazy_initialization = on_off(args)?,
-        "WSGIVerboseDebugging" => cfg.verbose_debugging = on_off(args)?,
-        "WSGISocketRotation" | "WSGIDestroyInterpreter" => {
-            parse_on_off(args[0])?;
-        }
-        "WSGIAcceptMutex" => {}
-        other => return Err(format!("{other} is not a server directive")),
-    }
-    Ok(())
+    cfg.apply(d.name, args)
 }
 
 /// Applies a directory-scoped directive (also used at server and virtual
@@ -193,48 +163,8 @@ pub fn apply_server(cfg: &mut ServerConfig, name: &str, args: &[&str]) -> Result
 pub fn apply_dir(cfg: &mut DirConfig, name: &str, args: &[&str]) -> Result<(), String> {
     let d = find(name).ok_or_else(|| format!("unknown directive {name}"))?;
     check_arity(d, args)?;
-    match d.name {
-        "WSGIProcessGroup" => cfg.process_group = Some(parse_process_group(args[0])?),
-        "WSGIApplicationGroup" => cfg.application_group = Some(parse_application_group(args[0])?),
-        "WSGIRestrictProcess" => {
-            cfg.restrict_process = Some(args.iter().map(|s| s.to_string()).collect())
-        }
-        "WSGIHandlerScript" => {
-            parse_script_alias_options(&args[2..])?;
-            cfg.handler_scripts
-                .push((args[0].to_string(), args[1].to_string()));
-        }
-        "WSGICallableObject" => cfg.callable_object = Some(args[0].to_string()),
-        "WSGIPassAuthorization" => cfg.pass_authorization = on_off(args)?,
-        "WSGIScriptReloading" => cfg.script_reloading = on_off(args)?,
-        "WSGIChunkedRequest" => cfg.chunked_request = on_off(args)?,
-        "WSGIMapHEADToGET" => cfg.map_head_to_get = Some(parse_map_head(args[0])?),
-        "WSGIErrorOverride" => cfg.error_override = on_off(args)?,
-        "WSGIEnableSendfile" => cfg.enable_sendfile = on_off(args)?,
-        "WSGITrustedProxyHeaders" => {
-            let mut headers = Vec::new();
-            for h in args.iter().flat_map(|a| a.split_whitespace()) {
-                if h.is_empty() || !h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-                    return Err(format!("'{h}' is not a valid header name"));
-                }
-                headers.push(h.to_ascii_uppercase());
-            }
-            cfg.trusted_proxy_headers = Some(headers);
-        }
-        "WSGITrustedProxies" => {
-            cfg.trusted_proxies = Some(
-                args.iter()
-                    .flat_map(|a| a.split_whitespace())
-                    .map(str::to_string)
-                    .collect(),
-            )
-        }
-        "WSGIAccessScript" | "WSGIAuthUserScript" | "WSGIAuthGroupScript" => {
-            parse_script_alias_options(&args[1..])?;
-        }
-        other => return Err(format!("{other} is not a directory directive")),
-    }
-    Ok(())
+    refuse_unimplemented(d)?;
+    cfg.apply(d.name, args)
 }
 
 #[cfg(test)]
@@ -317,7 +247,7 @@ mod tests {
         apply_dir(
             &mut d,
             "WSGITrustedProxyHeaders",
-            &["X-Forwarded-For X-Real-IP"],
+            &["X-Forwarded-For", "X-Real-IP"],
         )
         .unwrap();
         assert_eq!(d.pass_authorization, Some(true));
@@ -325,8 +255,20 @@ mod tests {
         assert_eq!(d.chunked_request, Some(true));
         assert_eq!(
             d.trusted_proxy_headers.as_deref(),
-            Some(&["X-FORWARDED-FOR".to_string(), "X-REAL-IP".to_string()][..])
+            Some(
+                &[
+                    "HTTP_X_FORWARDED_FOR".to_string(),
+                    "HTTP_X_REAL_IP".to_string()
+                ][..]
+            )
         );
+    }
+
+    #[test]
+    fn unimplemented_auth_scripts_are_refused() {
+        let mut d = DirConfig::default();
+        let e = apply_dir(&mut d, "WSGIAccessScript", &["/x.wsgi"]).unwrap_err();
+        assert!(e.contains("not supported"), "{e}");
     }
 
     #[test]

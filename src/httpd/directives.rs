@@ -73,7 +73,9 @@ unsafe extern "C" fn dispatch(
 
         if d.context == Context::Global {
             // SAFETY: ap_check_cmd_context reads the live cmd_parms.
-            let err = unsafe { ffi::ap_check_cmd_context(cmd as *const _ as *mut _, ffi::GLOBAL_ONLY as u32) };
+            let err = unsafe {
+                ffi::ap_check_cmd_context(cmd as *const _ as *mut _, ffi::GLOBAL_ONLY as u32)
+            };
             if !err.is_null() {
                 return err;
             }
@@ -85,6 +87,14 @@ unsafe extern "C" fn dispatch(
                 let cfg = super::module_config(unsafe { (*cmd.server).module_config })
                     as *mut ServerConfig;
                 match unsafe { cfg.as_mut() } {
+                    Some(_) if d.name == "WSGIScriptAliasMatch" && !args.is_empty() => {
+                        // Validate the pattern with Apache's own regex engine.
+                        super::regex::Regex::compile(args[0]).and_then(|_| {
+                            // SAFETY: as above.
+                            let cfg = unsafe { &mut *cfg };
+                            directives::apply_server(cfg, d.name, &args)
+                        })
+                    }
                     Some(cfg) => directives::apply_server(cfg, d.name, &args),
                     None => Err("internal error: no server configuration".into()),
                 }
@@ -97,7 +107,7 @@ unsafe extern "C" fn dispatch(
         };
         match result {
             Ok(()) => std::ptr::null(),
-            Err(msg) => pool.strdup(msg.as_bytes()) as *const c_char,
+            Err(msg) => pool.strdup(format!("{}: {msg}", d.name).as_bytes()) as *const c_char,
         }
     })
 }
@@ -118,12 +128,20 @@ pub unsafe extern "C" fn merge_server_config(
 ) -> *mut c_void {
     // SAFETY: both are ServerConfigs from create_server_config, alive as
     // long as the config pool.
-    let (base, add) = unsafe { (&*(base as *const ServerConfig), &*(add as *const ServerConfig)) };
+    let (base, add) = unsafe {
+        (
+            &*(base as *const ServerConfig),
+            &*(add as *const ServerConfig),
+        )
+    };
     let pool = unsafe { Pool::from_raw(p) };
     pool.keep(ServerConfig::merge(base, add)) as *mut c_void
 }
 
-pub unsafe extern "C" fn create_dir_config(p: *mut ffi::apr_pool_t, _dir: *mut c_char) -> *mut c_void {
+pub unsafe extern "C" fn create_dir_config(
+    p: *mut ffi::apr_pool_t,
+    _dir: *mut c_char,
+) -> *mut c_void {
     // SAFETY: Apache passes a live pool.
     let pool = unsafe { Pool::from_raw(p) };
     pool.keep(DirConfig::default()) as *mut c_void

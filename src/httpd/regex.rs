@@ -32,7 +32,10 @@ impl Regex {
     /// Byte ranges of the whole match and groups 1..9 in `subject`.
     pub fn captures(&self, subject: &[u8]) -> Option<Vec<Option<(usize, usize)>>> {
         let c = CString::new(subject).ok()?;
-        let mut m = [ffi::ap_regmatch_t { rm_so: -1, rm_eo: -1 }; MAX_GROUPS];
+        let mut m = [ffi::ap_regmatch_t {
+            rm_so: -1,
+            rm_eo: -1,
+        }; MAX_GROUPS];
         // SAFETY: matches a valid C string with room for MAX_GROUPS
         // matches; the pattern is compiled.
         let rc = unsafe { ffi::ap_regexec(&*self.0, c.as_ptr(), MAX_GROUPS, m.as_mut_ptr(), 0) };

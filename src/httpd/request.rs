@@ -69,8 +69,23 @@ impl Request {
         unsafe { Pool::from_raw(self.rec().pool) }
     }
 
-    bytes_field!(uri, method, filename, path_info, unparsed_uri, protocol, handler, the_request);
-    table_field!(headers_in, headers_out, err_headers_out, subprocess_env, notes);
+    bytes_field!(
+        uri,
+        method,
+        filename,
+        path_info,
+        unparsed_uri,
+        protocol,
+        handler,
+        the_request
+    );
+    table_field!(
+        headers_in,
+        headers_out,
+        err_headers_out,
+        subprocess_env,
+        notes
+    );
 
     pub fn args(&self) -> Option<&[u8]> {
         // SAFETY: NULL or a pool string.
@@ -321,7 +336,11 @@ impl Request {
         // SAFETY: the connection and its local address outlive the request.
         unsafe {
             let c = &*self.rec().connection;
-            let port = if c.local_addr.is_null() { 0 } else { (*c.local_addr).port };
+            let port = if c.local_addr.is_null() {
+                0
+            } else {
+                (*c.local_addr).port
+            };
             (cstr_bytes(c.local_ip), port)
         }
     }

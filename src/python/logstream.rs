@@ -4,16 +4,16 @@
 //! flush() or the end of the request.
 
 use crate::httpd::log::{self, Level};
-use crate::httpd::request::RequestSlot;
+use crate::wsgi::backend::Channel;
 use pyo3::exceptions::{PyOSError, PyTypeError};
 use pyo3::prelude::*;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 #[pyclass(module = "mod_wsgi")]
 pub struct LogStream {
     name: &'static str,
     restricted: bool,
-    request: Option<Arc<RequestSlot>>,
+    request: Option<Channel>,
     pending: Mutex<String>,
 }
 
@@ -27,11 +27,11 @@ impl LogStream {
         }
     }
 
-    pub fn for_request(slot: Arc<RequestSlot>) -> LogStream {
+    pub fn for_request(channel: Channel) -> LogStream {
         LogStream {
             name: "wsgi.errors",
             restricted: false,
-            request: Some(slot),
+            request: Some(channel),
             pending: Mutex::new(String::new()),
         }
     }
@@ -40,13 +40,16 @@ impl LogStream {
         if text.is_empty() {
             return;
         }
-        let handle = self.request.as_ref().and_then(|s| s.handle());
-        py.detach(move || match handle {
-            // SAFETY: the slot is cleared before the request ends, and
-            // this runs on the request's thread while it is running.
-            Some(h) => log::request(unsafe { h.get() }, Level::Err, &text),
-            None => log::server(Level::Err, &text),
-        });
+        let logged = match &self.request {
+            Some(channel) => {
+                let t = text.clone();
+                channel.io(py, move |b| b.log(Level::Err, &t)).is_some()
+            }
+            None => false,
+        };
+        if !logged {
+            py.detach(move || log::server(Level::Err, &text));
+        }
     }
 
     fn take_lines(&self, all: bool) -> String {

@@ -1,6 +1,10 @@
-//! Loading WSGI scripts: each script file is executed as its own module
-//! (named `_mod_wsgi_<md5 of the path>`, as mod_wsgi names them), cached per
-//! process, and re-executed when its modification time changes (with
+//! Loading WSGI scripts: each script file is executed as its own module,
+//! once per application group (mod_wsgi gives each group its own
+//! interpreter; here all groups share the main interpreter, and a script
+//! gets one module per group). The module is named like mod_wsgi's,
+//! `_mod_wsgi_<md5 of the path>`, with the group mixed into the hash for
+//! groups other than %{GLOBAL}. Modules are cached per process and
+//! re-executed when the file's modification time changes (with
 //! WSGIScriptReloading On).
 
 use pyo3::prelude::*;
@@ -15,8 +19,10 @@ struct Entry {
     mtime: Option<SystemTime>,
 }
 
-fn cache() -> &'static Mutex<HashMap<PathBuf, Entry>> {
-    static CACHE: OnceLock<Mutex<HashMap<PathBuf, Entry>>> = OnceLock::new();
+type Key = (String, PathBuf);
+
+fn cache() -> &'static Mutex<HashMap<Key, Entry>> {
+    static CACHE: OnceLock<Mutex<HashMap<Key, Entry>>> = OnceLock::new();
     CACHE.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
@@ -62,10 +68,15 @@ fn mtime(path: &Path) -> std::io::Result<SystemTime> {
 
 /// The module for `path`, executing it first when it is not loaded yet or
 /// (when `reload` is true) when the file changed since it was loaded.
-pub fn load(py: Python<'_>, path: &Path, reload: bool) -> Result<Py<PyModule>, LoadError> {
-    let key = path.to_path_buf();
+pub fn load(
+    py: Python<'_>,
+    path: &Path,
+    group: &str,
+    reload: bool,
+) -> Result<Py<PyModule>, LoadError> {
+    let key = (group.to_string(), path.to_path_buf());
     let current = if reload {
-        let p = key.clone();
+        let p = key.1.clone();
         py.detach(move || mtime(&p).ok())
     } else {
         None
@@ -82,17 +93,17 @@ pub fn load(py: Python<'_>, path: &Path, reload: bool) -> Result<Py<PyModule>, L
             return Ok(e.module.clone_ref(py));
         }
     }
-    let p = key.clone();
+    let p = key.1.clone();
     let (source, stamp) = py
         .detach(move || std::fs::read(&p).map(|s| (s, mtime(&p).ok())))
         .map_err(|e| {
             LoadError::Unreadable(format!(
                 "cannot read WSGI script '{}': {e}; make it readable by the user Apache's \
                  children (or the daemon) run as",
-                key.display()
+                key.1.display()
             ))
         })?;
-    let module = execute(py, &key, &source).map_err(LoadError::Failed)?;
+    let module = execute(py, &key.1, group, &source).map_err(LoadError::Failed)?;
     cache().lock().unwrap_or_else(|e| e.into_inner()).insert(
         key,
         Entry {
@@ -103,17 +114,24 @@ pub fn load(py: Python<'_>, path: &Path, reload: bool) -> Result<Py<PyModule>, L
     Ok(module)
 }
 
-/// The module name mod_wsgi uses for a script: `_mod_wsgi_` + md5(path).
-pub fn module_name(py: Python<'_>, path: &Path) -> PyResult<String> {
+/// The module name for a script: `_mod_wsgi_` + md5(path), as mod_wsgi
+/// names it, with `group|` before the path for groups other than "".
+pub fn module_name(py: Python<'_>, path: &Path, group: &str) -> PyResult<String> {
+    let path = path.to_string_lossy();
+    let text = if group.is_empty() {
+        path.into_owned()
+    } else {
+        format!("{group}|{path}")
+    };
     let digest = py
         .import("hashlib")?
-        .call_method1("md5", (path.to_string_lossy().as_bytes(),))?
+        .call_method1("md5", (text.as_bytes(),))?
         .call_method0("hexdigest")?;
     Ok(format!("_mod_wsgi_{}", digest.extract::<String>()?))
 }
 
-fn execute(py: Python<'_>, path: &Path, source: &[u8]) -> PyResult<Py<PyModule>> {
-    let name = module_name(py, path)?;
+fn execute(py: Python<'_>, path: &Path, group: &str, source: &[u8]) -> PyResult<Py<PyModule>> {
+    let name = module_name(py, path, group)?;
     let sys_modules = py.import("sys")?.getattr("modules")?;
     let module = PyModule::new(py, &name)?;
     let file = path.to_string_lossy().into_owned();
@@ -136,6 +154,6 @@ fn execute(py: Python<'_>, path: &Path, source: &[u8]) -> PyResult<Py<PyModule>>
 }
 
 /// Executes a script at process start (WSGIImportScript, preloading).
-pub fn preload(py: Python<'_>, path: &Path) -> Result<(), LoadError> {
-    load(py, path, false).map(|_| ())
+pub fn preload(py: Python<'_>, path: &Path, group: &str) -> Result<(), LoadError> {
+    load(py, path, group, false).map(|_| ())
 }

@@ -45,10 +45,13 @@ pub fn header_key(name: &[u8], out: &mut Vec<u8>) -> HeaderKey {
         return HeaderKey::Dropped;
     }
     out.extend_from_slice(b"HTTP_");
-    out.extend(
-        name.iter()
-            .map(|&b| if b == b'-' { b'_' } else { b.to_ascii_uppercase() }),
-    );
+    out.extend(name.iter().map(|&b| {
+        if b == b'-' {
+            b'_'
+        } else {
+            b.to_ascii_uppercase()
+        }
+    }));
     if name.eq_ignore_ascii_case(b"Authorization") {
         HeaderKey::Authorization
     } else {
@@ -110,7 +113,10 @@ pub fn cgi_variables(
     sink.put(b"SERVER_NAME", r.server_name());
     let (local_ip, _) = r.local_ip_port();
     sink.put(b"SERVER_ADDR", local_ip);
-    sink.put(b"SERVER_PORT", fmt_u64(&mut num, u64::from(r.server_port())));
+    sink.put(
+        b"SERVER_PORT",
+        fmt_u64(&mut num, u64::from(r.server_port())),
+    );
     sink.put(b"REMOTE_ADDR", r.useragent_ip());
     sink.put(b"DOCUMENT_ROOT", r.document_root());
     sink.put(b"REQUEST_SCHEME", r.scheme());
@@ -118,7 +124,10 @@ pub fn cgi_variables(
     sink.put(b"CONTEXT_DOCUMENT_ROOT", r.context_document_root());
     sink.put(b"SERVER_ADMIN", r.server_admin());
     sink.put(b"SCRIPT_FILENAME", mount.script_filename);
-    sink.put(b"REMOTE_PORT", fmt_u64(&mut num, u64::from(r.useragent_port())));
+    sink.put(
+        b"REMOTE_PORT",
+        fmt_u64(&mut num, u64::from(r.useragent_port())),
+    );
     if let Some(user) = r.user() {
         sink.put(b"REMOTE_USER", user);
     }
@@ -167,17 +176,32 @@ mod tests {
 
     #[test]
     fn header_names_map_to_cgi_keys() {
-        assert_eq!(key("X-Forwarded-For"), (HeaderKey::Key, "HTTP_X_FORWARDED_FOR".into()));
+        assert_eq!(
+            key("X-Forwarded-For"),
+            (HeaderKey::Key, "HTTP_X_FORWARDED_FOR".into())
+        );
         assert_eq!(key("host"), (HeaderKey::Key, "HTTP_HOST".into()));
         assert_eq!(key("Content-Type"), (HeaderKey::Key, "CONTENT_TYPE".into()));
-        assert_eq!(key("content-length"), (HeaderKey::Key, "CONTENT_LENGTH".into()));
+        assert_eq!(
+            key("content-length"),
+            (HeaderKey::Key, "CONTENT_LENGTH".into())
+        );
         assert_eq!(key("Authorization").0, HeaderKey::Authorization);
         assert_eq!(key("Authorization").1, "HTTP_AUTHORIZATION");
     }
 
     #[test]
     fn spoofable_and_dangerous_headers_are_dropped() {
-        for name in ["X-Auth_User", "X Foo", "X.Foo", "", "Proxy", "proxy", "Proxy-Authorization", "X-\u{e9}"] {
+        for name in [
+            "X-Auth_User",
+            "X Foo",
+            "X.Foo",
+            "",
+            "Proxy",
+            "proxy",
+            "Proxy-Authorization",
+            "X-\u{e9}",
+        ] {
             assert_eq!(key(name).0, HeaderKey::Dropped, "{name:?}");
         }
     }
@@ -194,8 +218,14 @@ mod tests {
 
     #[test]
     fn handler_script_name() {
-        assert_eq!(script_name_without_path_info(b"/d/a.wsgi/x", b"/x"), b"/d/a.wsgi");
-        assert_eq!(script_name_without_path_info(b"/d/a.wsgi", b""), b"/d/a.wsgi");
+        assert_eq!(
+            script_name_without_path_info(b"/d/a.wsgi/x", b"/x"),
+            b"/d/a.wsgi"
+        );
+        assert_eq!(
+            script_name_without_path_info(b"/d/a.wsgi", b""),
+            b"/d/a.wsgi"
+        );
     }
 
     #[test]

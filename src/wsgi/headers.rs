@@ -7,9 +7,7 @@
 
 /// Encodes `s` as latin-1, or None when a character is above U+00FF.
 pub fn latin1(s: &str) -> Option<Vec<u8>> {
-    s.chars()
-        .map(|c| u8::try_from(u32::from(c)).ok())
-        .collect()
+    s.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect()
 }
 
 /// Latin-1 bytes as a Rust string (every byte is one char).
@@ -29,17 +27,20 @@ pub struct Status {
 }
 
 pub fn parse_status(status: &str) -> Result<Status, String> {
-    let bytes = latin1(status)
-        .ok_or_else(|| format!("status {status:?} is not latin-1"))?;
+    let bytes = latin1(status).ok_or_else(|| format!("status {status:?} is not latin-1"))?;
     if bytes.len() < 5 || bytes[3] != b' ' || !bytes[..3].iter().all(u8::is_ascii_digit) {
         return Err(format!(
             "status {status:?} is not a three-digit code, a space and a reason phrase (e.g. \"200 OK\")"
         ));
     }
     if let Some(c) = bytes.iter().find(|&&b| b < 0x20 || b == 0x7f) {
-        return Err(format!("status {status:?} contains the control character {c:#04x}"));
+        return Err(format!(
+            "status {status:?} contains the control character {c:#04x}"
+        ));
     }
-    let code: u16 = status[..3].parse().map_err(|_| format!("bad status {status:?}"))?;
+    let code: u16 = status[..3]
+        .parse()
+        .map_err(|_| format!("bad status {status:?}"))?;
     if !(100..=999).contains(&code) {
         return Err(format!("status code {code} is out of range"));
     }
@@ -80,13 +81,30 @@ mod tests {
     #[test]
     fn good_statuses() {
         assert_eq!(parse_status("200 OK").unwrap().code, 200);
-        assert_eq!(parse_status("404 Not Found").unwrap().line, b"404 Not Found");
-        assert_eq!(parse_status("599 Weird \u{e9}").unwrap().line.last(), Some(&0xe9));
+        assert_eq!(
+            parse_status("404 Not Found").unwrap().line,
+            b"404 Not Found"
+        );
+        assert_eq!(
+            parse_status("599 Weird \u{e9}").unwrap().line.last(),
+            Some(&0xe9)
+        );
     }
 
     #[test]
     fn bad_statuses() {
-        for s in ["200", "200 ", "20 OK", "2000 OK", "abc OK", "200OK", "200 O\r\nX: y", "200 \u{100}", "099 Low", "200 a\x7f"] {
+        for s in [
+            "200",
+            "200 ",
+            "20 OK",
+            "2000 OK",
+            "abc OK",
+            "200OK",
+            "200 O\r\nX: y",
+            "200 \u{100}",
+            "099 Low",
+            "200 a\x7f",
+        ] {
             assert!(parse_status(s).is_err(), "{s:?} accepted");
         }
     }
@@ -96,7 +114,16 @@ mod tests {
         assert!(check_header("Content-Type", "text/plain").is_ok());
         assert!(check_header("X-Tab", "a\tb").is_ok());
         assert_eq!(check_header("X-L", "caf\u{e9}").unwrap().1, b"caf\xe9");
-        for (n, v) in [("X-Bad", "a\r\nSet-Cookie: x"), ("X-Bad", "a\nb"), ("X-Bad", "a\0"), ("Bad Name", "v"), ("", "v"), ("X:Y", "v"), ("X-U", "\u{20ac}"), ("N\u{e9}", "v")] {
+        for (n, v) in [
+            ("X-Bad", "a\r\nSet-Cookie: x"),
+            ("X-Bad", "a\nb"),
+            ("X-Bad", "a\0"),
+            ("Bad Name", "v"),
+            ("", "v"),
+            ("X:Y", "v"),
+            ("X-U", "\u{20ac}"),
+            ("N\u{e9}", "v"),
+        ] {
             assert!(check_header(n, v).is_err(), "{n:?}: {v:?} accepted");
         }
     }

@@ -5,17 +5,16 @@
 //! 100-continue` is answered by Apache on the first read. Reading past the
 //! end returns b'' and never blocks.
 
-use crate::httpd::request::RequestSlot;
+use super::backend::Channel;
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
-use std::sync::Arc;
 
 const BLOCK: usize = 64 * 1024;
 
 #[pyclass(module = "mod_wsgi")]
 pub struct Input {
-    slot: Arc<RequestSlot>,
+    channel: Channel,
     buf: Vec<u8>,
     pos: usize,
     eof: bool,
@@ -24,9 +23,9 @@ pub struct Input {
 }
 
 impl Input {
-    pub fn new(slot: Arc<RequestSlot>) -> Input {
+    pub fn new(channel: Channel) -> Input {
         Input {
-            slot,
+            channel,
             buf: Vec::new(),
             pos: 0,
             eof: false,
@@ -44,10 +43,6 @@ impl Input {
         if self.eof {
             return Ok(false);
         }
-        let handle = self
-            .slot
-            .handle()
-            .ok_or_else(|| PyOSError::new_err("wsgi.input used after its request ended"))?;
         if self.pos > 0 {
             self.buf.drain(..self.pos);
             self.pos = 0;
@@ -55,14 +50,16 @@ impl Input {
         let start = self.buf.len();
         self.buf.resize(start + max.clamp(1, BLOCK), 0);
         let mut chunk = std::mem::take(&mut self.buf);
-        let result = py.detach(move || {
-            // SAFETY: the slot still holds the handle, so the request is
-            // running on this thread.
-            let r = unsafe { handle.get() };
-            let n = r.read_body(&mut chunk[start..]);
+        let result = self.channel.io(py, move |b| {
+            let n = b.read_body(&mut chunk[start..]);
             (chunk, n)
         });
-        let (mut chunk, n) = result;
+        let Some((mut chunk, n)) = result else {
+            self.eof = true;
+            return Err(PyOSError::new_err(
+                "wsgi.input used after its request ended",
+            ));
+        };
         match n {
             Ok(n) => {
                 chunk.truncate(start + n);
@@ -72,13 +69,13 @@ impl Input {
                 }
                 Ok(n > 0)
             }
-            Err(()) => {
+            Err(why) => {
                 chunk.truncate(start);
                 self.buf = chunk;
                 self.eof = true;
-                Err(PyOSError::new_err(
-                    "error reading the request body: the client went away, timed out or sent a malformed body",
-                ))
+                Err(PyOSError::new_err(format!(
+                    "error reading the request body: {why}"
+                )))
             }
         }
     }
@@ -141,13 +138,21 @@ impl Input {
     }
 
     #[pyo3(signature = (size=None))]
-    fn readline<'py>(&mut self, py: Python<'py>, size: Option<isize>) -> PyResult<Bound<'py, PyBytes>> {
+    fn readline<'py>(
+        &mut self,
+        py: Python<'py>,
+        size: Option<isize>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
         let data = self.readline_bytes(py, size_arg(size))?;
         Ok(PyBytes::new(py, &data))
     }
 
     #[pyo3(signature = (hint=None))]
-    fn readlines<'py>(&mut self, py: Python<'py>, hint: Option<isize>) -> PyResult<Bound<'py, PyList>> {
+    fn readlines<'py>(
+        &mut self,
+        py: Python<'py>,
+        hint: Option<isize>,
+    ) -> PyResult<Bound<'py, PyList>> {
         let hint = size_arg(hint).filter(|&h| h > 0);
         let lines = PyList::empty(py);
         let mut total = 0;

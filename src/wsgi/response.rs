@@ -1,58 +1,49 @@
-//! start_response, the write() callable, and sending the response body
-//! through Apache's output filters.
+//! start_response, the write() callable, and the response body rules:
+//! status/header validation, exc_info, Content-Length cut-off, flushing
+//! each block as it is produced, error override. The bytes themselves go
+//! through the request's `Backend` (Apache or the daemon socket).
 //!
-//! Every block is copied into a heap bucket while the GIL is held, then
-//! passed down the filter chain with the GIL released: no pointer into a
-//! Python object ever crosses a GIL release. A block is flushed as soon as
-//! it is produced; a response known to be a single block goes out with EOS
-//! in one pass (Apache then adds Content-Length itself).
+//! Every block is copied out of its Python object while the GIL is held
+//! (`stage_*`), then sent with the GIL released (`flush`): no pointer into
+//! a Python object ever crosses a GIL release.
 
+use super::backend::{Channel, SendError};
 use super::headers::{check_header, content_length, parse_status, Status};
-use crate::httpd::brigade::Brigade;
-use crate::httpd::request::{Request, RequestSlot};
+use crate::httpd::log::Level;
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
-use std::sync::Arc;
-
-/// What went wrong with a response; the handler logs it and answers 500
-/// (nothing sent yet) or cuts the connection (headers already out).
-#[derive(Debug)]
-pub enum SendError {
-    /// The client went away; not the application's fault.
-    ClientGone,
-    /// The application broke the protocol (message for the log).
-    App(String),
-}
 
 #[pyclass(module = "mod_wsgi")]
 pub struct Responder {
-    slot: Arc<RequestSlot>,
+    channel: Channel,
     status: Option<Status>,
     headers: Vec<(Vec<u8>, Vec<u8>)>,
     content_length: Option<u64>,
     headers_sent: bool,
     sent: u64,
     eos_sent: bool,
-    brigade: Option<Brigade>,
     error_override: bool,
     /// Set when WSGIErrorOverride hands an error status to Apache.
     overridden: Option<u16>,
-    /// A protocol error found by start_response (reported as 500).
+    /// A protocol error found by start_response or write (for the log).
     pub problem: Option<String>,
 }
 
+fn ended() -> SendError {
+    SendError::App("the response was used after its request ended".into())
+}
+
 impl Responder {
-    pub fn new(slot: Arc<RequestSlot>, error_override: bool) -> Responder {
+    pub fn new(channel: Channel, error_override: bool) -> Responder {
         Responder {
-            slot,
+            channel,
             status: None,
             headers: Vec::new(),
             content_length: None,
             headers_sent: false,
             sent: 0,
             eos_sent: false,
-            brigade: None,
             error_override,
             overridden: None,
             problem: None,
@@ -76,14 +67,6 @@ impl Responder {
         self.content_length.is_some_and(|cl| self.sent >= cl)
     }
 
-    fn request(&self) -> Result<&Request, SendError> {
-        match self.slot.handle() {
-            // SAFETY: the slot is cleared only when the request ends.
-            Some(h) => Ok(unsafe { h.get() }),
-            None => Err(SendError::App("response used after its request ended".into())),
-        }
-    }
-
     fn commit_headers(&mut self) -> Result<(), SendError> {
         if self.headers_sent {
             return Ok(());
@@ -91,29 +74,29 @@ impl Responder {
         let status = self.status.as_ref().ok_or_else(|| {
             SendError::App("the application produced output before calling start_response()".into())
         })?;
-        let r = self.request()?;
         if self.error_override && status.code >= 400 {
             self.overridden = Some(status.code);
             self.headers_sent = true;
             return Ok(());
         }
-        r.set_status(status.code, &status.line);
-        for (name, value) in &self.headers {
-            if name.eq_ignore_ascii_case(b"Content-Type") {
-                r.set_content_type(value);
-            } else {
-                let err = name.eq_ignore_ascii_case(b"WWW-Authenticate");
-                r.add_header_out(err, name, value);
-            }
-        }
-        if self.brigade.is_none() {
-            self.brigade = Some(Brigade::new(r));
-        }
+        let headers = &self.headers;
+        self.channel
+            .stage(|b| b.stage_headers(status, headers))
+            .ok_or_else(ended)?;
         self.headers_sent = true;
         Ok(())
     }
 
-    /// Sends one block (`last`: nothing follows, EOS goes with it).
+    fn flush(&mut self, py: Python<'_>, last: bool) -> Result<(), SendError> {
+        if last {
+            self.eos_sent = true;
+        }
+        self.channel
+            .io(py, move |b| b.flush(last))
+            .unwrap_or_else(|| Err(ended()))
+    }
+
+    /// Sends one block (`last`: nothing follows, the end goes with it).
     pub fn send(&mut self, py: Python<'_>, data: &[u8], last: bool) -> Result<(), SendError> {
         if data.is_empty() && !last {
             return Ok(());
@@ -127,20 +110,16 @@ impl Responder {
             None => data,
         };
         self.sent += data.len() as u64;
-        let mut bb = self.brigade.take().expect("brigade exists after headers");
-        bb.push_copy(data);
-        if last {
-            bb.push_eos();
-            self.eos_sent = true;
-        } else {
-            bb.push_flush();
+        if !data.is_empty() {
+            self.channel
+                .stage(|b| b.stage_data(data))
+                .ok_or_else(ended)?;
         }
-        let (bb, result) = pass_detached(py, bb);
-        self.brigade = Some(bb);
-        result.map_err(|_| SendError::ClientGone)
+        self.flush(py, last)
     }
 
-    /// Sends `len` bytes of an open file from `offset` (wsgi.file_wrapper).
+    /// Sends `len` bytes of an open file from `offset` and ends the
+    /// response; Ok(false) when the backend cannot send it as a file.
     pub fn send_file(
         &mut self,
         py: Python<'_>,
@@ -157,22 +136,22 @@ impl Responder {
             Some(cl) => len.min(cl.saturating_sub(self.sent)),
             None => len,
         };
-        let mut bb = self.brigade.take().expect("brigade exists after headers");
-        if len > 0 && !bb.push_file(fd, offset, len as i64, sendfile) {
-            self.brigade = Some(bb);
-            return Ok(false);
+        if len > 0 {
+            let staged = self
+                .channel
+                .stage(|b| b.stage_file(fd, offset, len, sendfile))
+                .ok_or_else(ended)?;
+            if !staged {
+                return Ok(false);
+            }
         }
         self.sent += len;
-        bb.push_eos();
-        self.eos_sent = true;
-        let (bb, result) = pass_detached(py, bb);
-        self.brigade = Some(bb);
-        result.map(|_| true).map_err(|_| SendError::ClientGone)
+        self.flush(py, true).map(|_| true)
     }
 
-    /// Ends the response: headers if none went out yet, then EOS. A body
-    /// shorter than its declared Content-Length is marked broken so the
-    /// client does not wait for the rest.
+    /// Ends the response: headers if none went out yet, then the end. A
+    /// body shorter than its declared Content-Length is cut so the client
+    /// does not wait for the rest.
     pub fn finish(&mut self, py: Python<'_>) -> Result<(), SendError> {
         if self.eos_sent {
             return Ok(());
@@ -181,28 +160,20 @@ impl Responder {
         if self.overridden.is_some() {
             return Ok(());
         }
-        let short = self.content_length.is_some_and(|cl| self.sent < cl);
-        let mut bb = self.brigade.take().expect("brigade exists after headers");
-        if short {
-            let r = self.request()?;
-            crate::httpd::log::request(
-                r,
-                crate::httpd::log::Level::Err,
-                &format!(
-                    "the application declared Content-Length {} but produced only {} bytes; \
-                     closing the connection",
-                    self.content_length.unwrap_or(0),
-                    self.sent
-                ),
+        if let Some(cl) = self.content_length.filter(|&cl| self.sent < cl) {
+            let msg = format!(
+                "the application declared Content-Length {cl} but produced only {} bytes; \
+                 closing the connection",
+                self.sent
             );
-            bb.push_broken();
-        } else {
-            bb.push_eos();
+            self.eos_sent = true;
+            self.channel.io(py, move |b| {
+                b.log(Level::Err, &msg);
+                b.abort()
+            });
+            return Ok(());
         }
-        self.eos_sent = true;
-        let (bb, result) = pass_detached(py, bb);
-        self.brigade = Some(bb);
-        result.map_err(|_| SendError::ClientGone)
+        self.flush(py, true)
     }
 
     /// After output has started and something failed: cut the response so
@@ -211,25 +182,51 @@ impl Responder {
         if self.eos_sent || !self.headers_sent || self.overridden.is_some() {
             return;
         }
-        if let Some(mut bb) = self.brigade.take() {
-            bb.push_broken();
-            self.eos_sent = true;
-            let (bb, _) = pass_detached(py, bb);
-            self.brigade = Some(bb);
-        }
+        self.eos_sent = true;
+        self.channel.io(py, |b| b.abort());
     }
 }
 
-/// Passes the brigade down the output filters with the GIL released.
-fn pass_detached(py: Python<'_>, mut bb: Brigade) -> (Brigade, Result<(), i32>) {
-    py.detach(move || {
-        let result = bb.pass();
-        (bb, result)
-    })
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_default()
 }
 
-fn app_error(msg: String) -> PyErr {
-    PyRuntimeError::new_err(msg)
+/// Checks start_response's arguments (PEP 3333) and copies them into Rust.
+fn parse_start_response(
+    status: &Bound<'_, PyAny>,
+    response_headers: &Bound<'_, PyAny>,
+) -> Result<(Status, Vec<(Vec<u8>, Vec<u8>)>), String> {
+    let status: String = status.extract().map_err(|_| {
+        format!(
+            "status must be a str such as \"200 OK\", not {}",
+            type_name(status)
+        )
+    })?;
+    let status = parse_status(&status)?;
+    let list = response_headers
+        .cast::<PyList>()
+        .map_err(|_| "response headers must be a list of (name, value) tuples".to_string())?;
+    let mut headers = Vec::with_capacity(list.len());
+    for item in list.iter() {
+        let tuple = item
+            .cast::<PyTuple>()
+            .ok()
+            .filter(|t| t.len() == 2)
+            .ok_or_else(|| format!("response header {item} is not a (name, value) tuple"))?;
+        let name: String = tuple
+            .get_item(0)
+            .and_then(|n| n.extract())
+            .map_err(|_| format!("response header name in {item} is not a str"))?;
+        let value: String = tuple
+            .get_item(1)
+            .and_then(|v| v.extract())
+            .map_err(|_| format!("value of response header {name:?} is not a str"))?;
+        headers.push(check_header(&name, &value)?);
+    }
+    Ok((status, headers))
 }
 
 #[pymethods]
@@ -242,49 +239,22 @@ impl Responder {
         response_headers: &Bound<'py, PyAny>,
         exc_info: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let exc_info = exc_info.filter(|e| !e.is_none());
-        if let Some(info) = exc_info {
-            if slf.headers_sent {
+        match exc_info.filter(|e| !e.is_none()) {
+            Some(info) if slf.headers_sent => {
+                // PEP 3333: after output started, re-raise the error.
                 let tuple = info.cast::<PyTuple>().map_err(|_| {
                     PyTypeError::new_err("exc_info must be a (type, value, traceback) tuple")
                 })?;
-                let value = tuple.get_item(1)?;
-                return Err(PyErr::from_value(value));
+                return Err(PyErr::from_value(tuple.get_item(1)?));
             }
-        } else if slf.status.is_some() {
-            let msg = "start_response() called a second time without exc_info (PEP 3333)".to_string();
-            slf.problem = Some(msg.clone());
-            return Err(app_error(msg));
+            None if slf.status.is_some() => {
+                let msg = "start_response() called a second time without exc_info (PEP 3333)";
+                slf.problem = Some(msg.to_string());
+                return Err(PyRuntimeError::new_err(msg));
+            }
+            _ => {}
         }
-        let parsed = (|| -> Result<(Status, Vec<(Vec<u8>, Vec<u8>)>), String> {
-            let status: String = status.extract().map_err(|_| {
-                format!(
-                    "status must be a str such as \"200 OK\", not {}",
-                    status.get_type().name().map(|n| n.to_string()).unwrap_or_default()
-                )
-            })?;
-            let status = parse_status(&status)?;
-            let list = response_headers.cast::<PyList>().map_err(|_| {
-                "response headers must be a list of (name, value) tuples".to_string()
-            })?;
-            let mut headers = Vec::with_capacity(list.len());
-            for item in list.iter() {
-                let tuple = item
-                    .cast::<PyTuple>()
-                    .ok()
-                    .filter(|t| t.len() == 2)
-                    .ok_or_else(|| format!("response header {item} is not a (name, value) tuple"))?;
-                let name: String = tuple.get_item(0).and_then(|n| n.extract()).map_err(|_| {
-                    format!("response header name in {item} is not a str")
-                })?;
-                let value: String = tuple.get_item(1).and_then(|v| v.extract()).map_err(|_| {
-                    format!("value of response header {name:?} is not a str")
-                })?;
-                headers.push(check_header(&name, &value)?);
-            }
-            Ok((status, headers))
-        })();
-        match parsed {
+        match parse_start_response(status, response_headers) {
             Ok((status, headers)) => {
                 slf.content_length = headers
                     .iter()
@@ -297,7 +267,7 @@ impl Responder {
             }
             Err(msg) => {
                 slf.problem = Some(msg.clone());
-                return Err(app_error(msg));
+                return Err(PyRuntimeError::new_err(msg));
             }
         }
         let py = slf.py();
@@ -310,7 +280,7 @@ impl Responder {
         let bytes = data.cast::<PyBytes>().map_err(|_| {
             PyTypeError::new_err(format!(
                 "write() argument must be bytes, not {}",
-                data.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+                type_name(data)
             ))
         })?;
         match self.send(py, bytes.as_bytes(), false) {
@@ -320,7 +290,7 @@ impl Responder {
             )),
             Err(SendError::App(msg)) => {
                 self.problem = Some(msg.clone());
-                Err(app_error(msg))
+                Err(PyRuntimeError::new_err(msg))
             }
         }
     }

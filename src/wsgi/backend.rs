@@ -1,0 +1,78 @@
+//! Where a request's bytes come from and go to. The Python-facing objects
+//! (wsgi.input, start_response/write, wsgi.errors) hold a shared `Channel`
+//! to a `Backend`: Apache itself in embedded mode, the daemon socket in
+//! daemon mode. The channel is emptied when the request ends, so an object
+//! an application keeps afterwards gets an error instead of touching a
+//! finished request.
+//!
+//! Locking rule: the channel's mutex is taken for I/O only with the GIL
+//! released (`Channel::io`), so no thread ever waits for it while holding
+//! the GIL and blocking someone who needs the GIL.
+
+use super::headers::Status;
+use crate::httpd::log::Level;
+use pyo3::prelude::*;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Why sending failed.
+#[derive(Debug)]
+pub enum SendError {
+    /// The client (or the Apache child relaying it) went away.
+    ClientGone,
+    /// The application broke the protocol (message for the log).
+    App(String),
+}
+
+/// A request's I/O. Methods marked "GIL held" copy data out of Python
+/// objects; the others are called with the GIL released.
+pub trait Backend: Send {
+    /// GIL held: status and headers for the response (no I/O yet).
+    fn stage_headers(&mut self, status: &Status, headers: &[(Vec<u8>, Vec<u8>)]);
+    /// GIL held: a copy of `data` to send with the next `flush`.
+    fn stage_data(&mut self, data: &[u8]);
+    /// GIL held: `len` bytes of the open file `fd` from `offset`; false if
+    /// the file cannot be sent this way (the caller then iterates it).
+    fn stage_file(&mut self, fd: i32, offset: i64, len: u64, sendfile: bool) -> bool;
+    /// Sends what was staged; `last` ends the response.
+    fn flush(&mut self, last: bool) -> Result<(), SendError>;
+    /// Ends a response whose body is incomplete so the client can tell.
+    fn abort(&mut self);
+    /// Reads request body bytes: Ok(0) at the end.
+    fn read_body(&mut self, buf: &mut [u8]) -> Result<usize, String>;
+    /// Logs a message about this request.
+    fn log(&mut self, level: Level, msg: &str);
+}
+
+/// The shared, invalidatable handle to a request's backend.
+#[derive(Clone)]
+pub struct Channel(Arc<Mutex<Option<Box<dyn Backend>>>>);
+
+impl Channel {
+    pub fn new(backend: Box<dyn Backend>) -> Channel {
+        Channel(Arc::new(Mutex::new(Some(backend))))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<Box<dyn Backend>>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `f` on the backend with the GIL held (staging copies only).
+    pub fn stage<R>(&self, f: impl FnOnce(&mut dyn Backend) -> R) -> Option<R> {
+        self.lock().as_mut().map(|b| f(b.as_mut()))
+    }
+
+    /// Runs `f` on the backend with the GIL released.
+    pub fn io<R: Send>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(&mut dyn Backend) -> R + Send,
+    ) -> Option<R> {
+        let me = self.clone();
+        py.detach(move || me.lock().as_mut().map(|b| f(b.as_mut())))
+    }
+
+    /// Ends the request: every later use reports it is over.
+    pub fn close(&self) -> Option<Box<dyn Backend>> {
+        self.lock().take()
+    }
+}

@@ -1,0 +1,362 @@
+//! Running a WSGI application for one request, whatever the transport
+//! (Apache in embedded mode, a daemon socket in daemon mode): load the
+//! script, add wsgi.input/wsgi.errors and friends to environ, call the
+//! application, send what it returns, always call close(), and turn every
+//! failure into a 500 (or a cut response once output started) with the
+//! traceback in the error log.
+
+use super::backend::{Channel, SendError};
+use super::file_wrapper::FileWrapper;
+use super::input::Input;
+use super::response::Responder;
+use crate::httpd::log::{self, Level};
+use crate::python::logstream::LogStream;
+use crate::python::{format_exception, script};
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
+use std::path::Path;
+
+/// What to run, and the settings that shape the response.
+pub struct Job<'a> {
+    pub script: &'a Path,
+    pub application_group: &'a str,
+    pub callable: &'a str,
+    pub script_reloading: bool,
+    pub error_override: bool,
+    pub enable_sendfile: bool,
+    pub multithread: bool,
+    pub multiprocess: bool,
+}
+
+/// How the request ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Response sent (or the client went away).
+    Done,
+    /// Nothing sent: the server answers with this status.
+    Status(u16),
+}
+
+pub const INTERNAL_ERROR: Outcome = Outcome::Status(500);
+
+fn log_to(py: Python<'_>, channel: &Channel, level: Level, msg: String) {
+    let copy = msg.clone();
+    if channel.io(py, move |b| b.log(level, &copy)).is_none() {
+        log::server(level, &msg);
+    }
+}
+
+fn log_exception(py: Python<'_>, channel: &Channel, script: &Path, err: &PyErr) {
+    let tb = format_exception(py, err);
+    log_to(
+        py,
+        channel,
+        Level::Err,
+        format!(
+            "Exception occurred processing WSGI script '{}'.\n{tb}",
+            script.display()
+        ),
+    );
+}
+
+fn version_tuple<'py>(py: Python<'py>, v: (i32, i32, i32)) -> PyResult<Bound<'py, PyTuple>> {
+    PyTuple::new(py, [v.0, v.1, v.2])
+}
+
+/// Runs the application for one request. `environ` already holds the
+/// request's string variables; the channel is closed before returning.
+pub fn run(
+    py: Python<'_>,
+    job: &Job<'_>,
+    environ: &Bound<'_, PyDict>,
+    channel: Channel,
+) -> Outcome {
+    let outcome = run_inner(py, job, environ, &channel);
+    channel.close();
+    outcome
+}
+
+fn run_inner(
+    py: Python<'_>,
+    job: &Job<'_>,
+    environ: &Bound<'_, PyDict>,
+    channel: &Channel,
+) -> Outcome {
+    let module = match script::load(py, job.script, job.application_group, job.script_reloading) {
+        Ok(m) => m,
+        Err(script::LoadError::Unreadable(msg)) => {
+            log_to(py, channel, Level::Err, msg);
+            return INTERNAL_ERROR;
+        }
+        Err(script::LoadError::Failed(e)) => {
+            log_to(
+                py,
+                channel,
+                Level::Err,
+                format!(
+                    "Failed to exec Python script file '{}'.",
+                    job.script.display()
+                ),
+            );
+            log_exception(py, channel, job.script, &e);
+            return INTERNAL_ERROR;
+        }
+    };
+    let Ok(app) = module.bind(py).getattr(job.callable) else {
+        log_to(
+            py,
+            channel,
+            Level::Err,
+            format!(
+                "Target WSGI script '{}' does not contain WSGI application '{}'.",
+                job.script.display(),
+                job.callable
+            ),
+        );
+        return INTERNAL_ERROR;
+    };
+    let prepared = (|| -> PyResult<(Bound<'_, Responder>, Bound<'_, LogStream>)> {
+        let input = Bound::new(py, Input::new(channel.clone()))?;
+        let errors = Bound::new(py, LogStream::for_request(channel.clone()))?;
+        let responder = Bound::new(py, Responder::new(channel.clone(), job.error_override))?;
+        let d = environ;
+        d.set_item(intern!(py, "wsgi.version"), PyTuple::new(py, [1, 0])?)?;
+        d.set_item(intern!(py, "wsgi.input"), input)?;
+        d.set_item(intern!(py, "wsgi.errors"), &errors)?;
+        d.set_item(intern!(py, "wsgi.multithread"), job.multithread)?;
+        d.set_item(intern!(py, "wsgi.multiprocess"), job.multiprocess)?;
+        d.set_item(intern!(py, "wsgi.run_once"), false)?;
+        d.set_item(intern!(py, "wsgi.input_terminated"), true)?;
+        d.set_item(
+            intern!(py, "wsgi.file_wrapper"),
+            py.get_type::<FileWrapper>(),
+        )?;
+        d.set_item(
+            intern!(py, "mod_wsgi.version"),
+            version_tuple(py, crate::version_tuple())?,
+        )?;
+        d.set_item(
+            intern!(py, "apache.version"),
+            version_tuple(py, crate::httpd::server::httpd_version())?,
+        )?;
+        Ok((responder, errors))
+    })();
+    let (responder, errors) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            log_exception(py, channel, job.script, &e);
+            return INTERNAL_ERROR;
+        }
+    };
+    let outcome = call_and_respond(py, job, channel, &app, environ, &responder);
+    errors.borrow().flush_all(py);
+    outcome
+}
+
+fn fail(
+    py: Python<'_>,
+    job: &Job<'_>,
+    channel: &Channel,
+    responder: &Bound<'_, Responder>,
+    message: Option<String>,
+    err: Option<&PyErr>,
+) -> Outcome {
+    if let Some(msg) = message {
+        log_to(
+            py,
+            channel,
+            Level::Err,
+            format!("{msg} (WSGI script '{}')", job.script.display()),
+        );
+    }
+    if let Some(e) = err {
+        log_exception(py, channel, job.script, e);
+    }
+    let mut resp = responder.borrow_mut();
+    if resp.headers_sent() {
+        resp.abort(py);
+        Outcome::Done
+    } else {
+        INTERNAL_ERROR
+    }
+}
+
+fn call_and_respond(
+    py: Python<'_>,
+    job: &Job<'_>,
+    channel: &Channel,
+    app: &Bound<'_, PyAny>,
+    environ: &Bound<'_, PyDict>,
+    responder: &Bound<'_, Responder>,
+) -> Outcome {
+    let result = match app.call1((environ, responder)) {
+        Ok(res) => res,
+        Err(e) => {
+            let problem = responder.borrow_mut().problem.take();
+            return fail(py, job, channel, responder, problem, Some(&e));
+        }
+    };
+    let outcome = send_result(py, job, channel, &result, responder);
+    let close_failed = match result.hasattr(intern!(py, "close")) {
+        Ok(true) => result.call_method0(intern!(py, "close")).err(),
+        Ok(false) => None,
+        Err(e) => Some(e),
+    };
+    match close_failed {
+        None => outcome,
+        Some(e) => {
+            log_exception(py, channel, job.script, &e);
+            match outcome {
+                Outcome::Done => Outcome::Done,
+                Outcome::Status(_) => INTERNAL_ERROR,
+            }
+        }
+    }
+}
+
+fn block_bytes<'a, 'py>(item: &'a Bound<'py, PyAny>) -> Result<&'a Bound<'py, PyBytes>, String> {
+    item.cast::<PyBytes>().map_err(|_| {
+        format!(
+            "the application yielded {} instead of bytes (PEP 3333 requires bytes)",
+            item.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
+        )
+    })
+}
+
+fn send_result(
+    py: Python<'_>,
+    job: &Job<'_>,
+    channel: &Channel,
+    result: &Bound<'_, PyAny>,
+    responder: &Bound<'_, Responder>,
+) -> Outcome {
+    let on_send_error = |e: SendError| -> Outcome {
+        match e {
+            SendError::ClientGone => {
+                log_to(
+                    py,
+                    channel,
+                    Level::Info,
+                    "the client closed the connection before the response was complete".into(),
+                );
+                Outcome::Done
+            }
+            SendError::App(msg) => fail(py, job, channel, responder, Some(msg), None),
+        }
+    };
+
+    // A file handed over through wsgi.file_wrapper goes out as a file.
+    if let Ok(wrapper) = result.cast::<FileWrapper>() {
+        if responder.borrow().started() {
+            if let Some(file) = wrapper.borrow().as_file(py) {
+                let sent = responder.borrow_mut().send_file(
+                    py,
+                    file.fd,
+                    file.offset,
+                    file.len,
+                    job.enable_sendfile,
+                );
+                match sent {
+                    Ok(true) => return overridden(responder).unwrap_or(Outcome::Done),
+                    Ok(false) => {}
+                    Err(e) => return on_send_error(e),
+                }
+            }
+        }
+    }
+
+    // A list or tuple: its length is known, so the last block carries the
+    // end of the response (one pass for a one-block response).
+    let sequence: Option<Vec<Bound<'_, PyAny>>> = if let Ok(list) = result.cast::<PyList>() {
+        Some(list.iter().collect())
+    } else if let Ok(tuple) = result.cast::<PyTuple>() {
+        Some(tuple.iter().collect())
+    } else {
+        None
+    };
+    if let Some(items) = sequence {
+        let n = items.len();
+        for (i, item) in items.iter().enumerate() {
+            let bytes = match block_bytes(item) {
+                Ok(b) => b,
+                Err(msg) => return fail(py, job, channel, responder, Some(msg), None),
+            };
+            if let Err(e) = responder
+                .borrow_mut()
+                .send(py, bytes.as_bytes(), i + 1 == n)
+            {
+                return on_send_error(e);
+            }
+            if responder.borrow().complete() {
+                break;
+            }
+        }
+    } else {
+        let iter = match result.try_iter() {
+            Ok(it) => it,
+            Err(e) => {
+                return fail(
+                    py,
+                    job,
+                    channel,
+                    responder,
+                    Some("the application's return value is not iterable".into()),
+                    Some(&e),
+                )
+            }
+        };
+        for item in iter {
+            let item = match item {
+                Ok(i) => i,
+                Err(e) => {
+                    let problem = responder.borrow_mut().problem.take();
+                    return fail(py, job, channel, responder, problem, Some(&e));
+                }
+            };
+            let bytes = match block_bytes(&item) {
+                Ok(b) => b,
+                Err(msg) => return fail(py, job, channel, responder, Some(msg), None),
+            };
+            if let Err(e) = responder.borrow_mut().send(py, bytes.as_bytes(), false) {
+                return on_send_error(e);
+            }
+            if responder.borrow().complete() {
+                break;
+            }
+        }
+    }
+    let finished = responder.borrow_mut().finish(py);
+    if let Err(e) = finished {
+        return on_send_error(e);
+    }
+    overridden(responder).unwrap_or(Outcome::Done)
+}
+
+fn overridden(responder: &Bound<'_, Responder>) -> Option<Outcome> {
+    responder.borrow().overridden().map(Outcome::Status)
+}
+
+/// Executes a script at process start (WSGIImportScript, or a
+/// WSGIScriptAlias with both groups given), logging any failure.
+pub fn preload(path: &Path, group: &str) {
+    crate::python::thread::ensure();
+    Python::attach(|py| match script::preload(py, path, group) {
+        Ok(()) => log::server(
+            Level::Info,
+            &format!("Preloaded WSGI script '{}'.", path.display()),
+        ),
+        Err(script::LoadError::Unreadable(msg)) => log::server(Level::Err, &msg),
+        Err(script::LoadError::Failed(e)) => log::server(
+            Level::Err,
+            &format!(
+                "Failed to preload WSGI script '{}'.\n{}",
+                path.display(),
+                format_exception(py, &e)
+            ),
+        ),
+    });
+}
