@@ -142,35 +142,37 @@ pub fn handler(r: &Request) -> c_int {
             .map(|v| String::from_utf8_lossy(v).into_owned())
             .or_else(|| std::env::var(name).ok())
     };
-    if let Some(group) = config::groups::resolve_process_group(&rc.process_group, &env) {
+    let process_group = config::groups::resolve_process_group(&rc.process_group, &env);
+    if !rc.process_group_permitted(process_group.as_deref()) {
         log::request(
             r,
             Level::Err,
             &format!(
-                "WSGIProcessGroup '{group}' selects daemon mode, which this build of mod_wsgi_rs \
-                 does not serve yet: remove WSGIProcessGroup/process-group= to run the \
-                 application embedded"
+                "process group '{}' is not allowed here by WSGIRestrictProcess",
+                process_group.as_deref().unwrap_or("%{GLOBAL}")
             ),
         );
-        return ffi::HTTP_SERVICE_UNAVAILABLE;
+        return ffi::HTTP_FORBIDDEN;
     }
-    if scfg_main().is_some_and(|m| m.restrict_embedded()) {
-        log::request(
+    if process_group.is_none() {
+        if scfg_main().is_some_and(|m| m.restrict_embedded()) {
+            log::request(
             r,
             Level::Err,
             "Embedded mode of mod_wsgi disabled by runtime configuration (WSGIRestrictEmbedded \
              On): select a daemon process group with WSGIProcessGroup",
         );
-        return ffi::HTTP_INTERNAL_SERVER_ERROR;
-    }
-    if !python::interp::started() {
-        log::request(
-            r,
-            Level::Err,
-            "Python is not running in this Apache child (it failed to start; the reason is \
+            return ffi::HTTP_INTERNAL_SERVER_ERROR;
+        }
+        if !python::interp::started() {
+            log::request(
+                r,
+                Level::Err,
+                "Python is not running in this Apache child (it failed to start; the reason is \
              logged at child start-up)",
-        );
-        return ffi::HTTP_INTERNAL_SERVER_ERROR;
+            );
+            return ffi::HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
 
     let status = r.setup_client_block(rc.chunked_request);
@@ -209,18 +211,19 @@ pub fn handler(r: &Request) -> c_int {
         },
     );
     let callable = config::groups::expand_callable_object(&rc.callable_object, &env);
-    crate::wsgi::embedded::run(
-        r,
-        &crate::wsgi::embedded::Target {
-            script: std::path::Path::new(script_file),
-            script_name,
-            path_info,
-            callable: &callable,
-            application_group: &application_group,
-            process_group: "",
-            config: &rc,
-        },
-    )
+    let target = crate::wsgi::embedded::Target {
+        script: std::path::Path::new(script_file),
+        script_name,
+        path_info,
+        callable: &callable,
+        application_group: &application_group,
+        process_group: process_group.as_deref().unwrap_or(""),
+        config: &rc,
+    };
+    match &process_group {
+        Some(name) => crate::daemon::client::relay(r, name, &target),
+        None => crate::wsgi::embedded::run(r, &target),
+    }
 }
 
 /// The main server's configuration (Python settings live there).
@@ -229,18 +232,92 @@ fn scfg_main() -> Option<&'static ServerConfig> {
     server_config(unsafe { ffi::ap_server_conf })
 }
 
-pub fn post_config(pconf: *mut ffi::apr_pool_t) {
+pub fn post_config(pconf: *mut ffi::apr_pool_t, s: *mut ffi::server_rec) -> c_int {
     let component = format!(
         "mod_wsgi_rs/{} Python/{}",
         env!("CARGO_PKG_VERSION"),
         python::interp::built_version()
     );
     server::add_version_component(pconf, &component);
+    if server::is_config_check_pass() {
+        return ffi::OK;
+    }
+    let Some(main) = server_config(s) else {
+        return ffi::OK;
+    };
+    // Every daemon group of every virtual host, with the scripts to
+    // preload in it.
+    let mut groups: Vec<(config::DaemonProcess, Vec<(String, String)>)> = Vec::new();
+    let mut vhost = s;
+    while !vhost.is_null() {
+        if let Some(vcfg) = server_config(vhost) {
+            for d in &vcfg.daemons {
+                match groups.iter().position(|(g, _)| g.name == d.name) {
+                    Some(_) if vhost != s && main.daemons.iter().any(|m| m.name == d.name) => {}
+                    Some(_) => {
+                        log::server_rec(
+                            vhost,
+                            Level::Crit,
+                            &format!(
+                                "WSGIDaemonProcess '{}' is defined more than once; daemon \
+                                 process group names must be unique across virtual hosts",
+                                d.name
+                            ),
+                        );
+                        return ffi::HTTP_INTERNAL_SERVER_ERROR;
+                    }
+                    None => groups.push((d.clone(), Vec::new())),
+                }
+            }
+            let (hostname, port) = server::hostname_and_port(vhost);
+            for (file, options) in vcfg.preloads() {
+                let Some(config::groups::ProcessGroup::Named(name)) = &options.process_group else {
+                    continue;
+                };
+                let app_group = options
+                    .application_group
+                    .as_ref()
+                    .map(|g| {
+                        config::groups::expand_application_group(
+                            g,
+                            &config::groups::GroupContext {
+                                server_hostname: &hostname,
+                                port,
+                                host_header: None,
+                                script_name: "",
+                                env: &|_| None,
+                            },
+                        )
+                    })
+                    .unwrap_or_default();
+                if let Some((_, list)) = groups.iter_mut().find(|(g, _)| &g.name == name) {
+                    if !list.contains(&(file.clone(), app_group.clone())) {
+                        list.push((file, app_group));
+                    }
+                }
+            }
+        }
+        // SAFETY: server_recs form a NULL-terminated list owned by Apache.
+        vhost = unsafe { (*vhost).next };
+    }
+    // SAFETY: Apache passes the live configuration pool.
+    let pool = unsafe { crate::httpd::pool::Pool::from_raw(pconf) };
+    match crate::daemon::supervisor::start(pool, main, groups) {
+        Ok(()) => ffi::OK,
+        Err(e) => {
+            log::server_rec(s, Level::Crit, &e);
+            ffi::HTTP_INTERNAL_SERVER_ERROR
+        }
+    }
 }
 
 /// Starts Python in a freshly forked Apache child (unless embedded mode is
 /// off) and preloads the scripts that ask for it.
 pub fn child_init(s: *mut ffi::server_rec) {
+    // Daemon sockets are for connecting to, not accepting on, in here.
+    for group in crate::daemon::supervisor::groups() {
+        crate::os::close(group.listen_fd);
+    }
     let Some(cfg) = server_config(s) else {
         return;
     };

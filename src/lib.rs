@@ -6,8 +6,10 @@
 //! ARCHITECTURE.md for the path of a request through the code.
 
 pub mod config;
+pub mod daemon;
 pub mod hooks;
 pub mod httpd;
+pub mod os;
 pub mod python;
 pub mod wsgi;
 
@@ -91,11 +93,10 @@ unsafe extern "C" fn post_config(
     pconf: *mut ffi::apr_pool_t,
     _plog: *mut ffi::apr_pool_t,
     _ptemp: *mut ffi::apr_pool_t,
-    _s: *mut ffi::server_rec,
+    s: *mut ffi::server_rec,
 ) -> c_int {
-    ffi_guard(ffi::OK, || {
-        hooks::post_config(pconf);
-        ffi::OK
+    ffi_guard(ffi::HTTP_INTERNAL_SERVER_ERROR, || {
+        hooks::post_config(pconf, s)
     })
 }
 

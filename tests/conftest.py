@@ -6,10 +6,13 @@ Run against Debian's mod_wsgi 4.9.4:
     MOD_WSGI_SO=/usr/lib/apache2/modules/mod_wsgi.so /usr/bin/python3 -m pytest tests -q
 """
 
+import os
+import shutil
+
 import pytest
 
 from harness import apache as harness
-from harness.apache import Apache, IMPL
+from harness.apache import IMPL, start_server
 
 SKIP_REASONS = {
     "strict_pep3333": "mod_wsgi_rs is intentionally stricter than mod_wsgi here (PEP 3333)",
@@ -22,20 +25,33 @@ def pytest_report_header(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    if IMPL != "mod_wsgi":
+    # RUN_MARKED_AGAINST_MOD_WSGI=1 runs the marked tests against mod_wsgi
+    # anyway, to see how mod_wsgi differs (they are expected to fail there).
+    if IMPL != "mod_wsgi" or os.environ.get("RUN_MARKED_AGAINST_MOD_WSGI"):
         return
     for item in items:
+        if not _is_ours(item):
+            continue
         for name, reason in SKIP_REASONS.items():
             if item.get_closest_marker(name):
                 item.add_marker(pytest.mark.skip(reason=reason))
 
 
-def pytest_sessionstart(session):
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _is_ours(item):
+    # tests/docker/ has its own suite (run in containers): leave it alone
+    return os.path.dirname(os.path.abspath(str(item.fspath))) == HERE
+
+
+def pytest_collection_finish(session):
     # Fail loudly and early if the module has not been built.
-    try:
-        harness.check_module_exists()
-    except harness.ApacheError as e:
-        raise pytest.UsageError(str(e))
+    if any(_is_ours(i) for i in session.items):
+        try:
+            harness.check_module_exists()
+        except harness.ApacheError as e:
+            pytest.exit(str(e), returncode=4)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -46,19 +62,22 @@ def _apache_safety_net():
         raise AssertionError("errors while stopping Apache: %r" % errors)
 
 
+def pytest_sessionfinish(session, exitstatus):
+    root = harness.SESSION_ROOT
+    if root and exitstatus == 0 and not os.environ.get("KEEP_TEST_DIRS"):
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    root = harness.SESSION_ROOT
+    if root and os.path.isdir(root):
+        terminalreporter.write_line(
+            "Apache server roots (configs, error logs) kept in %s" % root)
+
+
 @pytest.fixture(scope="session")
 def impl():
     return IMPL
-
-
-def start_server(request, body, mpm="event", name=None, **kw):
-    """Start an Apache whose stop is registered as a finalizer *before*
-    start() so that a failed start still cleans up."""
-    srv = Apache(body=body, mpm=mpm, name=name or request.node.name[:40]
-                 .replace("/", "_").replace("[", "-").replace("]", ""), **kw)
-    request.addfinalizer(srv.stop)
-    srv.start()
-    return srv
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ pub mod directives;
 pub mod ffi;
 pub mod log;
 pub mod pool;
+pub mod process;
 pub mod regex;
 pub mod request;
 pub mod server;

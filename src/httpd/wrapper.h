@@ -18,3 +18,4 @@
 #include <apr_file_io.h>
 #include <apr_signal.h>
 #include <unixd.h>
+#include <ap_listen.h>

@@ -21,6 +21,15 @@ struct Entry {
 
 type Key = (String, PathBuf);
 
+static RELOADS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// True once a loaded script was executed again because its file changed
+/// (a daemon process then restarts so that all of the application's code is
+/// fresh).
+pub fn reloaded() -> bool {
+    RELOADS.load(std::sync::atomic::Ordering::SeqCst) > 0
+}
+
 fn cache() -> &'static Mutex<HashMap<Key, Entry>> {
     static CACHE: OnceLock<Mutex<HashMap<Key, Entry>>> = OnceLock::new();
     CACHE.get_or_init(|| Mutex::new(HashMap::new()))
@@ -104,6 +113,13 @@ pub fn load(
             ))
         })?;
     let module = execute(py, &key.1, group, &source).map_err(LoadError::Failed)?;
+    let had = cache()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .contains_key(&key);
+    if had {
+        RELOADS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
     cache().lock().unwrap_or_else(|e| e.into_inner()).insert(
         key,
         Entry {

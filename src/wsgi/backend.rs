@@ -41,6 +41,10 @@ pub trait Backend: Send {
     fn read_body(&mut self, buf: &mut [u8]) -> Result<usize, String>;
     /// Logs a message about this request.
     fn log(&mut self, level: Level, msg: &str);
+    /// Nothing was sent and the request ends with this error status. In
+    /// embedded mode Apache answers it from the handler's return value; a
+    /// daemon tells the Apache child.
+    fn respond_status(&mut self, _code: u16) {}
 }
 
 /// The shared, invalidatable handle to a request's backend.

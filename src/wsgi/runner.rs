@@ -73,6 +73,9 @@ pub fn run(
     channel: Channel,
 ) -> Outcome {
     let outcome = run_inner(py, job, environ, &channel);
+    if let Outcome::Status(code) = outcome {
+        channel.io(py, move |b| b.respond_status(code));
+    }
     channel.close();
     outcome
 }

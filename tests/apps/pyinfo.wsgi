@@ -11,6 +11,18 @@ def _sig_handler(signum, frame):  # pragma: no cover - never delivered
     pass
 
 
+def _interpreter_id():
+    # CPython-private; the main interpreter is 0
+    for name in ("_xxsubinterpreters", "_interpreters"):
+        try:
+            mod = __import__(name)
+            cur = mod.get_current()
+            return int(cur[0] if isinstance(cur, tuple) else cur)
+        except Exception:
+            continue
+    return None
+
+
 def application(environ, start_response):
     info = {
         "pid": os.getpid(),
@@ -21,6 +33,8 @@ def application(environ, start_response):
         "executable": sys.executable,
         "version": list(sys.version_info[:3]),
         "main_thread": threading.current_thread() is threading.main_thread(),
+        "thread": threading.get_ident(),
+        "interpreter_id": _interpreter_id(),
     }
     try:
         import wsgi_test_helper

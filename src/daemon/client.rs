@@ -1,0 +1,354 @@
+//! The Apache child's side of a daemon-mode request: connect to the
+//! group's socket (retrying while a daemon restarts, up to connect-timeout),
+//! send HELLO and ENVIRON, then follow the daemon's frames: feed it the
+//! request body when it asks, check and apply the response headers (never
+//! trusting them: CR/LF or bad names get a 500), stream the body through
+//! Apache's output filters, send passed files as file buckets. A daemon that
+//! dies mid-request is reported by pid, not as "truncated headers".
+
+use super::supervisor::{self, Group};
+use super::wire::{self, EnvironWriter, Kind, WireError};
+use crate::httpd::brigade::Brigade;
+use crate::httpd::ffi;
+use crate::httpd::log::{self, Level};
+use crate::httpd::request::Request;
+use crate::os::fdpass::FdReader;
+use crate::wsgi::embedded::{request_variables, Target};
+use crate::wsgi::environ::Sink;
+use crate::wsgi::headers::{check_header, from_latin1, parse_status};
+use std::io::{self, Write};
+use std::os::raw::c_int;
+use std::os::unix::fs::MetadataExt;
+use std::os::unix::net::UnixStream;
+use std::time::{Duration, Instant};
+
+impl Sink for EnvironWriter {
+    fn put(&mut self, key: &[u8], value: &[u8]) {
+        EnvironWriter::put(self, key, value)
+    }
+}
+
+fn connect(group: &Group) -> Result<UnixStream, String> {
+    let path = &group.socket_path;
+    let deadline =
+        Instant::now() + Duration::from_secs(u64::from(group.cfg.connect_timeout.max(1)));
+    let mut delay = Duration::from_millis(5);
+    loop {
+        match UnixStream::connect(path) {
+            Ok(s) => return Ok(s),
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+                let (owner, mode) = std::fs::metadata(path)
+                    .map(|m| (m.uid().to_string(), format!("{:o}", m.mode() & 0o777)))
+                    .unwrap_or_else(|_| ("?".into(), "?".into()));
+                return Err(format!(
+                    "permission denied connecting to the socket {path} of daemon process group \
+                     '{}' (socket owned by uid {owner}, mode {mode}; this Apache child runs as \
+                     uid {}): set socket-user= in WSGIDaemonProcess to the user Apache's \
+                     children run as, or check the permissions of WSGISocketPrefix's directory",
+                    group.cfg.name,
+                    crate::os::identity::current_uid()
+                ));
+            }
+            Err(e) => {
+                if Instant::now() >= deadline {
+                    return Err(format!(
+                        "cannot connect to daemon process group '{}' at {path} within \
+                         connect-timeout ({} s): {e}; the group's processes may be failing to \
+                         start (see earlier log lines) or all busy",
+                        group.cfg.name, group.cfg.connect_timeout
+                    ));
+                }
+                std::thread::sleep(delay);
+                delay = (delay * 2).min(Duration::from_millis(250));
+            }
+        }
+    }
+}
+
+/// How the relay ended.
+enum End {
+    Done,
+    Status(c_int),
+}
+
+struct Relay<'a> {
+    r: &'a Request,
+    group: &'a Group,
+    stream: &'a UnixStream,
+    bb: Brigade,
+    headers_sent: bool,
+    pid: u32,
+    error_override: bool,
+    enable_sendfile: bool,
+}
+
+impl Relay<'_> {
+    fn who(&self) -> String {
+        if self.pid == 0 {
+            format!("daemon process group '{}'", self.group.cfg.name)
+        } else {
+            format!(
+                "daemon process '{}' (pid {})",
+                self.group.cfg.name, self.pid
+            )
+        }
+    }
+
+    /// Something failed: 5xx if nothing was sent yet, else cut the body.
+    fn failed(&mut self, status: c_int, msg: &str) -> End {
+        log::request(self.r, Level::Err, msg);
+        if self.headers_sent {
+            self.bb.push_broken();
+            let _ = self.bb.pass();
+            End::Done
+        } else {
+            End::Status(status)
+        }
+    }
+
+    fn send(&self, kind: Kind, payload: &[u8]) -> bool {
+        let mut out = Vec::with_capacity(5 + payload.len());
+        wire::put_frame(&mut out, kind, payload);
+        (&*self.stream).write_all(&out).is_ok()
+    }
+
+    fn feed_body(&mut self, want: u32) -> bool {
+        let mut buf = vec![0u8; want.clamp(1, wire::MAX_CHUNK) as usize];
+        match self.r.read_body(&mut buf) {
+            Ok(0) => self.send(Kind::BodyEnd, b""),
+            Ok(n) => self.send(Kind::Body, &buf[..n]),
+            Err(()) => self.send(
+                Kind::BodyError,
+                &wire::encode_text(
+                    3,
+                    "the client went away, timed out or sent a malformed body",
+                ),
+            ),
+        }
+    }
+
+    fn apply_headers(&mut self, payload: &[u8]) -> Result<Option<c_int>, String> {
+        let (status, headers) =
+            wire::decode_headers(payload).map_err(|e| format!("bad HEADERS frame: {e}"))?;
+        let status = parse_status(&from_latin1(status))?;
+        let mut checked = Vec::with_capacity(headers.len());
+        for (n, v) in headers {
+            checked.push(check_header(&from_latin1(n), &from_latin1(v))?);
+        }
+        if self.error_override && status.code >= 400 {
+            return Ok(Some(c_int::from(status.code)));
+        }
+        self.r.set_status(status.code, &status.line);
+        for (name, value) in &checked {
+            if name.eq_ignore_ascii_case(b"Content-Type") {
+                self.r.set_content_type(value);
+            } else {
+                let err = name.eq_ignore_ascii_case(b"WWW-Authenticate");
+                self.r.add_header_out(err, name, value);
+            }
+        }
+        self.headers_sent = true;
+        Ok(None)
+    }
+
+    fn run(&mut self, reader: &mut FdReader) -> End {
+        let header_limit = self.group.cfg.header_buffer_size as u32;
+        loop {
+            let frame = wire::read_frame(reader, header_limit);
+            let (kind, payload) = match frame {
+                Ok(f) => f,
+                Err(WireError::Closed) => {
+                    let msg = format!(
+                        "{} closed the connection before sending a complete response: the \
+                         process exited or was killed (the log line about its pid says why)",
+                        self.who()
+                    );
+                    return self.failed(ffi::HTTP_BAD_GATEWAY, &msg);
+                }
+                Err(WireError::Io(kind, e))
+                    if matches!(kind, io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) =>
+                {
+                    let msg = format!(
+                        "no response from {} within socket-timeout/request-timeout ({e}); \
+                         answering 504",
+                        self.who()
+                    );
+                    return self.failed(ffi::HTTP_GATEWAY_TIME_OUT, &msg);
+                }
+                Err(e) => {
+                    let msg = format!("malformed data from {}: {e}", self.who());
+                    return self.failed(ffi::HTTP_BAD_GATEWAY, &msg);
+                }
+            };
+            match kind {
+                Kind::Ready => {
+                    self.pid = wire::decode_u32(&payload).unwrap_or(0);
+                }
+                Kind::Read => {
+                    let want = wire::decode_u32(&payload).unwrap_or(0);
+                    if !self.feed_body(want) {
+                        let msg = format!("lost {} while sending the request body", self.who());
+                        return self.failed(ffi::HTTP_BAD_GATEWAY, &msg);
+                    }
+                }
+                Kind::Headers => match self.apply_headers(&payload) {
+                    Ok(None) => {}
+                    Ok(Some(code)) => return End::Status(code),
+                    Err(e) => {
+                        let msg = format!("refused the response of {}: {e}", self.who());
+                        return self.failed(ffi::HTTP_INTERNAL_SERVER_ERROR, &msg);
+                    }
+                },
+                Kind::Data => {
+                    if !self.headers_sent {
+                        let msg = format!("{} sent body data before headers", self.who());
+                        return self.failed(ffi::HTTP_BAD_GATEWAY, &msg);
+                    }
+                    self.bb.push_copy(&payload);
+                    // When the end is already here, send both in one pass.
+                    let end_next =
+                        reader.buffered().len() >= 5 && reader.buffered()[0] == Kind::End as u8;
+                    if end_next {
+                        let _ = wire::read_frame(reader, 0);
+                        self.bb.push_eos();
+                    } else {
+                        self.bb.push_flush();
+                    }
+                    if self.bb.pass().is_err() {
+                        log::request(
+                            self.r,
+                            Level::Info,
+                            "the client closed the connection before the response was complete",
+                        );
+                        return End::Done;
+                    }
+                    if end_next {
+                        return End::Done;
+                    }
+                }
+                Kind::File => {
+                    let Some(fd) = reader.take_fd() else {
+                        let msg = format!("{} sent FILE without a descriptor", self.who());
+                        return self.failed(ffi::HTTP_BAD_GATEWAY, &msg);
+                    };
+                    let ok = match wire::decode_file(&payload) {
+                        Ok((offset, len)) => {
+                            self.bb
+                                .push_file(fd, offset as i64, len as i64, self.enable_sendfile)
+                        }
+                        Err(_) => false,
+                    };
+                    crate::os::close(fd);
+                    if !ok {
+                        let msg = format!("cannot send the file passed by {}", self.who());
+                        return self.failed(ffi::HTTP_INTERNAL_SERVER_ERROR, &msg);
+                    }
+                }
+                Kind::End => {
+                    if !self.headers_sent {
+                        let msg = format!("{} ended the response without headers", self.who());
+                        return self.failed(ffi::HTTP_BAD_GATEWAY, &msg);
+                    }
+                    self.bb.push_eos();
+                    let _ = self.bb.pass();
+                    return End::Done;
+                }
+                Kind::Abort => {
+                    self.bb.push_broken();
+                    let _ = self.bb.pass();
+                    return End::Done;
+                }
+                Kind::Status => {
+                    let (code, msg) = wire::decode_status(&payload).unwrap_or((500, b""));
+                    if !msg.is_empty() {
+                        log::request(self.r, Level::Err, &from_latin1(msg));
+                    }
+                    if self.headers_sent {
+                        self.bb.push_broken();
+                        let _ = self.bb.pass();
+                        return End::Done;
+                    }
+                    return End::Status(c_int::from(code));
+                }
+                Kind::Log => {
+                    if let Ok((level, text)) = wire::decode_text(&payload) {
+                        let level = match level {
+                            0..=2 => Level::Crit,
+                            3 => Level::Err,
+                            4 => Level::Warn,
+                            5 => Level::Notice,
+                            6 => Level::Info,
+                            _ => Level::Debug,
+                        };
+                        log::request(self.r, level, &String::from_utf8_lossy(text));
+                    }
+                }
+                other => {
+                    let msg = format!("{} sent an unexpected {other:?} frame", self.who());
+                    return self.failed(ffi::HTTP_BAD_GATEWAY, &msg);
+                }
+            }
+        }
+    }
+}
+
+/// Serves `r` through daemon process group `name`.
+pub fn relay(r: &Request, name: &str, t: &Target<'_>) -> c_int {
+    let Some(group) = supervisor::group(name) else {
+        log::request(
+            r,
+            Level::Err,
+            &format!(
+                "No WSGI daemon process called '{name}' has been configured: add \
+                 'WSGIDaemonProcess {name} ...' or fix WSGIProcessGroup / process-group="
+            ),
+        );
+        return ffi::HTTP_INTERNAL_SERVER_ERROR;
+    };
+    let stream = match connect(&group) {
+        Ok(s) => s,
+        Err(msg) => {
+            log::request(r, Level::Err, &msg);
+            return ffi::HTTP_SERVICE_UNAVAILABLE;
+        }
+    };
+    let socket_timeout = group
+        .cfg
+        .socket_timeout
+        .unwrap_or_else(crate::httpd::process::server_timeout_secs);
+    let read_timeout = match group.cfg.request_timeout {
+        Some(rt) => rt.min(socket_timeout),
+        None => socket_timeout,
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(u64::from(read_timeout.max(1)))));
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(u64::from(socket_timeout.max(1)))));
+
+    let mut out = Vec::with_capacity(8192);
+    wire::hello(&mut out, &supervisor::secret(), r.request_time());
+    let mut env = EnvironWriter::new();
+    request_variables(r, t, &mut env);
+    out.extend_from_slice(&env.finish());
+    if let Err(e) = (&stream).write_all(&out) {
+        log::request(
+            r,
+            Level::Err,
+            &format!("cannot send the request to daemon process group '{name}': {e}"),
+        );
+        return ffi::HTTP_SERVICE_UNAVAILABLE;
+    }
+    let mut reader = FdReader::new(&stream);
+    let mut relay = Relay {
+        r,
+        group: &group,
+        stream: &stream,
+        bb: Brigade::new(r),
+        headers_sent: false,
+        pid: 0,
+        error_override: t.config.error_override,
+        enable_sendfile: t.config.enable_sendfile,
+    };
+    match relay.run(&mut reader) {
+        End::Done => ffi::OK,
+        End::Status(code) => code,
+    }
+}

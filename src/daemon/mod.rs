@@ -1,0 +1,9 @@
+//! Daemon mode: process groups that the Apache parent forks and supervises
+//! (supervisor), the daemon process itself (process, server), the Apache
+//! child's side of a request (client), and the protocol between them (wire).
+
+pub mod client;
+pub mod process;
+pub mod server;
+pub mod supervisor;
+pub mod wire;

@@ -1,0 +1,295 @@
+//! Serving one connection in a daemon process: check HELLO (the per-start
+//! secret), read ENVIRON, answer 503 if the request waited longer than
+//! queue-timeout, then run the application with a `DaemonBackend` that
+//! speaks the wire protocol back to the Apache child.
+
+use super::process::State;
+use super::wire::{self, Kind, WireError};
+use crate::httpd::log::{self, Level};
+use crate::wsgi::backend::{Backend, Channel, SendError};
+use crate::wsgi::embedded::latin1_str;
+use crate::wsgi::headers::Status;
+use crate::wsgi::runner::{self, Job};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use std::io::Write;
+use std::os::unix::net::UnixStream;
+use std::time::Duration;
+
+/// The request's I/O over the daemon socket.
+pub struct DaemonBackend {
+    stream: UnixStream,
+    out: Vec<u8>,
+    header_limit: usize,
+    file: Option<(i32, u64, u64)>,
+    body_done: bool,
+    broken: bool,
+    /// Headers too large for header-buffer-size: reported at the next flush.
+    header_error: Option<String>,
+}
+
+impl DaemonBackend {
+    fn write_out(&mut self) -> Result<(), SendError> {
+        if self.broken {
+            return Err(SendError::ClientGone);
+        }
+        if !self.out.is_empty() {
+            let r = (&self.stream).write_all(&self.out);
+            self.out.clear();
+            if r.is_err() {
+                self.broken = true;
+                return Err(SendError::ClientGone);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Backend for DaemonBackend {
+    fn stage_headers(&mut self, status: &Status, headers: &[(Vec<u8>, Vec<u8>)]) {
+        let payload = wire::encode_headers(&status.line, headers);
+        if payload.len() > self.header_limit {
+            let msg = format!(
+                "the response headers are {} bytes, over header-buffer-size ({}); raise \
+                 header-buffer-size in WSGIDaemonProcess",
+                payload.len(),
+                self.header_limit
+            );
+            self.header_error = Some(msg);
+            return;
+        }
+        wire::put_frame(&mut self.out, Kind::Headers, &payload);
+    }
+
+    fn stage_data(&mut self, data: &[u8]) {
+        for chunk in data.chunks(wire::MAX_CHUNK as usize) {
+            wire::put_frame(&mut self.out, Kind::Data, chunk);
+        }
+    }
+
+    fn stage_file(&mut self, fd: i32, offset: i64, len: u64, _sendfile: bool) -> bool {
+        self.file = Some((fd, offset.max(0) as u64, len));
+        true
+    }
+
+    fn flush(&mut self, last: bool) -> Result<(), SendError> {
+        if let Some(msg) = self.header_error.take() {
+            self.out.clear();
+            wire::put_frame(&mut self.out, Kind::Status, &wire::encode_status(500, &msg));
+            let _ = self.write_out();
+            self.broken = true;
+            return Err(SendError::App(msg));
+        }
+        if let Some((fd, offset, len)) = self.file.take() {
+            self.write_out()?;
+            let mut frame = Vec::with_capacity(21);
+            wire::put_frame(&mut frame, Kind::File, &wire::encode_file(offset, len));
+            if crate::os::fdpass::send_with_fd(&self.stream, &frame, fd).is_err() {
+                self.broken = true;
+                return Err(SendError::ClientGone);
+            }
+        }
+        if last {
+            wire::put_frame(&mut self.out, Kind::End, b"");
+        }
+        self.write_out()
+    }
+
+    fn abort(&mut self) {
+        wire::put_frame(
+            &mut self.out,
+            Kind::Abort,
+            &wire::encode_text(0, "response cut"),
+        );
+        let _ = self.write_out();
+    }
+
+    fn read_body(&mut self, buf: &mut [u8]) -> Result<usize, String> {
+        if self.body_done || buf.is_empty() {
+            return Ok(0);
+        }
+        let want = buf.len().min(wire::MAX_CHUNK as usize) as u32;
+        wire::put_frame(&mut self.out, Kind::Read, &want.to_be_bytes());
+        self.write_out()
+            .map_err(|_| "the Apache child went away".to_string())?;
+        match wire::read_frame(&mut &self.stream, 0) {
+            Ok((Kind::Body, data)) if data.len() <= buf.len() => {
+                buf[..data.len()].copy_from_slice(&data);
+                Ok(data.len())
+            }
+            Ok((Kind::BodyEnd, _)) => {
+                self.body_done = true;
+                Ok(0)
+            }
+            Ok((Kind::BodyError, p)) => {
+                self.body_done = true;
+                let text = wire::decode_text(&p)
+                    .map(|(_, t)| t.to_vec())
+                    .unwrap_or_default();
+                Err(String::from_utf8_lossy(&text).into_owned())
+            }
+            Ok((kind, _)) => {
+                self.broken = true;
+                Err(format!("unexpected {kind:?} frame from the Apache child"))
+            }
+            Err(e) => {
+                self.broken = true;
+                Err(format!("lost the Apache child while reading the body: {e}"))
+            }
+        }
+    }
+
+    fn respond_status(&mut self, code: u16) {
+        self.out.clear();
+        wire::put_frame(&mut self.out, Kind::Status, &wire::encode_status(code, ""));
+        let _ = self.write_out();
+    }
+
+    fn log(&mut self, level: Level, msg: &str) {
+        // Logged by the Apache child, with the request's context.
+        let code = match level {
+            Level::Crit => 2,
+            Level::Err => 3,
+            Level::Warn => 4,
+            Level::Notice => 5,
+            Level::Info => 6,
+            Level::Debug => 7,
+        };
+        wire::put_frame(&mut self.out, Kind::Log, &wire::encode_text(code, msg));
+        if self.write_out().is_err() {
+            log::server(level, msg);
+        }
+    }
+}
+
+fn refuse(stream: &UnixStream, code: u16, msg: &str) {
+    let mut out = Vec::new();
+    wire::put_frame(&mut out, Kind::Status, &wire::encode_status(code, msg));
+    let _ = (&*stream).write_all(&out);
+}
+
+fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+/// Serves one connection from an Apache child.
+pub fn serve(stream: UnixStream, state: &State) {
+    let group = &state.group;
+    let cfg = &group.cfg;
+    let timeout = Duration::from_secs(u64::from(
+        cfg.socket_timeout
+            .unwrap_or_else(crate::httpd::process::server_timeout_secs),
+    ));
+    let _ = stream.set_read_timeout(Some(timeout));
+    let _ = stream.set_write_timeout(Some(timeout));
+    let secret = super::supervisor::secret();
+    let start = match wire::read_frame(&mut &stream, 0) {
+        Ok((Kind::Hello, p)) => match wire::check_hello(&p, &secret) {
+            Ok(start) => start,
+            Err(e) => {
+                log::server(
+                    Level::Err,
+                    &format!(
+                        "daemon process '{}': refused a connection that is not from this \
+                         Apache ({e})",
+                        cfg.name
+                    ),
+                );
+                return;
+            }
+        },
+        Ok(_) | Err(_) => return,
+    };
+    let mut hello = Vec::with_capacity(9);
+    wire::put_frame(&mut hello, Kind::Ready, &std::process::id().to_be_bytes());
+    let environ = match wire::read_frame(&mut &stream, 0) {
+        Ok((Kind::Environ, p)) => p,
+        Ok((kind, _)) => {
+            refuse(&stream, 500, &format!("expected ENVIRON, got {kind:?}"));
+            return;
+        }
+        Err(WireError::Closed) => return,
+        Err(e) => {
+            refuse(&stream, 500, &format!("bad ENVIRON frame: {e}"));
+            return;
+        }
+    };
+    if (&stream).write_all(&hello).is_err() {
+        return;
+    }
+    if let Some(limit) = cfg.queue_timeout {
+        let waited = now_us().saturating_sub(start);
+        if waited > i64::from(limit) * 1_000_000 {
+            refuse(
+                &stream,
+                503,
+                &format!(
+                    "the request waited {:.1} s for a free thread in daemon process group '{}', \
+                     over queue-timeout ({limit} s): the group is overloaded (raise processes= or \
+                     threads=)",
+                    waited as f64 / 1e6,
+                    cfg.name
+                ),
+            );
+            return;
+        }
+    }
+    let pairs = match wire::decode_environ(&environ) {
+        Ok(p) => p,
+        Err(e) => {
+            refuse(&stream, 500, &format!("bad ENVIRON frame: {e}"));
+            return;
+        }
+    };
+    let header_limit = cfg.header_buffer_size as usize;
+    let backend = DaemonBackend {
+        stream,
+        out: Vec::with_capacity(16 * 1024),
+        header_limit,
+        file: None,
+        body_done: false,
+        broken: false,
+        header_error: None,
+    };
+    crate::python::thread::ensure();
+    Python::attach(|py| {
+        let dict = PyDict::new(py);
+        let get = |k: &[u8]| {
+            pairs
+                .iter()
+                .rev()
+                .find(|(key, _)| *key == k)
+                .map(|(_, v)| *v)
+        };
+        let script =
+            String::from_utf8_lossy(get(b"SCRIPT_FILENAME").unwrap_or_default()).into_owned();
+        let callable =
+            String::from_utf8_lossy(get(b"mod_wsgi.callable_object").unwrap_or(b"application"))
+                .into_owned();
+        let app_group =
+            String::from_utf8_lossy(get(b"mod_wsgi.application_group").unwrap_or_default())
+                .into_owned();
+        let reloading = get(b"mod_wsgi.script_reloading") == Some(b"1");
+        let sendfile = get(b"mod_wsgi.enable_sendfile") == Some(b"1");
+        for (k, v) in &pairs {
+            if let Err(e) = dict.set_item(latin1_str(py, k), latin1_str(py, v)) {
+                log::server(Level::Err, &format!("cannot build environ: {e}"));
+                return;
+            }
+        }
+        let job = Job {
+            script: std::path::Path::new(&script),
+            application_group: &app_group,
+            callable: &callable,
+            script_reloading: reloading,
+            error_override: false,
+            enable_sendfile: sendfile,
+            multithread: cfg.threads > 1,
+            multiprocess: cfg.multiprocess,
+        };
+        runner::run(py, &job, &dict, Channel::new(Box::new(backend)));
+    });
+}

@@ -1,0 +1,178 @@
+//! Passing an open file descriptor over a UNIX socket (SCM_RIGHTS), so a
+//! daemon can hand a file to the Apache child and Apache sends it itself.
+
+use std::collections::VecDeque;
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::UnixStream;
+
+const MAX_FDS: usize = 4;
+
+/// Sends `data` with `fd` attached, all of it or an error.
+pub fn send_with_fd(stream: &UnixStream, data: &[u8], fd: RawFd) -> io::Result<()> {
+    // SAFETY: builds a msghdr over a valid iovec and a control buffer big
+    // enough for one descriptor (CMSG_SPACE), as sendmsg(2) documents.
+    let sent = unsafe {
+        let mut iov = libc::iovec {
+            iov_base: data.as_ptr() as *mut libc::c_void,
+            iov_len: data.len(),
+        };
+        let space = libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) as usize;
+        let mut control = vec![0u8; space];
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr() as *mut libc::c_void;
+        msg.msg_controllen = space as _;
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        (*cmsg).cmsg_level = libc::SOL_SOCKET;
+        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<RawFd>() as u32) as _;
+        std::ptr::write_unaligned(libc::CMSG_DATA(cmsg) as *mut RawFd, fd);
+        libc::sendmsg(stream.as_raw_fd(), &msg, libc::MSG_NOSIGNAL)
+    };
+    if sent < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let sent = sent as usize;
+    if sent < data.len() {
+        use std::io::Write;
+        (&*stream).write_all(&data[sent..])?;
+    }
+    Ok(())
+}
+
+/// A buffered reader over a UNIX stream that collects descriptors passed
+/// with the data; they are handed out in the order they arrived.
+pub struct FdReader {
+    fd: RawFd,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    fds: VecDeque<RawFd>,
+}
+
+impl FdReader {
+    pub fn new(stream: &UnixStream) -> FdReader {
+        FdReader {
+            fd: stream.as_raw_fd(),
+            buf: vec![0; 64 * 1024],
+            start: 0,
+            end: 0,
+            fds: VecDeque::new(),
+        }
+    }
+
+    /// The oldest descriptor received and not yet taken.
+    pub fn take_fd(&mut self) -> Option<RawFd> {
+        self.fds.pop_front()
+    }
+
+    /// Bytes already buffered.
+    pub fn buffered(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
+    }
+
+    fn fill(&mut self) -> io::Result<usize> {
+        self.start = 0;
+        self.end = 0;
+        // SAFETY: receives into our own buffer with a control buffer big
+        // enough for MAX_FDS descriptors; every SCM_RIGHTS descriptor found
+        // is taken into `fds` (and closed on drop if never used).
+        let n = unsafe {
+            let mut iov = libc::iovec {
+                iov_base: self.buf.as_mut_ptr() as *mut libc::c_void,
+                iov_len: self.buf.len(),
+            };
+            let space = libc::CMSG_SPACE((MAX_FDS * std::mem::size_of::<RawFd>()) as u32) as usize;
+            let mut control = vec![0u8; space];
+            let mut msg: libc::msghdr = std::mem::zeroed();
+            msg.msg_iov = &mut iov;
+            msg.msg_iovlen = 1;
+            msg.msg_control = control.as_mut_ptr() as *mut libc::c_void;
+            msg.msg_controllen = space as _;
+            let n = libc::recvmsg(self.fd, &mut msg, libc::MSG_CMSG_CLOEXEC);
+            if n >= 0 {
+                let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+                while !cmsg.is_null() {
+                    if (*cmsg).cmsg_level == libc::SOL_SOCKET
+                        && (*cmsg).cmsg_type == libc::SCM_RIGHTS
+                    {
+                        let data = libc::CMSG_DATA(cmsg);
+                        let bytes = (*cmsg).cmsg_len as usize - (data as usize - cmsg as usize);
+                        for i in 0..bytes / std::mem::size_of::<RawFd>() {
+                            let fd = std::ptr::read_unaligned((data as *const RawFd).add(i));
+                            self.fds.push_back(fd);
+                        }
+                    }
+                    cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+                }
+            }
+            n
+        };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        self.end = n as usize;
+        Ok(self.end)
+    }
+}
+
+impl io::Read for FdReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.start == self.end {
+            loop {
+                match self.fill() {
+                    Ok(0) => return Ok(0),
+                    Ok(_) => break,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        let n = out.len().min(self.end - self.start);
+        out[..n].copy_from_slice(&self.buf[self.start..self.start + n]);
+        self.start += n;
+        Ok(n)
+    }
+}
+
+impl Drop for FdReader {
+    fn drop(&mut self) {
+        for fd in self.fds.drain(..) {
+            super::close(fd);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    #[test]
+    fn passes_a_descriptor_with_data() {
+        let (a, b) = UnixStream::pair().unwrap();
+        let file = std::fs::File::open("/proc/self/status").unwrap();
+        (&a).write_all(b"before").unwrap();
+        send_with_fd(&a, b"with-fd", file.as_raw_fd()).unwrap();
+        (&a).write_all(b"after").unwrap();
+        drop(a);
+        let mut r = FdReader::new(&b);
+        let mut all = Vec::new();
+        r.read_to_end(&mut all).unwrap();
+        assert_eq!(all, b"beforewith-fdafter");
+        let fd = r.take_fd().expect("a descriptor arrived");
+        let mut f = unsafe_file(fd);
+        let mut text = String::new();
+        f.read_to_string(&mut text).unwrap();
+        assert!(text.contains("Name:"));
+        assert!(r.take_fd().is_none());
+    }
+
+    fn unsafe_file(fd: RawFd) -> std::fs::File {
+        use std::os::fd::FromRawFd;
+        // SAFETY: the descriptor was just received and is owned by nobody else.
+        unsafe { std::fs::File::from_raw_fd(fd) }
+    }
+}

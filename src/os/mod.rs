@@ -1,0 +1,166 @@
+//! Thin safe wrappers over the libc calls daemon mode needs: passing file
+//! descriptors over UNIX sockets, changing identity, signals, the process
+//! title. Each `unsafe` block here carries its SAFETY note; callers stay
+//! safe Rust.
+
+pub mod fdpass;
+pub mod identity;
+pub mod signals;
+
+use std::io;
+
+/// The last OS error as an io::Error.
+pub fn last_error() -> io::Error {
+    io::Error::last_os_error()
+}
+
+/// Closes a raw descriptor this process owns.
+pub fn close(fd: i32) {
+    // SAFETY: closing a descriptor the caller owns; errors are irrelevant.
+    unsafe { libc::close(fd) };
+}
+
+/// Sets or clears O_NONBLOCK on a descriptor.
+pub fn set_nonblocking(fd: i32, on: bool) -> io::Result<()> {
+    // SAFETY: fcntl on a descriptor the caller owns.
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        if flags < 0 {
+            return Err(last_error());
+        }
+        let flags = if on {
+            flags | libc::O_NONBLOCK
+        } else {
+            flags & !libc::O_NONBLOCK
+        };
+        if libc::fcntl(fd, libc::F_SETFL, flags) < 0 {
+            return Err(last_error());
+        }
+    }
+    Ok(())
+}
+
+/// Sets a listening socket's backlog.
+pub fn listen(fd: i32, backlog: i32) -> io::Result<()> {
+    // SAFETY: listen on a socket the caller owns.
+    if unsafe { libc::listen(fd, backlog) } != 0 {
+        return Err(last_error());
+    }
+    Ok(())
+}
+
+/// Accepts a connection on a (non-blocking) listening socket; the new
+/// socket is blocking and close-on-exec.
+pub fn accept(fd: i32) -> io::Result<std::os::unix::net::UnixStream> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: accept4 on a listening socket the caller owns; the returned
+    // descriptor is new and owned by the stream we wrap it in.
+    unsafe {
+        let c = libc::accept4(
+            fd,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            libc::SOCK_CLOEXEC,
+        );
+        if c < 0 {
+            return Err(last_error());
+        }
+        Ok(std::os::unix::net::UnixStream::from_raw_fd(c))
+    }
+}
+
+/// Waits until `fd` is readable or `timeout_ms` passes; true if readable.
+pub fn wait_readable(fd: i32, timeout_ms: i32) -> bool {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: polls one valid pollfd struct.
+    let n = unsafe { libc::poll(&mut p, 1, timeout_ms) };
+    n > 0 && p.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0
+}
+
+/// The process's resident set size in bytes (from /proc/self/statm).
+pub fn rss_bytes() -> u64 {
+    let text = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(4096) as u64;
+    pages * page
+}
+
+/// The parent process id.
+pub fn parent_pid() -> i32 {
+    // SAFETY: getppid has no preconditions.
+    unsafe { libc::getppid() }
+}
+
+/// Sends `sig` to `pid`; false if the process does not exist.
+pub fn kill(pid: i32, sig: i32) -> bool {
+    // SAFETY: kill has no memory preconditions.
+    unsafe { libc::kill(pid, sig) == 0 }
+}
+
+/// Reaps `pid` if it has exited; true when it is gone.
+pub fn try_reap(pid: i32) -> bool {
+    let mut status = 0;
+    // SAFETY: waitpid with WNOHANG on our own child.
+    let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+    r == pid || (r < 0 && !kill(pid, 0))
+}
+
+/// Immediately ends the process (no Rust or C atexit handlers), as a
+/// forked daemon must to never run Apache's code paths again.
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit never returns and has no preconditions.
+    unsafe { libc::_exit(code) }
+}
+
+/// Random bytes from the kernel.
+pub fn random_bytes(buf: &mut [u8]) -> io::Result<()> {
+    use std::io::Read;
+    std::fs::File::open("/dev/urandom")?.read_exact(buf)
+}
+
+/// Sets the process's umask, returning the previous one.
+pub fn umask(mask: u32) -> u32 {
+    // SAFETY: umask has no preconditions.
+    unsafe { libc::umask(mask as libc::mode_t) as u32 }
+}
+
+/// Sets the name shown by ps/top: the kernel's short name (prctl) and,
+/// when `argv0` is the process's argv area, the full command line.
+pub fn set_process_name(name: &str) {
+    let short: Vec<u8> = name.bytes().filter(|&b| b != 0).take(15).collect();
+    let c = std::ffi::CString::new(short).unwrap_or_default();
+    // SAFETY: PR_SET_NAME reads a NUL-terminated string of at most 16 bytes.
+    unsafe { libc::prctl(libc::PR_SET_NAME, c.as_ptr() as libc::c_ulong, 0, 0, 0) };
+}
+
+/// Overwrites the process's argv strings (what `ps` shows) with `title`.
+///
+/// # Safety
+/// `argv` must be the process's own argument vector of `argc` entries,
+/// whose strings lie contiguously in memory (as the kernel lays them out).
+pub unsafe fn set_process_title(argc: i32, argv: *mut *mut libc::c_char, title: &str) {
+    if argc <= 0 || argv.is_null() {
+        return;
+    }
+    // SAFETY: per the caller, argv[0..argc] are valid NUL-terminated
+    // strings laid out back to back; we only write within their extent.
+    unsafe {
+        let start = *argv;
+        let last = *argv.add(argc as usize - 1);
+        let end = last.add(libc::strlen(last));
+        let room = end.offset_from(start) as usize;
+        let bytes = title.as_bytes();
+        let n = bytes.len().min(room);
+        std::ptr::copy_nonoverlapping(bytes.as_ptr() as *const libc::c_char, start, n);
+        std::ptr::write_bytes(start.add(n), 0, room + 1 - n);
+    }
+}

@@ -1,0 +1,42 @@
+//! Signals in a daemon process: Apache's handlers and mask are inherited
+//! through fork and must be reset; SIGTERM/SIGINT/SIGHUP ask for a
+//! graceful stop.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static STOP: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_stop(_sig: libc::c_int) {
+    STOP.store(true, Ordering::SeqCst);
+}
+
+/// Restores default dispositions for every signal and unblocks them all.
+pub fn reset_all() {
+    // SAFETY: sigaction/sigprocmask with valid structs; signals that cannot
+    // be changed (SIGKILL, SIGSTOP) just fail.
+    unsafe {
+        for sig in 1..libc::SIGRTMIN() {
+            libc::signal(sig, libc::SIG_DFL);
+        }
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+}
+
+/// Makes SIGTERM, SIGINT and SIGHUP request a graceful stop.
+pub fn catch_stop() {
+    // SAFETY: installs an async-signal-safe handler (one atomic store).
+    unsafe {
+        let handler = on_stop as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+            libc::signal(sig, handler);
+        }
+    }
+}
+
+/// True once a stop signal arrived.
+pub fn stop_requested() -> bool {
+    STOP.load(Ordering::SeqCst)
+}
