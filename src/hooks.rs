@@ -204,7 +204,9 @@ pub fn handler(r: &Request) -> c_int {
         &rc.application_group,
         &config::groups::GroupContext {
             server_hostname: &server_hostname,
-            port: r.server_port(),
+            // The port the connection arrived on, not the Host header's:
+            // a client must not be able to create application groups.
+            port: r.local_ip_port().1,
             host_header: host.as_deref(),
             script_name: &script_name_str,
             env: &env,

@@ -151,12 +151,6 @@ GOOD = [
      "    WSGITrustedProxyHeaders X-Forwarded-For X-Forwarded-Proto\n"
      "    WSGITrustedProxies 127.0.0.1\n"
      "</Directory>"),
-    ("auth-scripts",
-     "<Directory @APPS@>\n"
-     "    WSGIAccessScript @APPS@/hello.wsgi\n"
-     "    WSGIAuthUserScript @APPS@/hello.wsgi\n"
-     "    WSGIAuthGroupScript @APPS@/hello.wsgi\n"
-     "</Directory>"),
     ("scripts-and-restrictions",
      "WSGIHandlerScript myhandler @APPS@/hello.wsgi\n"
      "WSGIRestrictProcess g1 g2\n"
@@ -181,3 +175,19 @@ def test_good_config_passes(apache, case, body):
     rc, out = apache.configtest(body)
     assert rc == 0, out
     assert "Syntax OK" in out
+
+
+AUTH_SCRIPTS = ("<Directory @APPS@>\n"
+                "    WSGIAccessScript @APPS@/hello.wsgi\n"
+                "</Directory>")
+
+
+@pytest.mark.rs_only
+def test_auth_scripts_are_refused_until_implemented(apache):
+    """mod_wsgi_rs does not run Python access/auth scripts yet; accepting the
+    directives and ignoring them would leave a location unprotected, so
+    configtest must fail and say what to use instead."""
+    rc, out = apache.configtest(AUTH_SCRIPTS)
+    assert rc != 0, out
+    assert "WSGIAccessScript" in out and "not supported" in out, out
+    assert "line" in out, out

@@ -35,6 +35,8 @@ def application(environ, start_response):
         "main_thread": threading.current_thread() is threading.main_thread(),
         "thread": threading.get_ident(),
         "interpreter_id": _interpreter_id(),
+        "module": __name__,
+        "module_globals": id(globals()),
     }
     try:
         import wsgi_test_helper
