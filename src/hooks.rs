@@ -5,8 +5,9 @@
 use crate::config::{self, DirConfig, ServerConfig};
 use crate::httpd::ffi;
 use crate::httpd::log::{self, Level};
+use crate::httpd::regex;
 use crate::httpd::request::{FileKind, Request};
-use crate::httpd::{regex, server};
+use crate::httpd::server::{self, Server};
 use crate::python;
 use std::os::raw::c_int;
 
@@ -20,13 +21,10 @@ pub struct Mounted {
     pub script: String,
 }
 
-pub fn server_config(s: *mut ffi::server_rec) -> Option<&'static ServerConfig> {
-    if s.is_null() {
-        return None;
-    }
+pub fn server_config(s: &Server) -> Option<&ServerConfig> {
     // SAFETY: the slot holds the ServerConfig made by create/merge, which
-    // lives in the config pool for as long as this configuration.
-    unsafe { (crate::httpd::module_config((*s).module_config) as *const ServerConfig).as_ref() }
+    // lives in the config pool as long as the server_rec does.
+    unsafe { (s.module_config() as *const ServerConfig).as_ref() }
 }
 
 fn dir_config(r: &Request) -> Option<&DirConfig> {
@@ -198,7 +196,7 @@ pub fn handler(r: &Request) -> c_int {
     let host = r
         .hostname()
         .map(|h| String::from_utf8_lossy(h).into_owned());
-    let (server_hostname, _) = server::hostname_and_port(r.server());
+    let (server_hostname, _) = r.server().hostname_and_port();
     let script_name_str = String::from_utf8_lossy(script_name).into_owned();
     let application_group = config::groups::expand_application_group(
         &rc.application_group,
@@ -230,11 +228,10 @@ pub fn handler(r: &Request) -> c_int {
 
 /// The main server's configuration (Python settings live there).
 fn scfg_main() -> Option<&'static ServerConfig> {
-    // SAFETY: reading the pointer value of Apache's global server_rec.
-    server_config(unsafe { ffi::ap_server_conf })
+    server::main_server().and_then(server_config)
 }
 
-pub fn post_config(pconf: *mut ffi::apr_pool_t, s: *mut ffi::server_rec) -> c_int {
+pub fn post_config(pconf: &crate::httpd::pool::Pool, s: &Server) -> c_int {
     let component = format!(
         "mod_wsgi_rs/{} Python/{}",
         env!("CARGO_PKG_VERSION"),
@@ -250,14 +247,15 @@ pub fn post_config(pconf: *mut ffi::apr_pool_t, s: *mut ffi::server_rec) -> c_in
     // Every daemon group of every virtual host, with the scripts to
     // preload in it.
     let mut groups: Vec<(config::DaemonProcess, Vec<(String, String)>)> = Vec::new();
-    let mut vhost = s;
-    while !vhost.is_null() {
+    for vhost in s.iter() {
         if let Some(vcfg) = server_config(vhost) {
             for d in &vcfg.daemons {
                 match groups.iter().position(|(g, _)| g.name == d.name) {
-                    Some(_) if vhost != s && main.daemons.iter().any(|m| m.name == d.name) => {}
+                    Some(_)
+                        if !std::ptr::eq(vhost, s)
+                            && main.daemons.iter().any(|m| m.name == d.name) => {}
                     Some(_) => {
-                        log::server_rec(
+                        log::server_at(
                             vhost,
                             Level::Crit,
                             &format!(
@@ -271,7 +269,7 @@ pub fn post_config(pconf: *mut ffi::apr_pool_t, s: *mut ffi::server_rec) -> c_in
                     None => groups.push((d.clone(), Vec::new())),
                 }
             }
-            let (hostname, port) = server::hostname_and_port(vhost);
+            let (hostname, port) = vhost.hostname_and_port();
             for (file, options) in vcfg.preloads() {
                 let Some(config::groups::ProcessGroup::Named(name)) = &options.process_group else {
                     continue;
@@ -299,15 +297,11 @@ pub fn post_config(pconf: *mut ffi::apr_pool_t, s: *mut ffi::server_rec) -> c_in
                 }
             }
         }
-        // SAFETY: server_recs form a NULL-terminated list owned by Apache.
-        vhost = unsafe { (*vhost).next };
     }
-    // SAFETY: Apache passes the live configuration pool.
-    let pool = unsafe { crate::httpd::pool::Pool::from_raw(pconf) };
-    match crate::daemon::supervisor::start(pool, main, groups) {
+    match crate::daemon::supervisor::start(pconf, main, groups) {
         Ok(()) => ffi::OK,
         Err(e) => {
-            log::server_rec(s, Level::Crit, &e);
+            log::server_at(s, Level::Crit, &e);
             ffi::HTTP_INTERNAL_SERVER_ERROR
         }
     }
@@ -315,7 +309,7 @@ pub fn post_config(pconf: *mut ffi::apr_pool_t, s: *mut ffi::server_rec) -> c_in
 
 /// Starts Python in a freshly forked Apache child (unless embedded mode is
 /// off) and preloads the scripts that ask for it.
-pub fn child_init(s: *mut ffi::server_rec) {
+pub fn child_init(s: &Server) {
     // Daemon sockets are for connecting to, not accepting on, in here.
     for group in crate::daemon::supervisor::groups() {
         crate::os::close(group.listen_fd);
@@ -341,7 +335,7 @@ pub fn child_init(s: *mut ffi::server_rec) {
         processes: 0,
     };
     if let Err(e) = python::interp::start(&settings) {
-        log::server_rec(
+        log::server_at(
             s,
             Level::Crit,
             &format!("Python could not start in this Apache child: {e}"),
@@ -349,15 +343,14 @@ pub fn child_init(s: *mut ffi::server_rec) {
         return;
     }
     let mut seen = std::collections::HashSet::new();
-    let mut vhost = s;
-    while !vhost.is_null() {
+    for vhost in s.iter() {
         if let Some(vcfg) = server_config(vhost) {
             for (file, options) in vcfg.preloads() {
                 let embedded = options
                     .process_group
                     .as_ref()
                     .is_none_or(|g| matches!(g, config::groups::ProcessGroup::Global));
-                let (hostname, port) = server::hostname_and_port(vhost);
+                let (hostname, port) = vhost.hostname_and_port();
                 let group = options
                     .application_group
                     .as_ref()
@@ -379,7 +372,5 @@ pub fn child_init(s: *mut ffi::server_rec) {
                 }
             }
         }
-        // SAFETY: server_recs form a NULL-terminated list owned by Apache.
-        vhost = unsafe { (*vhost).next };
     }
 }

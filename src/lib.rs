@@ -43,7 +43,7 @@ pub static mut wsgi_module: ffi::module = ffi::module {
 pub fn module_index() -> c_int {
     // SAFETY: a plain read of an int Apache writes once while loading the
     // module, before any hook or directive of ours runs.
-    unsafe { (*(&raw const wsgi_module)).module_index }
+    unsafe { (&raw const wsgi_module.module_index).read() }
 }
 
 /// This module's version as a tuple (mod_wsgi.version in environ).
@@ -96,12 +96,24 @@ unsafe extern "C" fn post_config(
     s: *mut ffi::server_rec,
 ) -> c_int {
     ffi_guard(ffi::HTTP_INTERNAL_SERVER_ERROR, || {
-        hooks::post_config(pconf, s)
+        // SAFETY: Apache passes its live configuration pool and main server.
+        let (pool, server) = unsafe {
+            (
+                httpd::pool::Pool::from_raw(pconf),
+                httpd::server::Server::from_raw(s),
+            )
+        };
+        server.map_or(ffi::OK, |server| hooks::post_config(pool, server))
     })
 }
 
 unsafe extern "C" fn child_init(_p: *mut ffi::apr_pool_t, s: *mut ffi::server_rec) {
-    ffi_guard((), || hooks::child_init(s))
+    ffi_guard((), || {
+        // SAFETY: Apache passes the live main server.
+        if let Some(server) = unsafe { httpd::server::Server::from_raw(s) } {
+            hooks::child_init(server)
+        }
+    })
 }
 
 unsafe extern "C" fn register_hooks(_p: *mut ffi::apr_pool_t) {

@@ -117,7 +117,7 @@ impl Relay<'_> {
         match self.r.read_body(&mut buf) {
             Ok(0) => self.send(Kind::BodyEnd, b""),
             Ok(n) => self.send(Kind::Body, &buf[..n]),
-            Err(()) => self.send(
+            Err(_) => self.send(
                 Kind::BodyError,
                 &wire::encode_text(
                     3,
@@ -165,9 +165,7 @@ impl Relay<'_> {
                     );
                     return self.failed(ffi::HTTP_BAD_GATEWAY, &msg);
                 }
-                Err(WireError::Io(kind, e))
-                    if matches!(kind, io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) =>
-                {
+                Err(WireError::Io(io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut, e)) => {
                     let msg = format!(
                         "no response from {} within socket-timeout/request-timeout ({e}); \
                          answering 504",

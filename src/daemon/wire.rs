@@ -308,9 +308,12 @@ impl EnvironWriter {
     }
 }
 
+/// Name/value byte-string pairs borrowed from a frame.
+pub type HeaderList<'a> = Vec<(&'a [u8], &'a [u8])>;
+
 /// Decodes an ENVIRON payload into pairs (later duplicates win when the
 /// caller inserts them in order).
-pub fn decode_environ(payload: &[u8]) -> Result<Vec<(&[u8], &[u8])>, WireError> {
+pub fn decode_environ(payload: &[u8]) -> Result<HeaderList<'_>, WireError> {
     let mut c = Cursor::new(payload);
     let n = c.u32()? as usize;
     // Each pair needs at least 8 bytes: refuse counts the payload cannot hold.
@@ -339,9 +342,10 @@ pub fn encode_headers(status: &[u8], headers: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> 
     p
 }
 
-pub type HeaderList<'a> = Vec<(&'a [u8], &'a [u8])>;
+/// A decoded HEADERS payload: the status line and the headers.
+pub type DecodedHeaders<'a> = (&'a [u8], HeaderList<'a>);
 
-pub fn decode_headers(payload: &[u8]) -> Result<(&[u8], HeaderList<'_>), WireError> {
+pub fn decode_headers(payload: &[u8]) -> Result<DecodedHeaders<'_>, WireError> {
     let mut c = Cursor::new(payload);
     let status = c.bytes()?;
     let n = c.u32()? as usize;

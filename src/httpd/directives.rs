@@ -112,7 +112,7 @@ unsafe extern "C" fn dispatch(
     })
 }
 
-pub unsafe extern "C" fn create_server_config(
+pub(crate) unsafe extern "C" fn create_server_config(
     p: *mut ffi::apr_pool_t,
     _s: *mut ffi::server_rec,
 ) -> *mut c_void {
@@ -121,7 +121,7 @@ pub unsafe extern "C" fn create_server_config(
     pool.keep(ServerConfig::default()) as *mut c_void
 }
 
-pub unsafe extern "C" fn merge_server_config(
+pub(crate) unsafe extern "C" fn merge_server_config(
     p: *mut ffi::apr_pool_t,
     base: *mut c_void,
     add: *mut c_void,
@@ -138,7 +138,7 @@ pub unsafe extern "C" fn merge_server_config(
     pool.keep(ServerConfig::merge(base, add)) as *mut c_void
 }
 
-pub unsafe extern "C" fn create_dir_config(
+pub(crate) unsafe extern "C" fn create_dir_config(
     p: *mut ffi::apr_pool_t,
     _dir: *mut c_char,
 ) -> *mut c_void {
@@ -147,7 +147,7 @@ pub unsafe extern "C" fn create_dir_config(
     pool.keep(DirConfig::default()) as *mut c_void
 }
 
-pub unsafe extern "C" fn merge_dir_config(
+pub(crate) unsafe extern "C" fn merge_dir_config(
     p: *mut ffi::apr_pool_t,
     base: *mut c_void,
     add: *mut c_void,

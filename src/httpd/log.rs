@@ -7,6 +7,7 @@
 
 use super::ffi;
 use super::request::Request;
+use super::server::Server;
 use std::ffi::CString;
 use std::os::raw::c_int;
 
@@ -41,16 +42,18 @@ fn lines(msg: &str) -> impl Iterator<Item = &str> {
     msg.trim_end_matches('\n').split('\n')
 }
 
-/// Logs against the main server (or `s` when given).
+/// Logs against the main server.
 pub fn server(level: Level, msg: &str) {
-    // SAFETY: ap_server_conf is set by Apache before any module code runs;
-    // reading the pointer value does not dereference it.
-    let s = unsafe { ffi::ap_server_conf };
-    server_rec(s, level, msg)
+    log_server(super::server::main_server(), level, msg)
 }
 
-/// Logs against a given server_rec (may be NULL early in start-up).
-pub fn server_rec(s: *const ffi::server_rec, level: Level, msg: &str) {
+/// Logs against a given server (a virtual host has its own ErrorLog).
+pub fn server_at(s: &Server, level: Level, msg: &str) {
+    log_server(Some(s), level, msg)
+}
+
+fn log_server(s: Option<&Server>, level: Level, msg: &str) {
+    let s = s.map_or(std::ptr::null(), |s| s.raw() as *const ffi::server_rec);
     let index = crate::module_index();
     for line in lines(msg) {
         let text = c_message(line);

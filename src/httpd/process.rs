@@ -17,7 +17,7 @@ pub fn apache_user() -> ApacheUser {
     // SAFETY: ap_unixd_config is filled in by mod_unixd while reading the
     // configuration; reading it afterwards is what every module does.
     unsafe {
-        let c = &*(&raw const ffi::ap_unixd_config);
+        let c = (&raw const ffi::ap_unixd_config).read();
         ApacheUser {
             name: String::from_utf8_lossy(cstr_bytes(c.user_name)).into_owned(),
             uid: c.user_id,

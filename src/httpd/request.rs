@@ -191,14 +191,17 @@ impl Request {
         unsafe { ffi::ap_should_client_block(self.raw()) != 0 }
     }
 
-    /// Reads body bytes: Ok(0) at the end; Err on a read error.
-    pub fn read_body(&self, buf: &mut [u8]) -> Result<usize, ()> {
+    /// Reads body bytes: Ok(0) at the end; Err on a read error (the client
+    /// went away, timed out, or sent a malformed or oversized body).
+    pub fn read_body(&self, buf: &mut [u8]) -> std::io::Result<usize> {
         // SAFETY: writes at most buf.len() bytes into buf.
         let n = unsafe {
             ffi::ap_get_client_block(self.raw(), buf.as_mut_ptr() as *mut c_char, buf.len())
         };
         if n < 0 {
-            Err(())
+            Err(std::io::Error::other(
+                "the client went away, timed out or sent a malformed body",
+            ))
         } else {
             Ok(n as usize)
         }
@@ -249,8 +252,10 @@ impl Request {
         names
     }
 
-    pub fn server(&self) -> *mut ffi::server_rec {
-        self.rec().server
+    pub fn server(&self) -> &super::server::Server {
+        // SAFETY: a request's server outlives the request.
+        unsafe { super::server::Server::from_raw(self.rec().server) }
+            .expect("a request always has a server")
     }
 
     /// This module's per-directory configuration for the request.
@@ -260,8 +265,7 @@ impl Request {
 
     /// This module's per-server configuration for the request's vhost.
     pub fn server_config(&self) -> *mut c_void {
-        // SAFETY: the request's server is live.
-        crate::httpd::module_config(unsafe { (*self.rec().server).module_config })
+        self.server().module_config()
     }
 
     pub fn request_config(&self) -> *mut c_void {

@@ -46,22 +46,61 @@ pub fn banner() -> &'static [u8] {
 }
 
 /// Adds a component to the server's version banner.
-pub fn add_version_component(pool: *mut ffi::apr_pool_t, component: &str) {
+pub fn add_version_component(pool: &super::pool::Pool, component: &str) {
     let c = std::ffi::CString::new(component).unwrap_or_default();
-    // SAFETY: Apache copies the string into the pool.
-    unsafe { ffi::ap_add_version_component(pool, c.as_ptr()) }
+    // SAFETY: Apache copies the string into the live pool.
+    unsafe { ffi::ap_add_version_component(pool.as_ptr(), c.as_ptr()) }
 }
 
-/// The server's name and port as configured (for application groups).
-pub fn hostname_and_port(s: *const ffi::server_rec) -> (String, u16) {
-    if s.is_null() {
-        return (String::new(), 0);
+/// A server (the main server or a virtual host).
+#[repr(transparent)]
+pub struct Server(std::cell::UnsafeCell<ffi::server_rec>);
+
+impl Server {
+    /// # Safety
+    /// `s` must be NULL or a server_rec that lives as long as `'a`.
+    pub unsafe fn from_raw<'a>(s: *mut ffi::server_rec) -> Option<&'a Server> {
+        // SAFETY: guaranteed by the caller; repr(transparent).
+        unsafe { (s as *const Server).as_ref() }
     }
-    // SAFETY: a live server_rec from Apache.
-    unsafe {
-        (
-            String::from_utf8_lossy(cstr_bytes((*s).server_hostname)).into_owned(),
-            (*s).port,
-        )
+
+    pub fn raw(&self) -> *mut ffi::server_rec {
+        self.0.get()
     }
+
+    fn rec(&self) -> &ffi::server_rec {
+        // SAFETY: Apache does not change a server_rec once configured.
+        unsafe { &*self.0.get() }
+    }
+
+    /// The server's name and port as configured (for application groups).
+    pub fn hostname_and_port(&self) -> (String, u16) {
+        // SAFETY: server_hostname is NULL or a config-pool string.
+        let name = unsafe { cstr_bytes(self.rec().server_hostname) };
+        (String::from_utf8_lossy(name).into_owned(), self.rec().port)
+    }
+
+    /// This module's per-server configuration slot.
+    pub fn module_config(&self) -> *mut std::os::raw::c_void {
+        super::module_config(self.rec().module_config)
+    }
+
+    /// The next virtual host in Apache's list.
+    pub fn next(&self) -> Option<&Server> {
+        // SAFETY: server_recs form a NULL-terminated list owned by Apache
+        // for the life of the configuration.
+        unsafe { Server::from_raw(self.rec().next) }
+    }
+
+    /// This server and every virtual host after it.
+    pub fn iter(&self) -> impl Iterator<Item = &Server> {
+        std::iter::successors(Some(self), |s| s.next())
+    }
+}
+
+/// The main server (Apache's global ap_server_conf).
+pub fn main_server() -> Option<&'static Server> {
+    // SAFETY: ap_server_conf is set by Apache before any module code runs
+    // and stays valid for the configuration's life.
+    unsafe { Server::from_raw(ffi::ap_server_conf) }
 }

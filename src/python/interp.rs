@@ -40,7 +40,7 @@ pub fn built_version() -> String {
     // returns a static string such as "3.11.2 (main, ...)".
     let v = unsafe { std::ffi::CStr::from_ptr(ffi::Py_GetVersion()) };
     let v = v.to_string_lossy();
-    let mut parts = v.split(|c: char| c == '.' || c == ' ');
+    let mut parts = v.split(['.', ' ']);
     format!(
         "{}.{}",
         parts.next().unwrap_or("3"),

@@ -42,7 +42,7 @@ const BODYLESS_FILTERS: &[&[u8]] = &[
     b"req_core",
 ];
 
-fn request_method<'r>(r: &'r Request, map: MapHeadToGet) -> &'r [u8] {
+fn request_method(r: &Request, map: MapHeadToGet) -> &[u8] {
     let method = r.method();
     if method != b"HEAD" {
         return method;
@@ -206,9 +206,7 @@ impl Backend for ApacheBackend {
     }
 
     fn read_body(&mut self, buf: &mut [u8]) -> Result<usize, String> {
-        self.request()
-            .read_body(buf)
-            .map_err(|()| "the client went away, timed out or sent a malformed body".to_string())
+        self.request().read_body(buf).map_err(|e| e.to_string())
     }
 
     fn log(&mut self, level: Level, msg: &str) {

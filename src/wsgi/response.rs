@@ -194,11 +194,14 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
         .unwrap_or_default()
 }
 
+/// A status and its headers as latin-1 bytes.
+type ParsedResponse = (Status, Vec<(Vec<u8>, Vec<u8>)>);
+
 /// Checks start_response's arguments (PEP 3333) and copies them into Rust.
 fn parse_start_response(
     status: &Bound<'_, PyAny>,
     response_headers: &Bound<'_, PyAny>,
-) -> Result<(Status, Vec<(Vec<u8>, Vec<u8>)>), String> {
+) -> Result<ParsedResponse, String> {
     let status: String = status.extract().map_err(|_| {
         format!(
             "status must be a str such as \"200 OK\", not {}",
