@@ -1,11 +1,17 @@
-//! A daemon process, from fork to exit: reset Apache's signal handling,
-//! close Apache's listeners, take the group's identity (every step checked),
-//! start Python, preload scripts, then serve with `threads` worker threads
-//! while the main thread watches the limits that end the process
+//! A daemon process slot, from fork to exit. The forked process is a
+//! manager (no Python): it resets Apache's signal handling, closes Apache's
+//! listeners, takes the group's identity (every step checked), then forks
+//! the Python worker and keeps one running: a worker that dies is replaced
+//! (with a back-off when it keeps dying at start, and a log line saying
+//! whether it was a signal or an exit status), and a worker that begins a
+//! graceful exit is replaced at once so the group keeps accepting.
+//!
+//! A worker starts Python, preloads scripts and serves with `threads`
+//! threads while its main thread watches the limits that end it
 //! (maximum-requests, restart-interval, inactivity-timeout, memory-limit,
 //! request-timeout, deadlock-timeout, a changed script, a stop signal).
 //! Ending is graceful: no new connections are accepted, requests in flight
-//! may finish, then the process exits and the supervisor starts a new one.
+//! may finish, then the worker exits.
 
 use super::server;
 use super::supervisor::{self, Group};
@@ -29,6 +35,8 @@ pub struct State {
     /// Per worker: when its current request started, and its thread id.
     pub busy: Mutex<Vec<Option<(Instant, u64)>>>,
     pub heartbeat: AtomicU64,
+    /// Pipe to the manager: this worker's pid when it starts draining.
+    pub notify: i32,
 }
 
 impl State {
@@ -48,13 +56,34 @@ fn say(group: &Group, level: Level, msg: &str) {
     );
 }
 
-fn fail(group: &Group, msg: &str) -> ! {
+/// A process that cannot serve (its user does not exist, Python cannot
+/// start): it stays up and answers every request at once with a 503 and
+/// the reason, instead of leaving requests waiting or restarting in a loop.
+/// Fixing it needs a configuration change, hence an Apache restart.
+fn refuse_forever(group: &Group, msg: &str) -> ! {
     say(
         group,
         Level::Crit,
-        &format!("{msg}; this process will not serve requests"),
+        &format!(
+            "{msg}; this process will not serve requests (each gets a 503 naming this reason)"
+        ),
     );
-    os::exit_now(1)
+    let parent = os::parent_pid();
+    let reason = format!(
+        "daemon process group '{}' cannot serve: {msg}",
+        group.cfg.name
+    );
+    loop {
+        if signals::stop_requested() || os::parent_pid() != parent {
+            os::exit_now(0);
+        }
+        if !os::wait_readable(group.listen_fd, 200) {
+            continue;
+        }
+        if let Ok(stream) = os::accept(group.listen_fd) {
+            server::refuse(&stream, 503, &reason);
+        }
+    }
 }
 
 fn identity_for(group: &Group) -> Result<identity::Identity, String> {
@@ -90,7 +119,11 @@ fn identity_for(group: &Group) -> Result<identity::Identity, String> {
     })
 }
 
-/// Runs a freshly forked daemon process; never returns.
+/// Runs a freshly forked daemon slot; never returns. The slot's first
+/// process is a small manager (no Python): it takes the group's identity,
+/// then forks the Python worker process, replaces it when it dies, and
+/// starts its replacement as soon as a worker begins a graceful exit, so a
+/// recycling group keeps accepting.
 pub fn run(group: Arc<Group>, index: usize) -> ! {
     signals::reset_all();
     hproc::close_listeners();
@@ -103,24 +136,21 @@ pub fn run(group: Arc<Group>, index: usize) -> ! {
         .cfg
         .display_name()
         .unwrap_or_else(|| format!("(wsgi:{})", group.cfg.name));
-    os::set_process_name(&title);
-    let (argc, argv) = hproc::process_argv();
-    // SAFETY: argv is this process's own argument vector from Apache's
-    // process_rec, laid out by the kernel.
-    unsafe { os::set_process_title(argc, argv, &title) };
-
-    let id = identity_for(&group).unwrap_or_else(|e| fail(&group, &format!("user/group: {e}")));
+    set_title(&format!("{title} manager"));
+    signals::catch_stop();
+    let id = identity_for(&group)
+        .unwrap_or_else(|e| refuse_forever(&group, &format!("user/group: {e}")));
     if let Some(root) = &group.cfg.chroot {
-        identity::chroot(root).unwrap_or_else(|e| fail(&group, &e));
+        identity::chroot(root).unwrap_or_else(|e| refuse_forever(&group, &e));
     }
     identity::become_user(&id)
-        .unwrap_or_else(|e| fail(&group, &format!("cannot drop privileges: {e}")));
+        .unwrap_or_else(|e| refuse_forever(&group, &format!("cannot drop privileges: {e}")));
     if let Some(mask) = group.cfg.umask {
         os::umask(mask);
     }
     let home = group.cfg.home.clone().unwrap_or_else(|| "/".to_string());
     if let Err(e) = std::env::set_current_dir(&home) {
-        fail(
+        refuse_forever(
             &group,
             &format!("cannot change to home directory '{home}': {e}"),
         );
@@ -131,13 +161,151 @@ pub fn run(group: Arc<Group>, index: usize) -> ! {
     if let Some(locale) = &group.cfg.locale {
         std::env::set_var("LC_ALL", locale);
     }
+    if group.cfg.cpu_priority != 0 {
+        if let Err(e) = os::set_priority(group.cfg.cpu_priority) {
+            say(
+                &group,
+                Level::Warn,
+                &format!("cpu-priority not applied: {e}"),
+            );
+        }
+    }
+    manage(group, index, title)
+}
+
+fn set_title(title: &str) {
+    os::set_process_name(title);
+    let (argc, argv) = hproc::process_argv();
+    // SAFETY: argv is this process's own argument vector from Apache's
+    // process_rec, laid out by the kernel.
+    unsafe { os::set_process_title(argc, argv, title) };
+}
+
+struct Child {
+    pid: i32,
+    started: Instant,
+    draining: bool,
+}
+
+fn manage(group: Arc<Group>, index: usize, title: String) -> ! {
+    let parent = os::parent_pid();
+    let (notify_rd, notify_wr) =
+        os::pipe().unwrap_or_else(|e| refuse_forever(&group, &format!("pipe: {e}")));
+    let _ = os::set_nonblocking(notify_rd, true);
+    let mut children: Vec<Child> = Vec::new();
+    let mut next_start = Some(Instant::now());
+    let mut quick_deaths = 0u32;
+    loop {
+        if signals::stop_requested() || os::parent_pid() != parent {
+            stop_children(&group, &mut children);
+        }
+        if next_start.is_some_and(|t| Instant::now() >= t) {
+            next_start = None;
+            match os::fork() {
+                Ok(0) => {
+                    os::close(notify_rd);
+                    set_title(&title);
+                    worker_main(group.clone(), index, notify_wr);
+                }
+                Ok(pid) => children.push(Child {
+                    pid,
+                    started: Instant::now(),
+                    draining: false,
+                }),
+                Err(e) => {
+                    say(
+                        &group,
+                        Level::Crit,
+                        &format!("cannot fork a worker process: {e}"),
+                    );
+                    next_start = Some(Instant::now() + Duration::from_secs(1));
+                }
+            }
+        }
+        if os::wait_readable(notify_rd, 100) {
+            let mut buf = [0u8; 64];
+            let n = os::read_fd(notify_rd, &mut buf);
+            for pid in buf[..n - n % 4].chunks(4) {
+                let pid = i32::from_be_bytes([pid[0], pid[1], pid[2], pid[3]]);
+                if let Some(c) = children.iter_mut().find(|c| c.pid == pid) {
+                    c.draining = true;
+                }
+                if next_start.is_none() {
+                    next_start = Some(Instant::now());
+                }
+            }
+        }
+        while let Some((pid, exit)) = os::reap_any() {
+            let Some(pos) = children.iter().position(|c| c.pid == pid) else {
+                continue;
+            };
+            let child = children.remove(pos);
+            if child.draining {
+                continue;
+            }
+            let quick = child.started.elapsed() < Duration::from_secs(10);
+            quick_deaths = if quick { quick_deaths + 1 } else { 0 };
+            let delay = if quick_deaths > 1 {
+                Duration::from_millis((100u64 << quick_deaths.min(7)).min(10_000))
+            } else {
+                Duration::ZERO
+            };
+            log::server(
+                Level::Err,
+                &format!(
+                    "daemon process '{}' (pid {pid}) {exit}; starting a new one{}",
+                    group.cfg.name,
+                    if delay.is_zero() {
+                        String::new()
+                    } else {
+                        format!(
+                            " in {} ms (it keeps dying soon after start)",
+                            delay.as_millis()
+                        )
+                    }
+                ),
+            );
+            next_start = Some(Instant::now() + delay);
+        }
+        if next_start.is_none() && children.iter().all(|c| c.draining) {
+            next_start = Some(Instant::now());
+        }
+    }
+}
+
+fn stop_children(group: &Group, children: &mut Vec<Child>) -> ! {
+    for c in children.iter() {
+        os::kill(c.pid, libc::SIGTERM);
+    }
+    let deadline =
+        Instant::now() + Duration::from_secs(u64::from(group.cfg.shutdown_timeout.max(1)) + 1);
+    while !children.is_empty() && Instant::now() < deadline {
+        while let Some((pid, _)) = os::reap_any() {
+            children.retain(|c| c.pid != pid);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    for c in children.iter() {
+        os::kill(c.pid, libc::SIGKILL);
+    }
+    os::exit_now(0)
+}
+
+/// The Python worker process: starts Python, preloads, serves with
+/// `threads` threads while the main thread watches the limits.
+fn worker_main(group: Arc<Group>, index: usize, notify: i32) -> ! {
+    if let Some(secs) = group.cfg.cpu_time_limit {
+        let _ = os::set_limit(os::Limit::CpuSeconds, u64::from(secs));
+    }
+    if let Some(bytes) = group.cfg.virtual_memory_limit {
+        let _ = os::set_limit(os::Limit::AddressSpace, bytes);
+    }
     if let Err(e) = python::interp::start(&group.python) {
-        fail(&group, &format!("Python could not start: {e}"));
+        refuse_forever(&group, &format!("Python could not start: {e}"));
     }
     for (file, app_group) in &group.preloads {
         crate::wsgi::runner::preload(std::path::Path::new(file), app_group);
     }
-    signals::catch_stop();
     say(
         &group,
         Level::Info,
@@ -160,6 +328,7 @@ pub fn run(group: Arc<Group>, index: usize) -> ! {
         epoch: Instant::now(),
         busy: Mutex::new(vec![None; threads]),
         heartbeat: AtomicU64::new(0),
+        notify,
     });
     for worker in 0..threads {
         let st = state.clone();
@@ -168,7 +337,12 @@ pub fn run(group: Arc<Group>, index: usize) -> ! {
             builder = builder.stack_size(size as usize);
         }
         if let Err(e) = builder.spawn(move || serve_loop(st, worker)) {
-            fail(&group, &format!("cannot start worker thread: {e}"));
+            say(
+                &group,
+                Level::Crit,
+                &format!("cannot start worker thread: {e}"),
+            );
+            os::exit_now(1);
         }
     }
     let st = state.clone();
@@ -359,6 +533,8 @@ fn drain(state: &State, why: &str, wait: Duration) -> ! {
         ),
     );
     state.stopping.store(true, Ordering::SeqCst);
+    // Let the manager start the replacement now, while this one drains.
+    os::write_fd(state.notify, &(std::process::id() as i32).to_be_bytes());
     let deadline = Instant::now() + wait;
     while state.active.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));

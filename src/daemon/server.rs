@@ -162,7 +162,8 @@ impl Backend for DaemonBackend {
     }
 }
 
-fn refuse(stream: &UnixStream, code: u16, msg: &str) {
+/// Answers a connection with an error status, without running anything.
+pub fn refuse(stream: &UnixStream, code: u16, msg: &str) {
     let mut out = Vec::new();
     wire::put_frame(&mut out, Kind::Status, &wire::encode_status(code, msg));
     let _ = (&*stream).write_all(&out);

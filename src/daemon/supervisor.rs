@@ -230,7 +230,7 @@ fn describe_exit(status: c_int) -> String {
         _ => "",
     };
     if status == 0 {
-        "exited normally (a restart it asked for: see its last log line)".to_string()
+        "exited".to_string()
     } else if !signal.is_empty() {
         format!("was killed by signal {status}{signal} or exited with status {status}")
     } else {

@@ -114,6 +114,127 @@ pub fn try_reap(pid: i32) -> bool {
     r == pid || (r < 0 && !kill(pid, 0))
 }
 
+/// How a child process ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    Code(i32),
+    Signal(i32),
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Exit::Code(c) => write!(f, "exited with status {c}"),
+            Exit::Signal(s) => write!(f, "was killed by signal {s} ({})", signal_name(s)),
+        }
+    }
+}
+
+/// The conventional name of a signal number.
+pub fn signal_name(sig: i32) -> &'static str {
+    match sig {
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGINT => "SIGINT",
+        libc::SIGQUIT => "SIGQUIT",
+        libc::SIGILL => "SIGILL",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGXCPU => "SIGXCPU: cpu-time-limit reached",
+        _ => "signal",
+    }
+}
+
+/// Reaps any exited child: its pid and how it ended.
+pub fn reap_any() -> Option<(i32, Exit)> {
+    let mut status = 0;
+    // SAFETY: waitpid with WNOHANG writes one int.
+    let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+    if pid <= 0 {
+        return None;
+    }
+    let exit = if libc::WIFSIGNALED(status) {
+        Exit::Signal(libc::WTERMSIG(status))
+    } else {
+        Exit::Code(libc::WEXITSTATUS(status))
+    };
+    Some((pid, exit))
+}
+
+/// Forks this (single-threaded) process: Ok(0) in the child, the child's
+/// pid in the parent.
+pub fn fork() -> io::Result<i32> {
+    // SAFETY: only called from the daemon manager, which never starts
+    // threads, so the child gets a consistent copy of the process.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        Err(last_error())
+    } else {
+        Ok(pid)
+    }
+}
+
+/// A pipe: (read end, write end), both close-on-exec.
+pub fn pipe() -> io::Result<(i32, i32)> {
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 writes two descriptors into the array.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(last_error());
+    }
+    Ok((fds[0], fds[1]))
+}
+
+/// Writes a whole small message to a pipe (best effort).
+pub fn write_fd(fd: i32, data: &[u8]) -> bool {
+    // SAFETY: writes from a valid slice to a descriptor we own.
+    unsafe {
+        libc::write(fd, data.as_ptr() as *const libc::c_void, data.len()) == data.len() as isize
+    }
+}
+
+/// Reads what is available from a non-blocking descriptor.
+pub fn read_fd(fd: i32, buf: &mut [u8]) -> usize {
+    // SAFETY: reads into a valid buffer from a descriptor we own.
+    let n = unsafe { libc::read(fd, buf.as_mut_ptr() as *mut libc::c_void, buf.len()) };
+    n.max(0) as usize
+}
+
+/// Applies a resource limit (soft and hard) to this process.
+pub fn set_limit(resource: Limit, value: u64) -> io::Result<()> {
+    let which = match resource {
+        Limit::CpuSeconds => libc::RLIMIT_CPU,
+        Limit::AddressSpace => libc::RLIMIT_AS,
+    };
+    let lim = libc::rlimit {
+        rlim_cur: value,
+        rlim_max: value,
+    };
+    // SAFETY: setrlimit reads one valid struct.
+    if unsafe { libc::setrlimit(which, &lim) } != 0 {
+        return Err(last_error());
+    }
+    Ok(())
+}
+
+#[derive(Clone, Copy)]
+pub enum Limit {
+    CpuSeconds,
+    AddressSpace,
+}
+
+/// Sets this process's scheduling priority (nice value).
+pub fn set_priority(nice: i32) -> io::Result<()> {
+    // SAFETY: setpriority on our own process.
+    if unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, nice) } != 0 {
+        return Err(last_error());
+    }
+    Ok(())
+}
+
 /// Immediately ends the process (no Rust or C atexit handlers), as a
 /// forked daemon must to never run Apache's code paths again.
 pub fn exit_now(code: i32) -> ! {
