@@ -35,6 +35,8 @@ pub struct State {
     /// Per worker: when its current request started, and its thread id.
     pub busy: Mutex<Vec<Option<(Instant, u64)>>>,
     pub heartbeat: AtomicU64,
+    /// Worker threads still in their accept loop.
+    pub running: AtomicUsize,
     /// Pipe to the manager: this worker's pid when it starts draining.
     pub notify: i32,
 }
@@ -328,6 +330,7 @@ fn worker_main(group: Arc<Group>, index: usize, notify: i32) -> ! {
         epoch: Instant::now(),
         busy: Mutex::new(vec![None; threads]),
         heartbeat: AtomicU64::new(0),
+        running: AtomicUsize::new(threads),
         notify,
     });
     for worker in 0..threads {
@@ -357,17 +360,21 @@ fn serve_loop(state: Arc<State>, worker: usize) {
     let fd = state.group.listen_fd;
     loop {
         if state.stopping.load(Ordering::SeqCst) {
-            return;
-        }
-        if !os::wait_readable(fd, 250) {
-            continue;
-        }
-        if state.stopping.load(Ordering::SeqCst) {
+            // A connection accepted before this point is served first.
+            state.running.fetch_sub(1, Ordering::SeqCst);
             return;
         }
         let stream = match os::accept(fd) {
             Ok(s) => s,
-            Err(_) => continue,
+            Err(e) => {
+                if !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+                ) {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                continue;
+            }
         };
         state.active.fetch_add(1, Ordering::SeqCst);
         set_busy(&state, worker, Some((Instant::now(), thread_ident())));
@@ -536,7 +543,11 @@ fn drain(state: &State, why: &str, wait: Duration) -> ! {
     // Let the manager start the replacement now, while this one drains.
     os::write_fd(state.notify, &(std::process::id() as i32).to_be_bytes());
     let deadline = Instant::now() + wait;
-    while state.active.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+    // Wait for every thread to leave its accept loop (so no connection
+    // accepted at the last moment is dropped) and every request to finish.
+    while (state.running.load(Ordering::SeqCst) > 0 || state.active.load(Ordering::SeqCst) > 0)
+        && Instant::now() < deadline
+    {
         std::thread::sleep(Duration::from_millis(20));
     }
     let left = state.active.load(Ordering::SeqCst);

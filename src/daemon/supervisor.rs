@@ -104,7 +104,7 @@ fn create_socket(path: &str, backlog: u32, owner: u32) -> Result<i32, String> {
     let fd = listener.into_raw_fd();
     // SAFETY-free wrappers: listen again to apply listen-backlog.
     os::listen(fd, backlog as i32).map_err(|e| format!("listen on {path} failed: {e}"))?;
-    os::set_nonblocking(fd, true).map_err(|e| format!("cannot set up {path}: {e}"))?;
+    os::set_receive_timeout(fd, 250).map_err(|e| format!("cannot set up {path}: {e}"))?;
     Ok(fd)
 }
 

@@ -40,6 +40,30 @@ pub fn set_nonblocking(fd: i32, on: bool) -> io::Result<()> {
     Ok(())
 }
 
+/// Makes blocking accept()/recv() on `fd` give up after `ms` milliseconds
+/// (EAGAIN), so threads blocked in accept() can notice a drain. Blocking
+/// accept() wakes one waiter per connection, unlike poll().
+pub fn set_receive_timeout(fd: i32, ms: u64) -> io::Result<()> {
+    let tv = libc::timeval {
+        tv_sec: (ms / 1000) as libc::time_t,
+        tv_usec: ((ms % 1000) * 1000) as libc::suseconds_t,
+    };
+    // SAFETY: setsockopt reads one valid timeval.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVTIMEO,
+            &tv as *const libc::timeval as *const libc::c_void,
+            std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+        )
+    };
+    if rc != 0 {
+        return Err(last_error());
+    }
+    Ok(())
+}
+
 /// Sets a listening socket's backlog.
 pub fn listen(fd: i32, backlog: i32) -> io::Result<()> {
     // SAFETY: listen on a socket the caller owns.
@@ -49,8 +73,8 @@ pub fn listen(fd: i32, backlog: i32) -> io::Result<()> {
     Ok(())
 }
 
-/// Accepts a connection on a (non-blocking) listening socket; the new
-/// socket is blocking and close-on-exec.
+/// Accepts a connection on a listening socket (blocking up to its receive
+/// timeout); the new socket is blocking and close-on-exec.
 pub fn accept(fd: i32) -> io::Result<std::os::unix::net::UnixStream> {
     use std::os::fd::FromRawFd;
     // SAFETY: accept4 on a listening socket the caller owns; the returned

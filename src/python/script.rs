@@ -19,7 +19,9 @@ struct Entry {
     mtime: Option<SystemTime>,
 }
 
-type Key = (String, PathBuf);
+/// Modules by application group, then script path (looked up without
+/// allocating).
+type Cache = HashMap<String, HashMap<PathBuf, Entry>>;
 
 static RELOADS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
@@ -30,8 +32,8 @@ pub fn reloaded() -> bool {
     RELOADS.load(std::sync::atomic::Ordering::SeqCst) > 0
 }
 
-fn cache() -> &'static Mutex<HashMap<Key, Entry>> {
-    static CACHE: OnceLock<Mutex<HashMap<Key, Entry>>> = OnceLock::new();
+fn cache() -> &'static Mutex<Cache> {
+    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
     CACHE.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
@@ -83,25 +85,22 @@ pub fn load(
     group: &str,
     reload: bool,
 ) -> Result<Py<PyModule>, LoadError> {
-    let key = (group.to_string(), path.to_path_buf());
-    let current = if reload {
-        let p = key.1.clone();
-        py.detach(move || mtime(&p).ok())
-    } else {
-        None
+    // A stat is cheaper than releasing and retaking the GIL around it.
+    let current = if reload { mtime(path).ok() } else { None };
+    let cached = |py: Python<'_>| -> Option<Py<PyModule>> {
+        let cache = cache().lock().unwrap_or_else(|e| e.into_inner());
+        let e = cache.get(group)?.get(path)?;
+        (!reload || e.mtime == current).then(|| e.module.clone_ref(py))
     };
-    if let Some(e) = cache().lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
-        if !reload || e.mtime == current {
-            return Ok(e.module.clone_ref(py));
-        }
+    if let Some(m) = cached(py) {
+        return Ok(m);
     }
     let _guard = LoadGuard::acquire(py);
     // Another thread may have loaded it while this one waited.
-    if let Some(e) = cache().lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
-        if !reload || e.mtime == current {
-            return Ok(e.module.clone_ref(py));
-        }
+    if let Some(m) = cached(py) {
+        return Ok(m);
     }
+    let key = (group.to_string(), path.to_path_buf());
     let p = key.1.clone();
     let (source, stamp) = py
         .detach(move || std::fs::read(&p).map(|s| (s, mtime(&p).ok())))
@@ -116,17 +115,23 @@ pub fn load(
     let had = cache()
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .contains_key(&key);
+        .get(&key.0)
+        .is_some_and(|m| m.contains_key(&key.1));
     if had {
         RELOADS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
-    cache().lock().unwrap_or_else(|e| e.into_inner()).insert(
-        key,
-        Entry {
-            module: module.clone_ref(py),
-            mtime: stamp,
-        },
-    );
+    cache()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(key.0)
+        .or_default()
+        .insert(
+            key.1,
+            Entry {
+                module: module.clone_ref(py),
+                mtime: stamp,
+            },
+        );
     Ok(module)
 }
 
