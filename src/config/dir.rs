@@ -33,6 +33,9 @@ pub struct DirConfig {
     pub error_override: Option<bool>,
     /// `WSGIEnableSendfile`
     pub enable_sendfile: Option<bool>,
+    /// `WSGIBufferRequestBody` (mod_wsgi_rs): daemon mode reads the whole
+    /// request body in the Apache child before a daemon thread is taken.
+    pub buffer_request_body: Option<bool>,
     /// `WSGIRestrictProcess` (`%{GLOBAL}` stored as `""`)
     pub restrict_process: Option<Vec<String>>,
     /// `WSGIHandlerScript name file`: (name, file).
@@ -118,6 +121,7 @@ impl DirConfig {
             map_head_to_get: pick(&base.map_head_to_get, &add.map_head_to_get),
             error_override: pick(&base.error_override, &add.error_override),
             enable_sendfile: pick(&base.enable_sendfile, &add.enable_sendfile),
+            buffer_request_body: pick(&base.buffer_request_body, &add.buffer_request_body),
             restrict_process: pick(&base.restrict_process, &add.restrict_process),
             handler_scripts,
             trusted_proxy_headers: pick(&base.trusted_proxy_headers, &add.trusted_proxy_headers),
@@ -188,6 +192,7 @@ impl DirConfig {
             "wsgimapheadtoget" => self.map_head_to_get = Some(parse_map_head(one_arg(args)?)?),
             "wsgierroroverride" => self.error_override = Some(flag(args)?),
             "wsgienablesendfile" => self.enable_sendfile = Some(flag(args)?),
+            "wsgibufferrequestbody" => self.buffer_request_body = Some(flag(args)?),
             "wsgirestrictprocess" => self.restrict_process = Some(parse_restrict_process(args)?),
             "wsgihandlerscript" => {
                 let (name, file) = parse_handler_script(args)?;
@@ -258,6 +263,8 @@ pub struct RequestConfig {
     pub error_override: bool,
     /// Default Off.
     pub enable_sendfile: bool,
+    /// Default On.
+    pub buffer_request_body: bool,
     /// `WSGIRestrictProcess` in force (directory, else server); None = no
     /// restriction.
     pub restrict_process: Option<Vec<String>>,
@@ -337,6 +344,7 @@ pub fn effective(
             .enable_sendfile
             .or(server.enable_sendfile)
             .unwrap_or(false),
+        buffer_request_body: dir.buffer_request_body.unwrap_or(true),
         restrict_process: dir
             .restrict_process
             .clone()

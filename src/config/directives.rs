@@ -98,6 +98,7 @@ directives! {
     "WSGIMapHEADToGET", Htaccess, Dir, 1, 1, "On, Off or Auto: present HEAD requests as GET";
     "WSGIErrorOverride", Htaccess, Dir, 1, 1, "On or Off: let ErrorDocument replace the application's error pages";
     "WSGIEnableSendfile", Htaccess, Dir, 1, 1, "On or Off: use sendfile for wsgi.file_wrapper";
+    "WSGIBufferRequestBody", Htaccess, Dir, 1, 1, "On or Off: in daemon mode, receive the whole request body before a daemon thread is taken";
     "WSGITrustedProxyHeaders", Htaccess, Dir, 1, MANY, "request headers set by trusted proxies";
     "WSGITrustedProxies", Htaccess, Dir, 1, MANY, "addresses of trusted proxies";
     "WSGIAccessScript", Auth, Dir, 1, MANY, "script with allow_access(environ, host)";

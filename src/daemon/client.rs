@@ -6,6 +6,7 @@
 //! Apache's output filters, send passed files as file buckets. A daemon that
 //! dies mid-request is reported by pid, not as "truncated headers".
 
+use super::body::Body;
 use super::supervisor::{self, Group};
 use super::wire::{self, EnvironWriter, Kind, WireError};
 use crate::httpd::brigade::Brigade;
@@ -80,6 +81,8 @@ struct Relay<'a> {
     pid: u32,
     error_override: bool,
     enable_sendfile: bool,
+    /// The request body when it was received before connecting.
+    body: Option<Body>,
 }
 
 impl Relay<'_> {
@@ -114,7 +117,11 @@ impl Relay<'_> {
 
     fn feed_body(&mut self, want: u32) -> bool {
         let mut buf = vec![0u8; want.clamp(1, wire::MAX_CHUNK) as usize];
-        match self.r.read_body(&mut buf) {
+        let got = match self.body.as_mut() {
+            Some(body) => body.read(&mut buf),
+            None => self.r.read_body(&mut buf),
+        };
+        match got {
             Ok(0) => self.send(Kind::BodyEnd, b""),
             Ok(n) => self.send(Kind::Body, &buf[..n]),
             Err(_) => self.send(
@@ -303,6 +310,28 @@ pub fn relay(r: &Request, name: &str, t: &Target<'_>) -> c_int {
         );
         return ffi::HTTP_INTERNAL_SERVER_ERROR;
     };
+    // Receive the body first (unless the client waits for 100-continue,
+    // which must only be sent when the application reads).
+    let expects_continue = r
+        .headers_in()
+        .get(c"Expect")
+        .is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue"));
+    let has_body = r.remaining() > 0 || r.read_chunked();
+    let body = if t.config.buffer_request_body && has_body && !expects_continue {
+        match Body::receive(r) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                log::request(
+                    r,
+                    Level::Info,
+                    &format!("could not receive the request body before passing it to daemon process group '{name}': {e}"),
+                );
+                return ffi::HTTP_BAD_REQUEST;
+            }
+        }
+    } else {
+        None
+    };
     let stream = match connect(&group) {
         Ok(s) => s,
         Err(msg) => {
@@ -344,6 +373,7 @@ pub fn relay(r: &Request, name: &str, t: &Target<'_>) -> c_int {
         pid: 0,
         error_override: t.config.error_override,
         enable_sendfile: t.config.enable_sendfile,
+        body,
     };
     match relay.run(&mut reader) {
         End::Done => ffi::OK,

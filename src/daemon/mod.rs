@@ -2,6 +2,7 @@
 //! (supervisor), the daemon process itself (process, server), the Apache
 //! child's side of a request (client), and the protocol between them (wire).
 
+pub mod body;
 pub mod client;
 pub mod process;
 pub mod server;

@@ -327,6 +327,12 @@ impl Request {
         unsafe { cstr_bytes(self.rec().useragent_ip) }
     }
 
+    /// The address of the TCP peer (a proxy, when there is one).
+    pub fn client_ip(&self) -> &[u8] {
+        // SAFETY: the connection and its strings outlive the request.
+        unsafe { cstr_bytes((*self.rec().connection).client_ip) }
+    }
+
     pub fn useragent_port(&self) -> u16 {
         if self.rec().useragent_addr.is_null() {
             return 0;

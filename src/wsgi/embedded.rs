@@ -5,6 +5,7 @@
 use super::backend::{Backend, Channel, SendError};
 use super::environ::{cgi_variables, Mount, Sink};
 use super::headers::Status;
+use super::proxy::Policy;
 use super::runner::{self, Job, Outcome};
 use crate::config::{MapHeadToGet, RequestConfig};
 use crate::httpd::brigade::Brigade;
@@ -66,6 +67,17 @@ fn request_method(r: &Request, map: MapHeadToGet) -> &[u8] {
 /// wsgi.url_scheme and the mod_wsgi.* strings.
 pub fn request_variables(r: &Request, t: &Target<'_>, sink: &mut impl Sink) {
     let script_filename = t.script.to_string_lossy();
+    let subnets;
+    let policy = match &t.config.trusted_proxy_headers {
+        Some(headers) => {
+            subnets = t.config.trusted_proxy_subnets();
+            Some(Policy {
+                headers,
+                proxies: &subnets,
+            })
+        }
+        None => None,
+    };
     cgi_variables(
         r,
         &Mount {
@@ -75,10 +87,10 @@ pub fn request_variables(r: &Request, t: &Target<'_>, sink: &mut impl Sink) {
         },
         request_method(r, t.config.map_head_to_get),
         t.config.pass_authorization,
+        policy.as_ref(),
         sink,
     );
     let flag = |b: bool| if b { &b"1"[..] } else { &b"0"[..] };
-    sink.put(b"wsgi.url_scheme", r.scheme());
     sink.put(b"mod_wsgi.process_group", t.process_group.as_bytes());
     sink.put(
         b"mod_wsgi.application_group",

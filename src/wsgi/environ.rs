@@ -6,6 +6,7 @@
 //! mode) with no intermediate table. Values are raw bytes; sinks present
 //! them as latin-1 `str`.
 
+use super::proxy::{is_proxy_header, resolve, Policy};
 use crate::httpd::request::Request;
 
 /// Receives environ entries; a later `put` of a key replaces an earlier one.
@@ -88,20 +89,26 @@ pub struct Mount<'a> {
     pub script_filename: &'a [u8],
 }
 
-/// Writes the CGI variables for `r` into `sink`.
+/// Writes the CGI variables (and wsgi.url_scheme) for `r` into `sink`.
+/// With a trusted-proxy policy, proxy headers are filtered and applied.
 pub fn cgi_variables(
     r: &Request,
     mount: &Mount<'_>,
     method: &[u8],
     pass_authorization: bool,
+    proxy: Option<&Policy<'_>>,
     sink: &mut impl Sink,
 ) {
     for (k, v) in r.subprocess_env().entries() {
         sink.put(k, v);
     }
     let mut key = Vec::with_capacity(64);
+    let mut proxy_headers: Vec<(String, Vec<u8>)> = Vec::new();
     for (name, value) in r.headers_in().entries() {
         match header_key(name, &mut key) {
+            HeaderKey::Key if proxy.is_some() && is_proxy_header(&key) => {
+                proxy_headers.push((String::from_utf8_lossy(&key).into_owned(), value.to_vec()))
+            }
             HeaderKey::Key => sink.put(&key, value),
             HeaderKey::Authorization if pass_authorization => sink.put(&key, value),
             _ => {}
@@ -144,6 +151,20 @@ pub fn cgi_variables(
     sink.put(b"REQUEST_URI", r.unparsed_uri());
     sink.put(b"SCRIPT_NAME", mount.script_name);
     sink.put(b"PATH_INFO", mount.path_info);
+    sink.put(b"wsgi.url_scheme", r.scheme());
+    if let Some(policy) = proxy {
+        let resolved = resolve(
+            policy,
+            &String::from_utf8_lossy(r.client_ip()),
+            &proxy_headers,
+        );
+        for (k, v) in &resolved.keep {
+            sink.put(k.as_bytes(), v);
+        }
+        for (k, v) in &resolved.overrides {
+            sink.put(k.as_bytes(), v);
+        }
+    }
 }
 
 fn itoa_buf() -> [u8; 20] {

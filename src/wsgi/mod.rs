@@ -8,5 +8,6 @@ pub mod environ;
 pub mod file_wrapper;
 pub mod headers;
 pub mod input;
+pub mod proxy;
 pub mod response;
 pub mod runner;

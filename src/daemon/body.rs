@@ -1,0 +1,113 @@
+//! Receiving a request body in the Apache child before a daemon thread is
+//! taken (WSGIBufferRequestBody On, the default): a client that trickles
+//! its upload then ties up an Apache thread, not one of the group's few
+//! daemon threads. The body stays in memory up to `MEMORY_LIMIT`, and goes
+//! to an unlinked temporary file beyond that, so memory stays bounded.
+
+use crate::httpd::request::Request;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt;
+
+/// Bytes kept in memory before the body moves to a temporary file.
+pub const MEMORY_LIMIT: usize = 1 << 20;
+
+pub enum Body {
+    Memory { data: Vec<u8>, pos: usize },
+    Spooled(File),
+}
+
+fn temp_file() -> io::Result<File> {
+    let dir = std::env::temp_dir();
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_TMPFILE)
+        .open(&dir)
+        .map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot create a temporary file in {}: {e}", dir.display()),
+            )
+        })
+}
+
+impl Body {
+    /// Reads the whole body from the client.
+    pub fn receive(r: &Request) -> io::Result<Body> {
+        let mut data = Vec::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut file: Option<File> = None;
+        loop {
+            let n = r.read_body(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            match file.as_mut() {
+                Some(f) => f.write_all(&buf[..n])?,
+                None if data.len() + n > MEMORY_LIMIT => {
+                    let mut f = temp_file()?;
+                    f.write_all(&data)?;
+                    f.write_all(&buf[..n])?;
+                    data = Vec::new();
+                    file = Some(f);
+                }
+                None => data.extend_from_slice(&buf[..n]),
+            }
+        }
+        Ok(match file {
+            Some(mut f) => {
+                f.seek(SeekFrom::Start(0))?;
+                Body::Spooled(f)
+            }
+            None => Body::Memory { data, pos: 0 },
+        })
+    }
+
+    /// The next part of the body, at most `buf.len()` bytes; 0 at the end.
+    pub fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Body::Memory { data, pos } => {
+                let n = buf.len().min(data.len() - *pos);
+                buf[..n].copy_from_slice(&data[*pos..*pos + n]);
+                *pos += n;
+                Ok(n)
+            }
+            Body::Spooled(f) => f.read(buf),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_body_reads_in_pieces() {
+        let mut b = Body::Memory {
+            data: b"hello world".to_vec(),
+            pos: 0,
+        };
+        let mut buf = [0u8; 4];
+        let mut out = Vec::new();
+        loop {
+            let n = b.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(out, b"hello world");
+    }
+
+    #[test]
+    fn temp_files_are_anonymous() {
+        let mut f = temp_file().unwrap();
+        f.write_all(b"abc").unwrap();
+        f.seek(SeekFrom::Start(0)).unwrap();
+        let mut s = String::new();
+        f.read_to_string(&mut s).unwrap();
+        assert_eq!(s, "abc");
+    }
+}
