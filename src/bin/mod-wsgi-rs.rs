@@ -343,9 +343,11 @@ fn command_help(command: &str) -> String {
             )
         }
         "module-config" => format!(
-            "Usage: {PROGRAM} module-config [options]\n\nPrints the configuration lines that \
-             load mod_wsgi_rs into an existing Apache: LoadModule, and WSGIPythonHome when a \
-             virtualenv is active.\n\nOptions:\n{}",
+            "Usage: {PROGRAM} module-config [options]\n\n{}\n\nOptions:\n{}",
+            wrap_text(
+                "Prints the configuration lines that load mod_wsgi_rs into an existing Apache: \
+                 LoadModule, and WSGIPythonHome when a virtualenv is active."
+            ),
             args::options_help(MODULE_CONFIG_OPTS)
         ),
         "module-location" => format!(
@@ -354,9 +356,12 @@ fn command_help(command: &str) -> String {
             args::options_help(MODULE_LOCATION_OPTS)
         ),
         "install-module" => format!(
-            "Usage: {PROGRAM} install-module [options]\n\nCopies the module into Apache's \
-             modules directory as mod_wsgi_rs.so and prints the lines to add to httpd.conf.\
-             \n\nOptions:\n{}",
+            "Usage: {PROGRAM} install-module [options]\n\n{}\n\nOptions:\n{}",
+            wrap_text(
+                "Copies the module into Apache's modules directory as mod_wsgi_rs.so (a new \
+                 file renamed into place, so a running Apache is not disturbed) and prints the \
+                 lines to add to httpd.conf."
+            ),
             args::options_help(INSTALL_MODULE_OPTS)
         ),
         _ => main_help(),
