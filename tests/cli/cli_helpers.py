@@ -18,7 +18,6 @@ SO = os.path.abspath(os.environ.get("MOD_WSGI_SO")
                      or os.path.join(REPO, "target", "release", "libmod_wsgi_rs.so"))
 EXAMPLE = os.path.join(REPO, "examples", "hello.wsgi")
 APACHE = "/usr/sbin/apache2"
-DAEMON = os.environ.get("MOD_WSGI_RS_DAEMON") == "1"
 
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 40.0

@@ -8,7 +8,7 @@ target/release/libmod_wsgi_rs.so, or $MOD_WSGI_SO) and Debian's Apache:
     /usr/bin/python3 -m pytest tests/cli -q
 
 Tests marked ``needs_daemon`` exercise daemon mode (the default of
-start-server); they are skipped unless MOD_WSGI_RS_DAEMON=1.
+start-server).
 
 Every server a test starts is stopped by a finalizer, even when the test
 fails: the mod-wsgi-rs process is terminated, then Apache is killed through
@@ -20,23 +20,13 @@ import shutil
 
 import pytest
 
-from cli_helpers import BIN, DAEMON, SO, Server, make_dir, write
+from cli_helpers import BIN, SO, Server, make_dir, write
 
 
 def pytest_configure(config):
     config.addinivalue_line(
         "markers",
-        "needs_daemon: needs daemon mode in the module; skipped unless MOD_WSGI_RS_DAEMON=1")
-
-
-def pytest_collection_modifyitems(config, items):
-    if DAEMON:
-        return
-    skip = pytest.mark.skip(
-        reason="daemon mode not available yet: set MOD_WSGI_RS_DAEMON=1 to run")
-    for item in items:
-        if item.get_closest_marker("needs_daemon"):
-            item.add_marker(skip)
+        "needs_daemon: exercises daemon mode in the module")
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """``mod-wsgi-rs start-server`` in its default mode: a daemon process group
-(WSGIRestrictEmbedded On). Skipped until daemon mode lands in the module
-(run with MOD_WSGI_RS_DAEMON=1)."""
+(WSGIRestrictEmbedded On).
+"""
 
 import json
 import os
