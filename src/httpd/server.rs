@@ -11,14 +11,18 @@ fn mpm_query(code: c_int) -> c_int {
     result
 }
 
-/// Whether the MPM serves requests on several threads per process.
+/// Whether the MPM may serve requests on several threads per process
+/// (wsgi.multithread in embedded mode).
 pub fn mpm_threaded() -> bool {
     mpm_query(ffi::AP_MPMQ_IS_THREADED) != ffi::AP_MPMQ_NOT_SUPPORTED
+        && mpm_query(ffi::AP_MPMQ_MAX_THREADS) > 1
 }
 
-/// Whether the MPM runs several child processes.
+/// Whether the MPM may run several child processes (wsgi.multiprocess in
+/// embedded mode).
 pub fn mpm_forked() -> bool {
     mpm_query(ffi::AP_MPMQ_IS_FORKED) != ffi::AP_MPMQ_NOT_SUPPORTED
+        && mpm_query(ffi::AP_MPMQ_MAX_DAEMONS) > 1
 }
 
 /// True while Apache only checks or dumps its configuration, or is in the
