@@ -135,6 +135,7 @@ cleanup() {
   # debootstrap mounts proc/sys inside the target; a failed run may leave
   # them mounted. Unmount (deepest first) before removing the folder.
   local m
+  # shellcheck disable=SC2013  # mount points of our own mktemp folder: no spaces
   for m in $(awk -v r="$ROOTFS" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r); do
     $SUDO umount -l "$m" 2>/dev/null || true
   done

@@ -118,7 +118,11 @@ build() {
   local what="$1" tag="$2"; shift 2
   local started=$SECONDS old
   old="$(docker image inspect -f '{{.Id}}' "$tag" 2>/dev/null || true)"
-  if ! docker build --force-rm -t "$tag" "$@" >"$CTX/build.log" 2>&1; then
+  local proxy_args=() v
+  for v in http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY; do
+    [ -n "${!v:-}" ] && proxy_args+=(--build-arg "$v")
+  done
+  if ! docker build --force-rm -t "$tag" "${proxy_args[@]}" "$@" >"$CTX/build.log" 2>&1; then
     tail -n 40 "$CTX/build.log" >&2
     log "docker build of $what failed"
     exit 1

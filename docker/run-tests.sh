@@ -9,10 +9,12 @@
 #     image (docker/Dockerfile) and the test runner (docker/Dockerfile.tests);
 #  2. runs docker/compose.yml: the `tests` container runs tests/docker/
 #     against the `apache` container over the compose network;
-#  3. checks the image itself: a container serves the example app; `docker
-#     stop` (SIGWINCH, graceful) and SIGTERM end it without a SIGKILL; the
-#     example in daemon mode; a daemon process killed with SIGKILL inside the
-#     container is restarted and serves again;
+#  3. checks the image itself: a container serves the example app (and an
+#     app mounted over it); `docker stop` (SIGWINCH, graceful) and SIGTERM end
+#     it with exit code 0, without a SIGKILL; the example in daemon mode; a
+#     daemon process killed with SIGKILL inside the container is restarted
+#     and serves again; `docker stop` with a streamed response in flight in
+#     each mode lets both complete;
 #  4. always tears everything down (compose down -v, its own containers).
 #
 # Exits non-zero when anything failed. When no Docker Engine answers it says
@@ -297,6 +299,7 @@ C4="$PREFIX-inflight"
 OUR_CONTAINERS+=("$C4")
 modes="embedded:8080"
 [ "$DAEMON_SERVED" = 1 ] && modes="$modes daemon:8081"
+# shellcheck disable=SC2086  # $modes: one argument per mode
 docker run --rm --name "$C4" --network "$NET" "$MOD_WSGI_RS_TEST_IMAGE" python3 -c '
 import http.client, sys, threading
 results = {}

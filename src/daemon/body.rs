@@ -12,6 +12,16 @@ use std::os::unix::fs::OpenOptionsExt;
 /// Bytes kept in memory before the body moves to a temporary file.
 pub const MEMORY_LIMIT: usize = 1 << 20;
 
+/// Why a body could not be received.
+#[derive(Debug)]
+pub enum ReceiveError {
+    /// Reading from the client failed (it went away, timed out, or sent a
+    /// malformed or oversized body): the client's problem.
+    Client(io::Error),
+    /// Storing the body failed: the server's problem.
+    Spool(io::Error),
+}
+
 pub enum Body {
     Memory { data: Vec<u8>, pos: usize },
     Spooled(File),
@@ -34,22 +44,24 @@ fn temp_file() -> io::Result<File> {
 }
 
 impl Body {
-    /// Reads the whole body from the client.
-    pub fn receive(r: &Request) -> io::Result<Body> {
+    /// Reads the whole body from the client. A failure to store it is an
+    /// `Err(Spool)`, a failure to read it from the client an `Err(Client)`.
+    pub fn receive(r: &Request) -> Result<Body, ReceiveError> {
         let mut data = Vec::new();
         let mut buf = vec![0u8; 64 * 1024];
         let mut file: Option<File> = None;
+        let spool = ReceiveError::Spool;
         loop {
-            let n = r.read_body(&mut buf)?;
+            let n = r.read_body(&mut buf).map_err(ReceiveError::Client)?;
             if n == 0 {
                 break;
             }
             match file.as_mut() {
-                Some(f) => f.write_all(&buf[..n])?,
+                Some(f) => f.write_all(&buf[..n]).map_err(spool)?,
                 None if data.len() + n > MEMORY_LIMIT => {
-                    let mut f = temp_file()?;
-                    f.write_all(&data)?;
-                    f.write_all(&buf[..n])?;
+                    let mut f = temp_file().map_err(spool)?;
+                    f.write_all(&data).map_err(spool)?;
+                    f.write_all(&buf[..n]).map_err(spool)?;
                     data = Vec::new();
                     file = Some(f);
                 }
@@ -58,7 +70,7 @@ impl Body {
         }
         Ok(match file {
             Some(mut f) => {
-                f.seek(SeekFrom::Start(0))?;
+                f.seek(SeekFrom::Start(0)).map_err(spool)?;
                 Body::Spooled(f)
             }
             None => Body::Memory { data, pos: 0 },
@@ -99,6 +111,25 @@ mod tests {
             out.extend_from_slice(&buf[..n]);
         }
         assert_eq!(out, b"hello world");
+    }
+
+    #[test]
+    fn named_fallback_is_unlinked() {
+        let dir = std::env::temp_dir();
+        let before = std::fs::read_dir(&dir).unwrap().count();
+        let f = temp_file().unwrap();
+        drop(f);
+        let leftovers = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with("mod_wsgi_rs-body-")
+            })
+            .count();
+        assert_eq!(leftovers, 0);
+        assert!(std::fs::read_dir(&dir).unwrap().count() <= before + 1);
     }
 
     #[test]

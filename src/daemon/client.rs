@@ -6,7 +6,7 @@
 //! Apache's output filters, send passed files as file buckets. A daemon that
 //! dies mid-request is reported by pid, not as "truncated headers".
 
-use super::body::Body;
+use super::body::{Body, ReceiveError};
 use super::supervisor::{self, Group};
 use super::wire::{self, EnvironWriter, Kind, WireError};
 use crate::httpd::brigade::Brigade;
@@ -320,13 +320,19 @@ pub fn relay(r: &Request, name: &str, t: &Target<'_>) -> c_int {
     let body = if t.config.buffer_request_body && has_body && !expects_continue {
         match Body::receive(r) {
             Ok(b) => Some(b),
-            Err(e) => {
+            Err(ReceiveError::Client(e)) => {
                 log::request(
                     r,
                     Level::Info,
-                    &format!("could not receive the request body before passing it to daemon process group '{name}': {e}"),
+                    &format!(
+                        "could not receive the request body for daemon process group '{name}': {e}"
+                    ),
                 );
                 return ffi::HTTP_BAD_REQUEST;
+            }
+            Err(ReceiveError::Spool(e)) => {
+                log::request(r, Level::Err, &e.to_string());
+                return ffi::HTTP_INTERNAL_SERVER_ERROR;
             }
         }
     } else {

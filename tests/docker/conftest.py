@@ -22,7 +22,18 @@ import time
 import pytest
 
 from dockerized_client import (DAEMON_URL, EMBEDDED_URL, EXAMPLE_URL, NOT_YET,
-                           READY_TIMEOUT, Server, wait_for_log)
+                           READY_TIMEOUT, Server, error_log_text, wait_for_log)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test's report ends with the last lines of Apache's error log."""
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.failed and EMBEDDED_URL and "tests/docker" in str(getattr(item, "path", None) or item.fspath):
+        tail = error_log_text().splitlines()[-15:]
+        if tail:
+            rep.sections.append(("Apache error log (last 15 lines)", "\n".join(tail)))
 
 
 def _wait_ready(server):
