@@ -6,9 +6,8 @@ import os
 import time
 import uuid
 
-import pytest
 
-from dockerized_client import error_log_text, wait_for_log
+from dockerized_client import wait_for_log
 
 
 # A body over 1 MiB is spooled to a temporary file in daemon mode; container
