@@ -361,7 +361,16 @@ pub fn relay(r: &Request, name: &str, t: &Target<'_>) -> c_int {
     let mut env = EnvironWriter::new();
     request_variables(r, t, &mut env);
     out.extend_from_slice(&env.finish());
-    if let Err(e) = (&stream).write_all(&out) {
+    let sent = (&stream).write_all(&out);
+    let mut reader = FdReader::new(&stream);
+    if let Err(e) = sent {
+        // The daemon may have refused the request and said why.
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+        if let Ok((Kind::Status, p)) = wire::read_frame(&mut reader, 0) {
+            let (code, msg) = wire::decode_status(&p).unwrap_or((503, b""));
+            log::request(r, Level::Err, &from_latin1(msg));
+            return c_int::from(code);
+        }
         log::request(
             r,
             Level::Err,
@@ -369,7 +378,6 @@ pub fn relay(r: &Request, name: &str, t: &Target<'_>) -> c_int {
         );
         return ffi::HTTP_SERVICE_UNAVAILABLE;
     }
-    let mut reader = FdReader::new(&stream);
     let mut relay = Relay {
         r,
         group: &group,

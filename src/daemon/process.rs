@@ -83,7 +83,7 @@ fn refuse_forever(group: &Group, msg: &str) -> ! {
             continue;
         }
         if let Ok(stream) = os::accept(group.listen_fd) {
-            server::refuse(&stream, 503, &reason);
+            server::refuse_request(&stream, 503, &reason);
         }
     }
 }

@@ -162,8 +162,21 @@ impl Backend for DaemonBackend {
     }
 }
 
-/// Answers a connection with an error status, without running anything.
-pub fn refuse(stream: &UnixStream, code: u16, msg: &str) {
+/// Answers a new connection with an error status, without running
+/// anything: the request (HELLO, ENVIRON) is read first, so the Apache
+/// child is not cut off while still sending it and sees the reason.
+pub fn refuse_request(stream: &UnixStream, code: u16, msg: &str) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    for _ in 0..2 {
+        if wire::read_frame(&mut &*stream, 0).is_err() {
+            break;
+        }
+    }
+    refuse(stream, code, msg);
+}
+
+/// Answers with an error status in place of a response.
+fn refuse(stream: &UnixStream, code: u16, msg: &str) {
     let mut out = Vec::new();
     wire::put_frame(&mut out, Kind::Status, &wire::encode_status(code, msg));
     let _ = (&*stream).write_all(&out);

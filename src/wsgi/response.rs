@@ -24,6 +24,9 @@ pub struct Responder {
     sent: u64,
     eos_sent: bool,
     error_override: bool,
+    /// The application was given a HEAD request: no body is expected, even
+    /// with a Content-Length.
+    head: bool,
     /// Set when WSGIErrorOverride hands an error status to Apache.
     overridden: Option<u16>,
     /// A protocol error found by start_response or write (for the log).
@@ -35,7 +38,7 @@ fn ended() -> SendError {
 }
 
 impl Responder {
-    pub fn new(channel: Channel, error_override: bool) -> Responder {
+    pub fn new(channel: Channel, error_override: bool, head: bool) -> Responder {
         Responder {
             channel,
             status: None,
@@ -45,6 +48,7 @@ impl Responder {
             sent: 0,
             eos_sent: false,
             error_override,
+            head,
             overridden: None,
             problem: None,
         }
@@ -160,7 +164,10 @@ impl Responder {
         if self.overridden.is_some() {
             return Ok(());
         }
-        if let Some(cl) = self.content_length.filter(|&cl| self.sent < cl) {
+        if let Some(cl) = self
+            .content_length
+            .filter(|&cl| self.sent < cl && !self.head)
+        {
             let msg = format!(
                 "the application declared Content-Length {cl} but produced only {} bytes; \
                  closing the connection",

@@ -122,7 +122,13 @@ fn run_inner(
     let prepared = (|| -> PyResult<(Bound<'_, Responder>, Bound<'_, LogStream>)> {
         let input = Bound::new(py, Input::new(channel.clone()))?;
         let errors = Bound::new(py, LogStream::for_request(channel.clone()))?;
-        let responder = Bound::new(py, Responder::new(channel.clone(), job.error_override))?;
+        let head = environ
+            .get_item(intern!(py, "REQUEST_METHOD"))?
+            .is_some_and(|m| m.eq("HEAD").unwrap_or(false));
+        let responder = Bound::new(
+            py,
+            Responder::new(channel.clone(), job.error_override, head),
+        )?;
         let d = environ;
         d.set_item(intern!(py, "wsgi.version"), PyTuple::new(py, [1, 0])?)?;
         d.set_item(intern!(py, "wsgi.input"), input)?;
