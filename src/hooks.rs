@@ -131,7 +131,7 @@ pub fn handler(r: &Request) -> c_int {
     let alias_options = mount
         .and_then(|m| scfg.aliases.get(m.alias))
         .map(|a| &a.options);
-    let rc = config::effective(scfg, dcfg, alias_options);
+    let rc = config::effective(dcfg, alias_options);
     let env = |name: &str| -> Option<String> {
         let key = std::ffi::CString::new(name).ok()?;
         r.notes()
@@ -226,6 +226,28 @@ pub fn handler(r: &Request) -> c_int {
     }
 }
 
+/// The application group a preloaded script runs in: its
+/// application-group= expanded for the virtual host (no request exists yet).
+fn preload_group(vhost: &Server, options: &config::ScriptAliasOptions) -> String {
+    let (hostname, port) = vhost.hostname_and_port();
+    options
+        .application_group
+        .as_ref()
+        .map(|g| {
+            config::groups::expand_application_group(
+                g,
+                &config::groups::GroupContext {
+                    server_hostname: &hostname,
+                    port,
+                    host_header: None,
+                    script_name: "",
+                    env: &|_| None,
+                },
+            )
+        })
+        .unwrap_or_default()
+}
+
 /// The main server's configuration (Python settings live there).
 fn scfg_main() -> Option<&'static ServerConfig> {
     server::main_server().and_then(server_config)
@@ -269,27 +291,11 @@ pub fn post_config(pconf: &crate::httpd::pool::Pool, s: &Server) -> c_int {
                     None => groups.push((d.clone(), Vec::new())),
                 }
             }
-            let (hostname, port) = vhost.hostname_and_port();
             for (file, options) in vcfg.preloads() {
                 let Some(config::groups::ProcessGroup::Named(name)) = &options.process_group else {
                     continue;
                 };
-                let app_group = options
-                    .application_group
-                    .as_ref()
-                    .map(|g| {
-                        config::groups::expand_application_group(
-                            g,
-                            &config::groups::GroupContext {
-                                server_hostname: &hostname,
-                                port,
-                                host_header: None,
-                                script_name: "",
-                                env: &|_| None,
-                            },
-                        )
-                    })
-                    .unwrap_or_default();
+                let app_group = preload_group(vhost, &options);
                 if let Some((_, list)) = groups.iter_mut().find(|(g, _)| &g.name == name) {
                     if !list.contains(&(file.clone(), app_group.clone())) {
                         list.push((file, app_group));
@@ -350,23 +356,7 @@ pub fn child_init(s: &Server) {
                     .process_group
                     .as_ref()
                     .is_none_or(|g| matches!(g, config::groups::ProcessGroup::Global));
-                let (hostname, port) = vhost.hostname_and_port();
-                let group = options
-                    .application_group
-                    .as_ref()
-                    .map(|g| {
-                        config::groups::expand_application_group(
-                            g,
-                            &config::groups::GroupContext {
-                                server_hostname: &hostname,
-                                port,
-                                host_header: None,
-                                script_name: "",
-                                env: &|_| None,
-                            },
-                        )
-                    })
-                    .unwrap_or_default();
+                let group = preload_group(vhost, &options);
                 if embedded && seen.insert((group.clone(), file.clone())) {
                     crate::wsgi::runner::preload(std::path::Path::new(&file), &group);
                 }

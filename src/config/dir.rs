@@ -6,13 +6,17 @@ use super::groups::{
     parse_application_group, parse_process_group, parse_restrict_process, process_group_permitted,
     AppGroup, ProcessGroup,
 };
-use super::server::ServerConfig;
 use super::values::{
-    header_env_name, parse_callable_object, parse_map_head, parse_on_off, IpSubnet, MapHeadToGet,
+    flag, header_env_name, one_arg, parse_callable_object, parse_map_head, pick, IpSubnet,
+    MapHeadToGet,
 };
 
-/// Configuration set in a directory context. `None` means "not set
-/// here"; accessors give the effective value with mod_wsgi's defaults.
+/// Configuration of the per-directory directives (`Scope::Dir` in the
+/// directive table), set in a `<Directory>`, `<Location>`, `<Files>` or
+/// `.htaccess` context, or at server / virtual host level (Apache keeps
+/// those in the server's default per-directory configuration, which the
+/// more specific contexts merge over). `None` means "not set here";
+/// accessors give the effective value with mod_wsgi's defaults.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DirConfig {
     /// `WSGIProcessGroup`
@@ -48,29 +52,10 @@ pub struct DirConfig {
     pub trusted_proxies: Option<Vec<String>>,
 }
 
-fn pick<T: Clone>(base: &Option<T>, add: &Option<T>) -> Option<T> {
-    add.clone().or_else(|| base.clone())
-}
-
 /// Merges a more specific directory configuration (`add`) over `base`;
 /// same as [`DirConfig::merge`].
 pub fn merge(base: &DirConfig, add: &DirConfig) -> DirConfig {
     DirConfig::merge(base, add)
-}
-
-fn one_arg<'a>(args: &[&'a str]) -> Result<&'a str, String> {
-    match args {
-        [a] => Ok(a),
-        [] => Err("needs one argument".to_string()),
-        _ => Err(format!(
-            "takes one argument, but {} were given (quote a value that contains spaces)",
-            args.len()
-        )),
-    }
-}
-
-fn flag(args: &[&str]) -> Result<bool, String> {
-    parse_on_off(one_arg(args)?)
 }
 
 /// Parses `WSGIHandlerScript name file`. mod_wsgi's trailing options
@@ -265,8 +250,7 @@ pub struct RequestConfig {
     pub enable_sendfile: bool,
     /// Default On.
     pub buffer_request_body: bool,
-    /// `WSGIRestrictProcess` in force (directory, else server); None = no
-    /// restriction.
+    /// `WSGIRestrictProcess` in force; None = no restriction.
     pub restrict_process: Option<Vec<String>>,
     /// `WSGITrustedProxyHeaders` in force (environ names); None = trust no
     /// proxy header.
@@ -295,60 +279,34 @@ impl RequestConfig {
 }
 
 /// Resolves the per-request configuration with the precedence: the
-/// matching script alias's options, then the directory configuration, then
-/// the server configuration, then mod_wsgi's defaults.
-pub fn effective(
-    server: &ServerConfig,
-    dir: &DirConfig,
-    alias: Option<&ScriptAliasOptions>,
-) -> RequestConfig {
+/// matching script alias's options, then the directory configuration
+/// (already merged by Apache down from the server's default, so it holds
+/// the per-directory directives written at server or virtual host level
+/// too), then mod_wsgi's defaults.
+pub fn effective(dir: &DirConfig, alias: Option<&ScriptAliasOptions>) -> RequestConfig {
     let a = alias.cloned().unwrap_or_default();
     RequestConfig {
         process_group: a
             .process_group
             .or_else(|| dir.process_group.clone())
-            .or_else(|| server.process_group.clone())
             .unwrap_or(ProcessGroup::Global),
         application_group: a
             .application_group
             .or_else(|| dir.application_group.clone())
-            .or_else(|| server.application_group.clone())
             .unwrap_or(AppGroup::Resource),
         callable_object: a
             .callable_object
-            .or_else(|| dir.callable_object.clone())
-            .or_else(|| server.callable_object.clone())
-            .unwrap_or_else(|| "application".to_string()),
+            .unwrap_or_else(|| dir.callable_object().to_string()),
         pass_authorization: a
             .pass_authorization
-            .or(dir.pass_authorization)
-            .or(server.pass_authorization)
-            .unwrap_or(false),
-        script_reloading: dir
-            .script_reloading
-            .or(server.script_reloading)
-            .unwrap_or(true),
-        chunked_request: dir
-            .chunked_request
-            .or(server.chunked_request)
-            .unwrap_or(false),
-        map_head_to_get: dir
-            .map_head_to_get
-            .or(server.map_head_to_get)
-            .unwrap_or(MapHeadToGet::Auto),
-        error_override: dir
-            .error_override
-            .or(server.error_override)
-            .unwrap_or(false),
-        enable_sendfile: dir
-            .enable_sendfile
-            .or(server.enable_sendfile)
-            .unwrap_or(false),
+            .unwrap_or_else(|| dir.pass_authorization()),
+        script_reloading: dir.script_reloading(),
+        chunked_request: dir.chunked_request(),
+        map_head_to_get: dir.map_head_to_get(),
+        error_override: dir.error_override(),
+        enable_sendfile: dir.enable_sendfile(),
         buffer_request_body: dir.buffer_request_body.unwrap_or(true),
-        restrict_process: dir
-            .restrict_process
-            .clone()
-            .or_else(|| server.restrict_process.clone()),
+        restrict_process: dir.restrict_process.clone(),
         trusted_proxy_headers: dir.trusted_proxy_headers.clone(),
         trusted_proxies: dir.trusted_proxies.clone(),
     }
@@ -367,14 +325,6 @@ mod tests {
         c
     }
 
-    fn server(directives: &[(&str, &[&str])]) -> ServerConfig {
-        let mut c = ServerConfig::default();
-        for (d, a) in directives {
-            c.apply(d, a).unwrap_or_else(|e| panic!("{d} {a:?}: {e}"));
-        }
-        c
-    }
-
     #[test]
     fn defaults() {
         let d = DirConfig::default();
@@ -387,7 +337,7 @@ mod tests {
         assert!(!d.enable_sendfile());
         assert_eq!(d.handler_script("x"), None);
 
-        let r = effective(&ServerConfig::default(), &d, None);
+        let r = effective(&d, None);
         assert_eq!(r.process_group, ProcessGroup::Global);
         assert_eq!(r.application_group, AppGroup::Resource);
         assert_eq!(r.callable_object, "application");
@@ -397,6 +347,7 @@ mod tests {
         assert_eq!(r.map_head_to_get, MapHeadToGet::Auto);
         assert!(!r.error_override);
         assert!(!r.enable_sendfile);
+        assert!(r.buffer_request_body);
         assert_eq!(r.restrict_process, None);
         assert_eq!(r.trusted_proxy_headers, None);
         assert_eq!(r.trusted_proxies, None);
@@ -466,7 +417,7 @@ mod tests {
                 "192.168".to_string()
             ])
         );
-        let r = effective(&ServerConfig::default(), &d, None);
+        let r = effective(&d, None);
         let subnets = r.trusted_proxy_subnets();
         assert_eq!(subnets.len(), 3);
         assert!(subnets
@@ -481,12 +432,14 @@ mod tests {
     fn apply_errors() {
         let mut d = DirConfig::default();
         assert!(d.apply("WSGIProcessGroup", &[]).is_err());
+        assert!(d.apply("WSGIProcessGroup", &["%{RESOURCE}"]).is_err());
         assert!(d
             .apply("WSGIProcessGroup", &["a", "b"])
             .unwrap_err()
             .contains("one argument"));
         assert!(d.apply("WSGIApplicationGroup", &["%{NOPE}"]).is_err());
         assert!(d.apply("WSGICallableObject", &["not valid"]).is_err());
+        assert!(d.apply("WSGICallableObject", &["a.b"]).is_err());
         assert!(d.apply("WSGIPassAuthorization", &["yes"]).is_err());
         assert!(d.apply("WSGIMapHEADToGET", &["sometimes"]).is_err());
         assert!(d.apply("WSGIRestrictProcess", &[]).is_err());
@@ -566,82 +519,78 @@ mod tests {
     }
 
     #[test]
-    fn precedence_alias_over_dir_over_server() {
-        let s = server(&[
-            ("WSGIProcessGroup", &["server"]),
-            ("WSGIApplicationGroup", &["server"]),
-            ("WSGICallableObject", &["server"]),
-            ("WSGIPassAuthorization", &["On"]),
-            ("WSGIScriptReloading", &["Off"]),
-            ("WSGIChunkedRequest", &["On"]),
-            ("WSGIMapHEADToGET", &["On"]),
-            ("WSGIErrorOverride", &["On"]),
-            ("WSGIEnableSendfile", &["On"]),
-            ("WSGIRestrictProcess", &["server"]),
-        ]);
-        // Server level only.
-        let r = effective(&s, &DirConfig::default(), None);
-        assert_eq!(r.process_group, ProcessGroup::Named("server".into()));
-        assert_eq!(r.application_group, AppGroup::Literal("server".into()));
-        assert_eq!(r.callable_object, "server");
-        assert!(r.pass_authorization);
-        assert!(!r.script_reloading);
-        assert!(r.chunked_request);
-        assert_eq!(r.map_head_to_get, MapHeadToGet::On);
-        assert!(r.error_override);
-        assert!(r.enable_sendfile);
-        assert_eq!(r.restrict_process, Some(vec!["server".to_string()]));
-        assert!(r.process_group_permitted(Some("server")));
-        assert!(!r.process_group_permitted(None));
-
-        // Directory over server.
+    fn precedence_alias_over_dir_over_defaults() {
+        // Directory over the defaults (every value differs from its default).
         let d = with(&[
             ("WSGIProcessGroup", &["dir"]),
             ("WSGIApplicationGroup", &["dir"]),
             ("WSGICallableObject", &["dir"]),
-            ("WSGIPassAuthorization", &["Off"]),
-            ("WSGIScriptReloading", &["On"]),
-            ("WSGIChunkedRequest", &["Off"]),
+            ("WSGIPassAuthorization", &["On"]),
+            ("WSGIScriptReloading", &["Off"]),
+            ("WSGIChunkedRequest", &["On"]),
             ("WSGIMapHEADToGET", &["Off"]),
-            ("WSGIErrorOverride", &["Off"]),
-            ("WSGIEnableSendfile", &["Off"]),
+            ("WSGIErrorOverride", &["On"]),
+            ("WSGIEnableSendfile", &["On"]),
+            ("WSGIBufferRequestBody", &["Off"]),
             ("WSGIRestrictProcess", &["dir", "%{GLOBAL}"]),
+            ("WSGITrustedProxyHeaders", &["X-Forwarded-For"]),
+            ("WSGITrustedProxies", &["10.0.0.1"]),
         ]);
-        let r = effective(&s, &d, None);
+        let r = effective(&d, None);
         assert_eq!(r.process_group, ProcessGroup::Named("dir".into()));
         assert_eq!(r.application_group, AppGroup::Literal("dir".into()));
         assert_eq!(r.callable_object, "dir");
-        assert!(!r.pass_authorization);
-        assert!(r.script_reloading);
-        assert!(!r.chunked_request);
+        assert!(r.pass_authorization);
+        assert!(!r.script_reloading);
+        assert!(r.chunked_request);
         assert_eq!(r.map_head_to_get, MapHeadToGet::Off);
-        assert!(!r.error_override);
-        assert!(!r.enable_sendfile);
+        assert!(r.error_override);
+        assert!(r.enable_sendfile);
+        assert!(!r.buffer_request_body);
+        assert_eq!(
+            r.restrict_process,
+            Some(vec!["dir".to_string(), String::new()])
+        );
         assert!(r.process_group_permitted(None));
-        assert!(!r.process_group_permitted(Some("server")));
+        assert!(r.process_group_permitted(Some("dir")));
+        assert!(!r.process_group_permitted(Some("other")));
+        assert_eq!(
+            r.trusted_proxy_headers,
+            Some(vec!["HTTP_X_FORWARDED_FOR".to_string()])
+        );
+        assert_eq!(r.trusted_proxies, Some(vec!["10.0.0.1".to_string()]));
 
-        // Alias options over both.
+        // A restriction without %{GLOBAL} refuses embedded mode.
+        let r = effective(&with(&[("WSGIRestrictProcess", &["dir"])]), None);
+        assert!(r.process_group_permitted(Some("dir")));
+        assert!(!r.process_group_permitted(None));
+
+        // Alias options over the directory.
         let a = parse_script_alias_options(&[
             "process-group=alias",
             "application-group=%{GLOBAL}",
             "callable-object=alias",
-            "pass-authorization=On",
+            "pass-authorization=Off",
         ])
         .unwrap();
-        let r = effective(&s, &d, Some(&a));
+        let r = effective(&d, Some(&a));
         assert_eq!(r.process_group, ProcessGroup::Named("alias".into()));
         assert_eq!(r.application_group, AppGroup::Global);
         assert_eq!(r.callable_object, "alias");
-        assert!(r.pass_authorization);
+        assert!(!r.pass_authorization);
         // Options the alias does not set fall through.
         let a = parse_script_alias_options(&["callable-object=alias"]).unwrap();
-        let r = effective(&s, &d, Some(&a));
+        let r = effective(&d, Some(&a));
         assert_eq!(r.process_group, ProcessGroup::Named("dir".into()));
+        assert_eq!(r.application_group, AppGroup::Literal("dir".into()));
         assert_eq!(r.callable_object, "alias");
-        assert!(!r.pass_authorization);
-        let r = effective(&ServerConfig::default(), &DirConfig::default(), Some(&a));
+        assert!(r.pass_authorization);
+        // ...to the defaults when the directory sets nothing either.
+        let r = effective(&DirConfig::default(), Some(&a));
         assert_eq!(r.process_group, ProcessGroup::Global);
         assert_eq!(r.application_group, AppGroup::Resource);
+        assert_eq!(r.callable_object, "alias");
+        assert!(!r.pass_authorization);
     }
 
     #[test]

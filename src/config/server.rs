@@ -2,19 +2,20 @@
 
 use super::alias::{parse_import_script, parse_script_alias, ScriptAlias, ScriptAliasOptions};
 use super::daemon::{parse_daemon_process, DaemonProcess};
-use super::groups::{parse_application_group, parse_process_group, parse_restrict_process};
-use super::groups::{AppGroup, ProcessGroup};
-use super::values::{
-    parse_callable_object, parse_hash_seed, parse_map_head, parse_on_off, parse_optimize,
-    parse_python_path, MapHeadToGet,
-};
+use super::directives::{self, Scope};
+use super::values::{flag, one_arg, parse_hash_seed, parse_optimize, parse_python_path, pick};
 
 /// The default `WSGISocketPrefix` (Debian's Apache run directory).
 pub const DEFAULT_SOCKET_PREFIX: &str = "/var/run/apache2/wsgi";
 
-/// Configuration set at server level (outside any `<Directory>` /
-/// `<Location>`). `None` / empty means "not set here"; the accessor
-/// methods give the effective value with mod_wsgi's defaults.
+/// Configuration of the server-scoped directives (`Scope::Server` in the
+/// directive table), set in the main server or a virtual host. The
+/// per-directory directives (`WSGIProcessGroup`, `WSGIPassAuthorization`
+/// and the rest) are not kept here even when written at server level:
+/// Apache hands those to the server's default
+/// [`DirConfig`](super::dir::DirConfig). `None` / empty means "not set
+/// here"; the accessor methods give the effective value with mod_wsgi's
+/// defaults.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerConfig {
     /// `WSGIPythonHome`
@@ -46,34 +47,10 @@ pub struct ServerConfig {
     pub daemons: Vec<DaemonProcess>,
     /// `WSGIImportScript`: (file, options with both groups set).
     pub import_scripts: Vec<(String, ScriptAliasOptions)>,
-    /// `WSGIProcessGroup` at server level
-    pub process_group: Option<ProcessGroup>,
-    /// `WSGIApplicationGroup` at server level
-    pub application_group: Option<AppGroup>,
-    /// `WSGICallableObject` at server level
-    pub callable_object: Option<String>,
-    /// `WSGIPassAuthorization` at server level
-    pub pass_authorization: Option<bool>,
-    /// `WSGIScriptReloading` at server level
-    pub script_reloading: Option<bool>,
-    /// `WSGIChunkedRequest` at server level
-    pub chunked_request: Option<bool>,
-    /// `WSGIMapHEADToGET` at server level
-    pub map_head_to_get: Option<MapHeadToGet>,
-    /// `WSGIErrorOverride` at server level
-    pub error_override: Option<bool>,
-    /// `WSGIEnableSendfile` at server level
-    pub enable_sendfile: Option<bool>,
-    /// `WSGIRestrictProcess` at server level (`%{GLOBAL}` stored as `""`)
-    pub restrict_process: Option<Vec<String>>,
     /// `WSGILazyInitialization`
     pub lazy_initialization: Option<bool>,
     /// `WSGIVerboseDebugging`
     pub verbose_debugging: Option<bool>,
-}
-
-fn pick<T: Clone>(base: &Option<T>, add: &Option<T>) -> Option<T> {
-    add.clone().or_else(|| base.clone())
 }
 
 fn pick_vec<T: Clone>(base: &[T], add: &[T]) -> Vec<T> {
@@ -88,21 +65,6 @@ fn pick_vec<T: Clone>(base: &[T], add: &[T]) -> Vec<T> {
 /// (`base`); same as [`ServerConfig::merge`].
 pub fn merge(base: &ServerConfig, add: &ServerConfig) -> ServerConfig {
     ServerConfig::merge(base, add)
-}
-
-fn one_arg<'a>(args: &[&'a str]) -> Result<&'a str, String> {
-    match args {
-        [a] => Ok(a),
-        [] => Err("needs one argument".to_string()),
-        _ => Err(format!(
-            "takes one argument, but {} were given (quote a value that contains spaces)",
-            args.len()
-        )),
-    }
-}
-
-fn flag(args: &[&str]) -> Result<bool, String> {
-    parse_on_off(one_arg(args)?)
 }
 
 impl ServerConfig {
@@ -132,16 +94,6 @@ impl ServerConfig {
                 .chain(&add.import_scripts)
                 .cloned()
                 .collect(),
-            process_group: pick(&base.process_group, &add.process_group),
-            application_group: pick(&base.application_group, &add.application_group),
-            callable_object: pick(&base.callable_object, &add.callable_object),
-            pass_authorization: pick(&base.pass_authorization, &add.pass_authorization),
-            script_reloading: pick(&base.script_reloading, &add.script_reloading),
-            chunked_request: pick(&base.chunked_request, &add.chunked_request),
-            map_head_to_get: pick(&base.map_head_to_get, &add.map_head_to_get),
-            error_override: pick(&base.error_override, &add.error_override),
-            enable_sendfile: pick(&base.enable_sendfile, &add.enable_sendfile),
-            restrict_process: pick(&base.restrict_process, &add.restrict_process),
             lazy_initialization: pick(&base.lazy_initialization, &add.lazy_initialization),
             verbose_debugging: pick(&base.verbose_debugging, &add.verbose_debugging),
         }
@@ -222,11 +174,13 @@ impl ServerConfig {
         out
     }
 
-    /// Applies one server-level directive (name case-insensitive, as
+    /// Applies one server-scoped directive (name case-insensitive, as
     /// Apache treats directive names) with its already-split arguments.
     /// Directives of the "older knobs" kind (`WSGIAcceptMutex`,
     /// `WSGISocketRotation`, `WSGIDestroyInterpreter`) are checked and
-    /// otherwise ignored.
+    /// otherwise ignored. Per-directory directives are refused with an
+    /// internal error: the directive table routes them to
+    /// [`DirConfig::apply`](super::dir::DirConfig::apply) in every context.
     pub fn apply(&mut self, directive: &str, args: &[&str]) -> Result<(), String> {
         match directive.to_ascii_lowercase().as_str() {
             "wsgipythonhome" => self.python_home = Some(one_arg(args)?.to_string()),
@@ -259,20 +213,6 @@ impl ServerConfig {
                 self.daemons.push(d);
             }
             "wsgiimportscript" => self.import_scripts.push(parse_import_script(args)?),
-            "wsgiprocessgroup" => self.process_group = Some(parse_process_group(one_arg(args)?)?),
-            "wsgiapplicationgroup" => {
-                self.application_group = Some(parse_application_group(one_arg(args)?)?)
-            }
-            "wsgicallableobject" => {
-                self.callable_object = Some(parse_callable_object(one_arg(args)?)?)
-            }
-            "wsgipassauthorization" => self.pass_authorization = Some(flag(args)?),
-            "wsgiscriptreloading" => self.script_reloading = Some(flag(args)?),
-            "wsgichunkedrequest" => self.chunked_request = Some(flag(args)?),
-            "wsgimapheadtoget" => self.map_head_to_get = Some(parse_map_head(one_arg(args)?)?),
-            "wsgierroroverride" => self.error_override = Some(flag(args)?),
-            "wsgienablesendfile" => self.enable_sendfile = Some(flag(args)?),
-            "wsgirestrictprocess" => self.restrict_process = Some(parse_restrict_process(args)?),
             "wsgilazyinitialization" => self.lazy_initialization = Some(flag(args)?),
             "wsgiverbosedebugging" => self.verbose_debugging = Some(flag(args)?),
             "wsgiacceptmutex" => {
@@ -281,10 +221,14 @@ impl ServerConfig {
             "wsgisocketrotation" | "wsgidestroyinterpreter" => {
                 flag(args)?;
             }
-            _ => {
-                return Err(format!(
-                    "{directive} is not a server-level mod_wsgi directive"
-                ))
+            other => {
+                return Err(match directives::find(other) {
+                    Some(d) if d.scope == Scope::Dir => format!(
+                        "internal error: {} is a per-directory directive and belongs to the directory configuration, not the server's",
+                        d.name
+                    ),
+                    _ => format!("{directive} is not a server-level mod_wsgi directive"),
+                })
             }
         }
         Ok(())
@@ -368,32 +312,20 @@ mod tests {
     }
 
     #[test]
-    fn apply_request_directives() {
-        let c = with(&[
-            ("WSGIProcessGroup", &["d"]),
-            ("WSGIApplicationGroup", &["%{GLOBAL}"]),
-            ("WSGICallableObject", &["app"]),
-            ("WSGIPassAuthorization", &["On"]),
-            ("WSGIScriptReloading", &["Off"]),
-            ("WSGIChunkedRequest", &["On"]),
-            ("WSGIMapHEADToGET", &["Off"]),
-            ("WSGIErrorOverride", &["On"]),
-            ("WSGIEnableSendfile", &["On"]),
-            ("WSGIRestrictProcess", &["d", "%{GLOBAL}"]),
-        ]);
-        assert_eq!(c.process_group, Some(ProcessGroup::Named("d".into())));
-        assert_eq!(c.application_group, Some(AppGroup::Global));
-        assert_eq!(c.callable_object.as_deref(), Some("app"));
-        assert_eq!(c.pass_authorization, Some(true));
-        assert_eq!(c.script_reloading, Some(false));
-        assert_eq!(c.chunked_request, Some(true));
-        assert_eq!(c.map_head_to_get, Some(MapHeadToGet::Off));
-        assert_eq!(c.error_override, Some(true));
-        assert_eq!(c.enable_sendfile, Some(true));
-        assert_eq!(
-            c.restrict_process,
-            Some(vec!["d".to_string(), String::new()])
-        );
+    fn per_directory_directives_are_refused() {
+        // The directive table sends these to DirConfig in every context
+        // (WSGIProcessGroup, WSGIPassAuthorization, ... at server level
+        // included), so reaching ServerConfig::apply is a routing bug.
+        let mut c = ServerConfig::default();
+        let per_dir = directives::DIRECTIVES
+            .iter()
+            .filter(|d| d.scope == Scope::Dir);
+        for d in per_dir {
+            let e = c.apply(&d.name.to_lowercase(), &["On"]).unwrap_err();
+            assert!(e.starts_with("internal error:"), "{}: {e}", d.name);
+            assert!(e.contains(d.name) && e.contains("per-directory"), "{e}");
+        }
+        assert_eq!(c, ServerConfig::default());
     }
 
     #[test]
@@ -458,11 +390,6 @@ mod tests {
         assert!(c.apply("WSGIPythonOptimize", &["5"]).is_err());
         assert!(c.apply("WSGIPythonHashSeed", &["x"]).is_err());
         assert!(c.apply("WSGISocketPrefix", &[""]).is_err());
-        assert!(c.apply("WSGIMapHEADToGET", &["x"]).is_err());
-        assert!(c.apply("WSGIProcessGroup", &["%{RESOURCE}"]).is_err());
-        assert!(c.apply("WSGIApplicationGroup", &["%{X}"]).is_err());
-        assert!(c.apply("WSGICallableObject", &["a.b"]).is_err());
-        assert!(c.apply("WSGIRestrictProcess", &[]).is_err());
         assert!(c.apply("WSGIScriptAlias", &["/a"]).is_err());
         assert!(c.apply("WSGIImportScript", &["/f"]).is_err());
         assert!(c.apply("WSGIDaemonProcess", &["d", "bogus=1"]).is_err());
@@ -471,9 +398,8 @@ mod tests {
             .apply("WSGIDaemonProcess", &["d", "threads=2"])
             .unwrap_err();
         assert!(e.contains("already defined"), "{e}");
-        let e = c.apply("WSGIHandlerScript", &["h", "/f"]).unwrap_err();
+        let e = c.apply("WSGINoSuchThing", &[]).unwrap_err();
         assert!(e.contains("not a server-level"), "{e}");
-        assert!(c.apply("WSGINoSuchThing", &[]).is_err());
         // Older knobs: accepted and checked.
         c.apply("WSGIAcceptMutex", &["default"]).unwrap();
         c.apply("WSGISocketRotation", &["Off"]).unwrap();
@@ -487,28 +413,21 @@ mod tests {
         let base = with(&[
             ("WSGIPythonHome", &["/base"]),
             ("WSGIRestrictStdin", &["Off"]),
-            ("WSGIProcessGroup", &["base"]),
-            ("WSGIApplicationGroup", &["base"]),
-            ("WSGICallableObject", &["base"]),
-            ("WSGIPassAuthorization", &["On"]),
-            ("WSGIMapHEADToGET", &["On"]),
-            ("WSGIRestrictProcess", &["base"]),
+            ("WSGIRestrictSignal", &["Off"]),
+            ("WSGIPythonHashSeed", &["7"]),
             ("WSGISocketPrefix", &["/base"]),
         ]);
         let add = with(&[
-            ("WSGIProcessGroup", &["vhost"]),
-            ("WSGIPassAuthorization", &["Off"]),
-            ("WSGIRestrictProcess", &["vhost"]),
+            ("WSGIRestrictStdin", &["On"]),
+            ("WSGIPythonHashSeed", &["random"]),
+            ("WSGIVerboseDebugging", &["On"]),
         ]);
         let m = ServerConfig::merge(&base, &add);
         assert_eq!(m.python_home.as_deref(), Some("/base"));
-        assert!(!m.restrict_stdin());
-        assert_eq!(m.process_group, Some(ProcessGroup::Named("vhost".into())));
-        assert_eq!(m.application_group, Some(AppGroup::Literal("base".into())));
-        assert_eq!(m.callable_object.as_deref(), Some("base"));
-        assert_eq!(m.pass_authorization, Some(false));
-        assert_eq!(m.map_head_to_get, Some(MapHeadToGet::On));
-        assert_eq!(m.restrict_process, Some(vec!["vhost".to_string()]));
+        assert!(m.restrict_stdin(), "a value set in the host wins");
+        assert!(!m.restrict_signal());
+        assert_eq!(m.python_hash_seed, Some(None));
+        assert!(m.verbose_debugging());
         assert_eq!(m.socket_prefix(), "/base");
         // Merging with an empty host changes nothing; the free function agrees.
         assert_eq!(merge(&base, &ServerConfig::default()), base);

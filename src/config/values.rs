@@ -20,6 +20,28 @@ pub fn parse_on_off(value: &str) -> Result<bool, String> {
     }
 }
 
+/// The single argument of a one-argument directive.
+pub(super) fn one_arg<'a>(args: &[&'a str]) -> Result<&'a str, String> {
+    match args {
+        [a] => Ok(a),
+        [] => Err("needs one argument".to_string()),
+        _ => Err(format!(
+            "takes one argument, but {} were given (quote a value that contains spaces)",
+            args.len()
+        )),
+    }
+}
+
+/// The single `On` / `Off` argument of a flag directive.
+pub(super) fn flag(args: &[&str]) -> Result<bool, String> {
+    parse_on_off(one_arg(args)?)
+}
+
+/// Merges one optional setting: `add`'s value if it is set, else `base`'s.
+pub(super) fn pick<T: Clone>(base: &Option<T>, add: &Option<T>) -> Option<T> {
+    add.clone().or_else(|| base.clone())
+}
+
 /// `WSGIMapHEADToGET`: whether a HEAD request is shown to the application
 /// as a GET.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
