@@ -185,7 +185,8 @@ fn set_title(title: &str) {
 
 struct Child {
     pid: i32,
-    started: Instant,
+    /// Python started and the worker began serving.
+    ready: bool,
     draining: bool,
 }
 
@@ -211,7 +212,7 @@ fn manage(group: Arc<Group>, index: usize, title: String) -> ! {
                 }
                 Ok(pid) => children.push(Child {
                     pid,
-                    started: Instant::now(),
+                    ready: false,
                     draining: false,
                 }),
                 Err(e) => {
@@ -227,13 +228,19 @@ fn manage(group: Arc<Group>, index: usize, title: String) -> ! {
         if os::wait_readable(notify_rd, 100) {
             let mut buf = [0u8; 64];
             let n = os::read_fd(notify_rd, &mut buf);
-            for pid in buf[..n - n % 4].chunks(4) {
-                let pid = i32::from_be_bytes([pid[0], pid[1], pid[2], pid[3]]);
-                if let Some(c) = children.iter_mut().find(|c| c.pid == pid) {
-                    c.draining = true;
-                }
-                if next_start.is_none() {
-                    next_start = Some(Instant::now());
+            // A worker's pid means "draining"; its negation means "ready".
+            for msg in buf[..n - n % 4].chunks(4) {
+                let msg = i32::from_be_bytes([msg[0], msg[1], msg[2], msg[3]]);
+                if let Some(c) = children.iter_mut().find(|c| c.pid == msg.abs()) {
+                    if msg < 0 {
+                        c.ready = true;
+                        quick_deaths = 0;
+                    } else if !c.draining {
+                        c.draining = true;
+                        if next_start.is_none() {
+                            next_start = Some(Instant::now());
+                        }
+                    }
                 }
             }
         }
@@ -245,8 +252,9 @@ fn manage(group: Arc<Group>, index: usize, title: String) -> ! {
             if child.draining {
                 continue;
             }
-            let quick = child.started.elapsed() < Duration::from_secs(10);
-            quick_deaths = if quick { quick_deaths + 1 } else { 0 };
+            // Only a worker that died before it was ready to serve counts
+            // towards the start-up back-off.
+            quick_deaths = if child.ready { 0 } else { quick_deaths + 1 };
             let delay = if quick_deaths > 1 {
                 Duration::from_millis((100u64 << quick_deaths.min(7)).min(10_000))
             } else {
@@ -352,6 +360,7 @@ fn worker_main(group: Arc<Group>, index: usize, notify: i32) -> ! {
     let _ = std::thread::Builder::new()
         .name("wsgi-heartbeat".into())
         .spawn(move || heartbeat(st));
+    os::write_fd(notify, &(-(std::process::id() as i32)).to_be_bytes());
     monitor(state)
 }
 
@@ -378,11 +387,38 @@ fn serve_loop(state: Arc<State>, worker: usize) {
         };
         state.active.fetch_add(1, Ordering::SeqCst);
         set_busy(&state, worker, Some((Instant::now(), thread_ident())));
-        server::serve(stream, &state);
+        // A bug must not cost the process a thread: log it and go on.
+        if let Err(cause) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            server::serve(stream, &state)
+        })) {
+            let what = cause
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| cause.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            say(
+                &state.group,
+                Level::Crit,
+                &format!(
+                    "mod_wsgi_rs internal error while serving a request (please report): {what}"
+                ),
+            );
+        }
         set_busy(&state, worker, None);
-        state.served.fetch_add(1, Ordering::SeqCst);
+        let served = state.served.fetch_add(1, Ordering::SeqCst) + 1;
         state.last_activity.store(state.now_us(), Ordering::SeqCst);
         state.active.fetch_sub(1, Ordering::SeqCst);
+        // Stop accepting at once when maximum-requests is reached (the
+        // monitor then drains the process and the manager replaces it).
+        if state
+            .group
+            .cfg
+            .maximum_requests
+            .is_some_and(|m| served >= m)
+            && !state.stopping.swap(true, Ordering::SeqCst)
+        {
+            os::write_fd(state.notify, &(std::process::id() as i32).to_be_bytes());
+        }
     }
 }
 

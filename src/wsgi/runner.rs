@@ -294,10 +294,10 @@ fn send_result(
                 Ok(b) => b,
                 Err(msg) => return fail(py, job, channel, responder, Some(msg), None),
             };
-            if let Err(e) = responder
+            let sent = responder
                 .borrow_mut()
-                .send(py, bytes.as_bytes(), i + 1 == n)
-            {
+                .send(py, bytes.as_bytes(), i + 1 == n);
+            if let Err(e) = sent {
                 return on_send_error(e);
             }
             if responder.borrow().complete() {
@@ -330,7 +330,8 @@ fn send_result(
                 Ok(b) => b,
                 Err(msg) => return fail(py, job, channel, responder, Some(msg), None),
             };
-            if let Err(e) = responder.borrow_mut().send(py, bytes.as_bytes(), false) {
+            let sent = responder.borrow_mut().send(py, bytes.as_bytes(), false);
+            if let Err(e) = sent {
                 return on_send_error(e);
             }
             if responder.borrow().complete() {
