@@ -88,6 +88,35 @@ fn refuse_forever(group: &Group, msg: &str) -> ! {
     }
 }
 
+/// The group's own identity could not be taken: refuse requests as an
+/// unprivileged user (Apache's User, else nobody), never as root; exit if
+/// even that is impossible.
+fn refuse_unprivileged(group: &Group, msg: &str) -> ! {
+    let apache = hproc::apache_user();
+    let (uid, gid) = if apache.uid != 0 {
+        (apache.uid, apache.gid)
+    } else {
+        (65534, 65534)
+    };
+    let fallback = identity::Identity {
+        uid,
+        gid,
+        user_name: None,
+        groups: Some(Vec::new()),
+    };
+    if let Err(e) = identity::become_user(&fallback) {
+        say(
+            group,
+            Level::Crit,
+            &format!(
+                "{msg}; cannot drop privileges to refuse requests safely either ({e}): exiting"
+            ),
+        );
+        os::exit_now(1);
+    }
+    refuse_forever(group, msg)
+}
+
 fn identity_for(group: &Group) -> Result<identity::Identity, String> {
     let apache = hproc::apache_user();
     let cfg = &group.cfg;
@@ -141,12 +170,12 @@ pub fn run(group: Arc<Group>, index: usize) -> ! {
     set_title(&format!("{title} manager"));
     signals::catch_stop();
     let id = identity_for(&group)
-        .unwrap_or_else(|e| refuse_forever(&group, &format!("user/group: {e}")));
+        .unwrap_or_else(|e| refuse_unprivileged(&group, &format!("user/group: {e}")));
     if let Some(root) = &group.cfg.chroot {
-        identity::chroot(root).unwrap_or_else(|e| refuse_forever(&group, &e));
+        identity::chroot(root).unwrap_or_else(|e| refuse_unprivileged(&group, &e));
     }
     identity::become_user(&id)
-        .unwrap_or_else(|e| refuse_forever(&group, &format!("cannot drop privileges: {e}")));
+        .unwrap_or_else(|e| refuse_unprivileged(&group, &format!("cannot drop privileges: {e}")));
     if let Some(mask) = group.cfg.umask {
         os::umask(mask);
     }
