@@ -4,6 +4,8 @@ Run against our module (default: target/release/libmod_wsgi_rs.so):
     /usr/bin/python3 -m pytest tests -q
 Run against Debian's mod_wsgi 4.9.4:
     MOD_WSGI_SO=/usr/lib/apache2/modules/mod_wsgi.so /usr/bin/python3 -m pytest tests -q
+Run every test in daemon mode (see harness/apache.py, TEST_MODE):
+    MOD_WSGI_TEST_MODE=daemon /usr/bin/python3 -m pytest tests -q
 """
 
 import os
@@ -12,7 +14,7 @@ import shutil
 import pytest
 
 from harness import apache as harness
-from harness.apache import IMPL, start_server
+from harness.apache import IMPL, TEST_MODE, start_server
 
 SKIP_REASONS = {
     "strict_pep3333": "mod_wsgi_rs is intentionally stricter than mod_wsgi here (PEP 3333)",
@@ -21,7 +23,8 @@ SKIP_REASONS = {
 
 
 def pytest_report_header(config):
-    return "WSGI module under test: %s (impl=%s)" % (harness.MOD_WSGI_SO, IMPL)
+    return "WSGI module under test: %s (impl=%s, mode=%s)" % (
+        harness.MOD_WSGI_SO, IMPL, TEST_MODE)
 
 
 def pytest_collection_modifyitems(config, items):

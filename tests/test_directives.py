@@ -96,9 +96,11 @@ WSGIScriptAlias / @APPS@/environ.wsgi
 """
 
 # Server-wide settings; everything runs in the main interpreter here.
+# @PROCESS_GROUP@ is %{GLOBAL} in embedded mode and the harness's daemon group
+# with MOD_WSGI_TEST_MODE=daemon: the preload must run where requests run.
 FLAGS_BODY = r"""
 WSGIApplicationGroup %{GLOBAL}
-WSGIImportScript @APPS@/preload.py process-group=%{GLOBAL} application-group=%{GLOBAL}
+WSGIImportScript @APPS@/preload.py process-group=@PROCESS_GROUP@ application-group=%{GLOBAL}
 WSGIRestrictStdin On
 WSGIPythonPath @APPS@/pylib
 WSGIPythonOptimize 1
@@ -296,7 +298,13 @@ def test_script_reloading_on_and_off(srv):
     t = time.time() + 5
     os.utime(path, (t, t))
     assert srv.get("/reload-on").text.startswith("v2 ")
-    assert srv.get("/reload-off").text == off1
+    if not srv.daemon_mode:
+        # In daemon mode this cannot hold: the reload noticed by /reload-on
+        # restarts the whole daemon process (and with processes=2 the other
+        # process may load the script for the first time), so /reload-off
+        # legitimately gets the new code. Daemon reloading is covered by
+        # test_daemon_lifecycle.py.
+        assert srv.get("/reload-off").text == off1
     # and the reloaded code stays in place
     assert srv.get("/reload-on").text.startswith("v2 ")
 

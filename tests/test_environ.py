@@ -186,7 +186,8 @@ def test_wsgi_keys(srv):
 
 def test_mod_wsgi_keys(srv):
     e, out, _ = fetch(srv, "/app/p")
-    assert e["mod_wsgi.process_group"] == ""
+    # "" in embedded mode, the harness's group with MOD_WSGI_TEST_MODE=daemon
+    assert e["mod_wsgi.process_group"] == srv.process_group
     assert e["mod_wsgi.application_group"] == "127.0.0.1:%d|/app" % srv.port
     assert e["mod_wsgi.callable_object"] == "application"
     assert e["mod_wsgi.request_handler"] == "wsgi-script"

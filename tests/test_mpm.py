@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from harness import apache as harness
 from harness.apache import (MPMS, recv_until, recv_until_close, start_server,
                             wait_for)
 
@@ -43,7 +44,11 @@ def test_hello(srv):
 
 def test_multithread_flags(srv):
     e = srv.get("/env").json()["environ"]
-    if srv.mpm == "prefork":
+    if srv.daemon_mode:
+        # the daemon group's processes=/threads= decide, not the MPM
+        assert e["wsgi.multithread"] == str(harness.DAEMON_THREADS > 1)
+        assert e["wsgi.multiprocess"] == str(harness.DAEMON_PROCESSES > 1)
+    elif srv.mpm == "prefork":
         assert e["wsgi.multithread"] == "False"
         assert e["wsgi.multiprocess"] == "True"
     else:

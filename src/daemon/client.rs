@@ -164,7 +164,10 @@ impl Relay<'_> {
             let frame = wire::read_frame(reader, header_limit);
             let (kind, payload) = match frame {
                 Ok(f) => f,
-                Err(WireError::Closed) => {
+                Err(
+                    WireError::Closed
+                    | WireError::Io(io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe, _),
+                ) => {
                     let msg = format!(
                         "{} closed the connection before sending a complete response: the \
                          process exited or was killed (the log line about its pid says why)",

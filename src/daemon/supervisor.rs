@@ -79,7 +79,34 @@ fn base_settings(main: &ServerConfig) -> Settings {
     }
 }
 
+/// `PREFIX.<parent pid>.<group>.sock`, the group name kept readable when
+/// it is simple, else hashed.
+fn socket_path(prefix: &str, pid: u32, group: &str) -> String {
+    let simple = group.len() <= 32
+        && group
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if simple {
+        format!("{prefix}.{pid}.{group}.sock")
+    } else {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        group.hash(&mut h);
+        format!("{prefix}.{pid}.g{:016x}.sock", h.finish())
+    }
+}
+
+/// The longest path a UNIX socket address holds (sun_path, with its NUL).
+const SUN_PATH_MAX: usize = 107;
+
 fn create_socket(path: &str, backlog: u32, owner: u32) -> Result<i32, String> {
+    if path.len() > SUN_PATH_MAX {
+        return Err(format!(
+            "the daemon socket path {path} is {} bytes, longer than a UNIX socket allows \
+             ({SUN_PATH_MAX}): set WSGISocketPrefix to a shorter path",
+            path.len()
+        ));
+    }
     let _ = std::fs::remove_file(path);
     if let Some(dir) = std::path::Path::new(path).parent() {
         if !dir.is_dir() {
@@ -101,8 +128,11 @@ fn create_socket(path: &str, backlog: u32, owner: u32) -> Result<i32, String> {
     })?;
     std::os::unix::fs::chown(path, Some(owner), None)
         .map_err(|e| format!("cannot give the daemon socket {path} to uid {owner}: {e}"))?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| format!("cannot restrict the daemon socket {path}: {e}"))?;
     let fd = listener.into_raw_fd();
-    // SAFETY-free wrappers: listen again to apply listen-backlog.
+    // Listen again to apply listen-backlog.
     os::listen(fd, backlog as i32).map_err(|e| format!("listen on {path} failed: {e}"))?;
     os::set_receive_timeout(fd, 250).map_err(|e| format!("cannot set up {path}: {e}"))?;
     Ok(fd)
@@ -115,21 +145,34 @@ pub fn start(
     main: &ServerConfig,
     all: Vec<(DaemonProcess, Vec<(String, String)>)>,
 ) -> Result<(), String> {
-    let mut secret = [0u8; super::wire::SECRET_LEN];
-    os::random_bytes(&mut secret).map_err(|e| format!("cannot read /dev/urandom: {e}"))?;
+    // One secret for the life of this Apache parent: Apache children of an
+    // older generation, still finishing requests after a graceful restart,
+    // must be able to talk to the new daemons.
+    let mut failed = None;
+    let secret = process::process_lifetime_bytes::<{ super::wire::SECRET_LEN }>(
+        c"mod_wsgi_rs.secret",
+        |buf| {
+            if let Err(e) = os::random_bytes(buf) {
+                failed = Some(e);
+            }
+        },
+    );
+    if let Some(e) = failed {
+        return Err(format!("cannot read /dev/urandom: {e}"));
+    }
     *SECRET.lock().unwrap_or_else(|e| e.into_inner()) = secret;
     GROUPS.lock().unwrap_or_else(|e| e.into_inner()).clear();
     if all.is_empty() {
         return Ok(());
     }
     let prefix = process::server_root_relative(pconf, main.socket_prefix());
-    let mut nonce = [0u8; 4];
-    os::random_bytes(&mut nonce).map_err(|e| e.to_string())?;
-    let nonce = u32::from_be_bytes(nonce);
     let apache = process::apache_user();
     let mut created = Vec::new();
-    for (i, (cfg, preloads)) in all.into_iter().enumerate() {
-        let path = format!("{prefix}.{}.{nonce:x}.{i}.sock", std::process::id());
+    for (cfg, preloads) in all {
+        // The same path in every generation: after a graceful restart the
+        // new daemons take it over, so the old generation's Apache children
+        // reach them too.
+        let path = socket_path(&prefix, std::process::id(), &cfg.name);
         let owner = match &cfg.socket_user {
             Some(u) => {
                 os::identity::lookup_user(u)

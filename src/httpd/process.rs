@@ -170,3 +170,36 @@ pub fn server_root_relative(pool: &Pool, path: &str) -> String {
         }
     }
 }
+
+/// Bytes kept in Apache's process pool under `key`: made by `init` the
+/// first time, the same for every later configuration generation of this
+/// Apache parent (the process pool outlives restarts and module reloads),
+/// and inherited by every process forked from it.
+pub fn process_lifetime_bytes<const N: usize>(
+    key: &'static std::ffi::CStr,
+    init: impl FnOnce(&mut [u8; N]),
+) -> [u8; N] {
+    let mut out = [0u8; N];
+    // SAFETY: ap_server_conf->process->pool lives as long as the parent
+    // process; userdata set there holds a pool allocation of N bytes that
+    // is never freed before the process ends.
+    unsafe {
+        let s = ffi::ap_server_conf;
+        if s.is_null() || (*s).process.is_null() {
+            init(&mut out);
+            return out;
+        }
+        let pool = (*(*s).process).pool;
+        let mut data: *mut c_void = std::ptr::null_mut();
+        ffi::apr_pool_userdata_get(&mut data, key.as_ptr(), pool);
+        if data.is_null() {
+            init(&mut out);
+            let mem = ffi::apr_palloc(pool, N) as *mut u8;
+            std::ptr::copy_nonoverlapping(out.as_ptr(), mem, N);
+            ffi::apr_pool_userdata_set(mem as *const c_void, key.as_ptr(), None, pool);
+        } else {
+            std::ptr::copy_nonoverlapping(data as *const u8, out.as_mut_ptr(), N);
+        }
+    }
+    out
+}

@@ -7,7 +7,17 @@ generated config, the pid file, the error log, a copy of ``tests/apps``
 the test apps use to record things (close() calls, preload marks, ...).
 
 Placeholders usable in a config body: ``@APPS@`` (the apps copy),
-``@STATE@`` (the state dir), ``@ROOT@`` (the server root), ``@PORT@``.
+``@STATE@`` (the state dir), ``@ROOT@`` (the server root), ``@PORT@``,
+``@PROCESS_GROUP@`` (``%{GLOBAL}`` in embedded mode, ``testgroup`` in daemon
+mode: for WSGIImportScript and friends that must follow the requests),
+``@SOCKETS@`` (a short directory for daemon sockets: a UNIX socket path must
+fit in 108 bytes, and server roots named after long test names do not leave
+room for ``.<pid>.<nonce>.<n>.sock``).
+
+``MOD_WSGI_TEST_MODE=daemon`` runs every server whose config body does not
+define daemon groups itself in daemon mode: the harness adds
+``WSGISocketPrefix``, ``WSGIDaemonProcess testgroup processes=2 threads=5``
+and a server-level ``WSGIProcessGroup testgroup`` (see ``DAEMON_DIRECTIVES``).
 """
 
 import atexit
@@ -61,7 +71,32 @@ STOP_TIMEOUT = 10.0
 # wait long; our module must exit cleanly (checked by test_lifecycle.py).
 STOP_GRACE = 1.0 if IMPL == "mod_wsgi" else 5.0
 
+# embedded (default) or daemon: see the module docstring.
+TEST_MODE = os.environ.get("MOD_WSGI_TEST_MODE", "embedded").strip().lower() or "embedded"
+if TEST_MODE not in ("embedded", "daemon"):
+    raise RuntimeError("MOD_WSGI_TEST_MODE must be 'embedded' or 'daemon', not %r"
+                       % TEST_MODE)
+DAEMON_MODE = TEST_MODE == "daemon"
+
+# What MOD_WSGI_TEST_MODE=daemon adds before the test body.
+DAEMON_GROUP = "testgroup"
+DAEMON_PROCESSES = 2
+DAEMON_THREADS = 5
+DAEMON_DIRECTIVES = (
+    "WSGISocketPrefix @SOCKETS@/wsgi\n"
+    "WSGIDaemonProcess %s processes=%d threads=%d\n"
+    "WSGIProcessGroup %s\n" % (DAEMON_GROUP, DAEMON_PROCESSES, DAEMON_THREADS,
+                               DAEMON_GROUP))
+
+_DEFINES_DAEMON = re.compile(r"^\s*WSGIDaemonProcess\b", re.M | re.I)
+
+
+def defines_daemon_groups(body):
+    return bool(_DEFINES_DAEMON.search(body or ""))
+
+
 SESSION_ROOT = None
+_SOCKET_DIRS = [0]
 _STARTED = []  # every Apache we ever started in this process
 
 
@@ -237,6 +272,11 @@ def kill_everything_under(text, timeout=5.0):
     return procs
 
 
+def _children_of(pid, ppids=None):
+    m = _ppid_map() if ppids is None else ppids
+    return [c for c, p in m.items() if p == pid and pid_alive(c)]
+
+
 def apache_env():
     """Environment for apache2: no PYTHON* variables (they would change the
     embedded interpreter's flags), a predictable locale."""
@@ -310,12 +350,19 @@ class Apache:
         self.so = so or MOD_WSGI_SO
         self.impl = IMPL
         self.extra_modules = tuple(extra_modules)
+        # Daemon mode of the test run: only for bodies that do not set up
+        # daemon groups themselves.
+        self.daemon_mode = DAEMON_MODE and not defines_daemon_groups(body)
+        # mod_wsgi.process_group seen by apps served from the default place
+        self.process_group = DAEMON_GROUP if self.daemon_mode else ""
         self.root = tempfile.mkdtemp(prefix=name + "-", dir=session_root())
         os.chmod(self.root, 0o755)
         self.apps = os.path.join(self.root, "apps")
         self.state = os.path.join(self.root, "state")
         self.htdocs = os.path.join(self.root, "htdocs")
         self.rundir = os.path.join(self.root, "run")
+        _SOCKET_DIRS[0] += 1
+        self.sockdir = os.path.join(session_root(), "s%d" % _SOCKET_DIRS[0])
         self.conf_path = os.path.join(self.root, "httpd.conf")
         self.pidfile = os.path.join(self.root, "httpd.pid")
         self.errlog = os.path.join(self.root, "error.log")
@@ -326,7 +373,7 @@ class Apache:
         self._configtests = 0
         self._copy_apps()
         for d, mode in ((self.state, 0o1777), (self.htdocs, 0o755),
-                        (self.rundir, 0o755)):
+                        (self.rundir, 0o755), (self.sockdir, 0o755)):
             os.makedirs(d, exist_ok=True)
             os.chmod(d, mode)
         with open(os.path.join(self.htdocs, "index.html"), "w") as f:
@@ -343,7 +390,10 @@ class Apache:
                 os.chmod(os.path.join(dirpath, fn), 0o644)
 
     def substitute(self, text):
-        return (text.replace("@APPS@", self.apps)
+        return (text.replace("@PROCESS_GROUP@",
+                             DAEMON_GROUP if self.daemon_mode else "%{GLOBAL}")
+                .replace("@SOCKETS@", self.sockdir)
+                .replace("@APPS@", self.apps)
                 .replace("@STATE@", self.state)
                 .replace("@ROOT@", self.root)
                 .replace("@PORT@", str(self.port)))
@@ -406,8 +456,11 @@ class Apache:
             "    Require all granted",
             "</Directory>",
             "SetEnv STATE_DIR %s" % self.state,
-            "# ---- test body ----",
         ]
+        if DAEMON_MODE and not defines_daemon_groups(body):
+            lines += ["# ---- MOD_WSGI_TEST_MODE=daemon ----",
+                      self.substitute(DAEMON_DIRECTIVES).rstrip("\n")]
+        lines.append("# ---- test body ----")
         return "\n".join(lines) + "\n" + self.substitute(body) + "\n"
 
     def write_config(self):
@@ -449,6 +502,10 @@ class Apache:
                 self.pid = pid
                 if self._port_accepts():
                     return
+            if "AH00020: Configuration Failed" in self.error_log():
+                # post_config failed after apache2 detached (exit status 0)
+                self._fail_start("apache exited at start-up: configuration "
+                                 "failed", start_out)
             time.sleep(0.02)
         self._fail_start("apache did not come up within %.0fs" % START_TIMEOUT,
                          start_out)
@@ -623,6 +680,51 @@ class Apache:
                 raise AssertionError(
                     "pattern %r not found in error log within %.1fs; new log "
                     "text:\n%s" % (pattern, timeout, text[-4000:]))
+            time.sleep(0.02)
+
+    # ------------------------------------------------------- processes
+    def mpm_children(self):
+        """Live MPM children (apache2 processes forked by the parent that
+        run Apache's own command line)."""
+        if not self.pid:
+            return []
+        return [p for p in _children_of(self.pid)
+                if (_proc_cmdline(p) or "").startswith(APACHE_BIN)]
+
+    def daemon_processes(self):
+        """Live daemon processes of this server: descendants of the Apache
+        parent that are not MPM children (daemons rename themselves, e.g.
+        "(wsgi:NAME)"), with their command lines."""
+        if not self.pid:
+            return {}
+        m = _ppid_map()
+        out, todo = {}, [self.pid]
+        while todo:
+            p = todo.pop()
+            for child, parent in m.items():
+                if parent != p or not pid_alive(child):
+                    continue
+                cmd = _proc_cmdline(child) or ""
+                if p == self.pid and cmd.startswith(APACHE_BIN):
+                    continue  # an MPM child and everything under it
+                out[child] = cmd
+                todo.append(child)
+        return out
+
+    def settled_daemon_processes(self, minimum=1, quiet=0.3, timeout=10.0):
+        """Polls daemon_processes() until at least ``minimum`` exist and the
+        set of pids has not changed for ``quiet`` seconds; returns it."""
+        deadline = time.monotonic() + timeout
+        last, since = None, time.monotonic()
+        while True:
+            now = set(self.daemon_processes())
+            if now != last:
+                last, since = now, time.monotonic()
+            elif len(now) >= minimum and time.monotonic() - since >= quiet:
+                return now
+            if time.monotonic() > deadline:
+                raise AssertionError("daemon processes did not settle within "
+                                     "%.0fs: %r" % (timeout, self.daemon_processes()))
             time.sleep(0.02)
 
     # ------------------------------------------------------------- client
