@@ -366,9 +366,9 @@ pub fn parse_umask(name: &str, value: &str) -> Result<u32, String> {
 /// headers). A name already in `HTTP_…` form is accepted as is.
 pub fn header_env_name(header: &str) -> Result<String, String> {
     let h = header.trim();
-    if h.len() > 5 && h[..5].eq_ignore_ascii_case("HTTP_") {
-        let rest = &h[5..];
-        if rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+    if h.len() > 5 && h.as_bytes()[..5].eq_ignore_ascii_case(b"HTTP_") {
+        let rest = &h.as_bytes()[5..];
+        if rest.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_') {
             return Ok(h.to_ascii_uppercase());
         }
     }
@@ -516,6 +516,14 @@ fn mask128(prefix: u8) -> u128 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn non_ascii_header_names_are_errors_not_panics() {
+        assert!(header_env_name("HTTP\u{e9}X").is_err());
+        assert!(header_env_name("\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}").is_err());
+        assert!(header_env_name("HTTP_\u{e9}").is_err());
+        assert_eq!(header_env_name("http_x_a").unwrap(), "HTTP_X_A");
+    }
 
     #[test]
     fn on_off() {

@@ -83,6 +83,8 @@ struct Relay<'a> {
     enable_sendfile: bool,
     /// The request body when it was received before connecting.
     body: Option<Body>,
+    /// The daemon sent END, ABORT or STATUS.
+    daemon_finished: bool,
 }
 
 impl Relay<'_> {
@@ -158,7 +160,43 @@ impl Relay<'_> {
         Ok(None)
     }
 
+    /// Logs a LOG frame from the daemon with this request's context.
+    fn log_frame(&self, payload: &[u8]) {
+        if let Ok((level, text)) = wire::decode_text(payload) {
+            let level = match level {
+                0..=2 => Level::Crit,
+                3 => Level::Err,
+                4 => Level::Warn,
+                5 => Level::Notice,
+                6 => Level::Info,
+                _ => Level::Debug,
+            };
+            log::request(self.r, level, &String::from_utf8_lossy(text));
+        }
+    }
+
+    /// After the response ended, the daemon may still log (close() raising,
+    /// the last wsgi.errors text) before it closes the connection: the
+    /// response has gone to the client already, so wait for those lines.
+    fn drain_logs(&self, reader: &mut FdReader) {
+        while let Ok((kind, payload)) = wire::read_frame(reader, 0) {
+            if kind == Kind::Log {
+                self.log_frame(&payload);
+            }
+        }
+    }
+
     fn run(&mut self, reader: &mut FdReader) -> End {
+        let end = self.relay(reader);
+        // Only when the daemon ended the response itself: after a client
+        // went away the connection is dropped so the daemon stops at once.
+        if self.daemon_finished {
+            self.drain_logs(reader);
+        }
+        end
+    }
+
+    fn relay(&mut self, reader: &mut FdReader) -> End {
         let header_limit = self.group.cfg.header_buffer_size as u32;
         loop {
             let frame = wire::read_frame(reader, header_limit);
@@ -218,6 +256,7 @@ impl Relay<'_> {
                         reader.buffered().len() >= 5 && reader.buffered()[0] == Kind::End as u8;
                     if end_next {
                         let _ = wire::read_frame(reader, 0);
+                        self.daemon_finished = true;
                         self.bb.push_eos();
                     } else {
                         self.bb.push_flush();
@@ -253,6 +292,7 @@ impl Relay<'_> {
                     }
                 }
                 Kind::End => {
+                    self.daemon_finished = true;
                     if !self.headers_sent {
                         let msg = format!("{} ended the response without headers", self.who());
                         return self.failed(ffi::HTTP_BAD_GATEWAY, &msg);
@@ -262,11 +302,13 @@ impl Relay<'_> {
                     return End::Done;
                 }
                 Kind::Abort => {
+                    self.daemon_finished = true;
                     self.bb.push_broken();
                     let _ = self.bb.pass();
                     return End::Done;
                 }
                 Kind::Status => {
+                    self.daemon_finished = true;
                     let (code, msg) = wire::decode_status(&payload).unwrap_or((500, b""));
                     if !msg.is_empty() {
                         log::request(self.r, Level::Err, &from_latin1(msg));
@@ -278,19 +320,7 @@ impl Relay<'_> {
                     }
                     return End::Status(c_int::from(code));
                 }
-                Kind::Log => {
-                    if let Ok((level, text)) = wire::decode_text(&payload) {
-                        let level = match level {
-                            0..=2 => Level::Crit,
-                            3 => Level::Err,
-                            4 => Level::Warn,
-                            5 => Level::Notice,
-                            6 => Level::Info,
-                            _ => Level::Debug,
-                        };
-                        log::request(self.r, level, &String::from_utf8_lossy(text));
-                    }
-                }
+                Kind::Log => self.log_frame(&payload),
                 other => {
                     let msg = format!("{} sent an unexpected {other:?} frame", self.who());
                     return self.failed(ffi::HTTP_BAD_GATEWAY, &msg);
@@ -391,6 +421,7 @@ pub fn relay(r: &Request, name: &str, t: &Target<'_>) -> c_int {
         error_override: t.config.error_override,
         enable_sendfile: t.config.enable_sendfile,
         body,
+        daemon_finished: false,
     };
     match relay.run(&mut reader) {
         End::Done => ffi::OK,

@@ -41,8 +41,12 @@ pub fn parse_status(status: &str) -> Result<Status, String> {
     let code: u16 = status[..3]
         .parse()
         .map_err(|_| format!("bad status {status:?}"))?;
-    if !(100..=999).contains(&code) {
-        return Err(format!("status code {code} is out of range"));
+    // A final response is 2xx-5xx: an informational 1xx would be followed
+    // by the body, which clients would read as another response.
+    if !(200..=599).contains(&code) {
+        return Err(format!(
+            "status code {code} cannot end a request (a WSGI response status is 200 to 599)"
+        ));
     }
     Ok(Status { code, line: bytes })
 }
@@ -104,6 +108,11 @@ mod tests {
             "200 \u{100}",
             "099 Low",
             "200 a\x7f",
+            "100 Continue",
+            "101 Switching Protocols",
+            "199 Odd",
+            "600 Weird",
+            "999 Max",
         ] {
             assert!(parse_status(s).is_err(), "{s:?} accepted");
         }

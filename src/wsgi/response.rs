@@ -194,6 +194,17 @@ impl Responder {
     }
 }
 
+/// A `str` as Rust text; a str that cannot be (a lone surrogate, e.g. from
+/// surrogateescape) is reported as not latin-1, anything else as not a str.
+fn text(obj: &Bound<'_, PyAny>, what: &str) -> Result<String, String> {
+    match obj.cast::<pyo3::types::PyString>() {
+        Ok(s) => s.to_str().map(str::to_string).map_err(|_| {
+            format!("{what} contains characters that are not latin-1 (a lone surrogate): {s:?}")
+        }),
+        Err(_) => Err(format!("{what} must be a str, not {}", type_name(obj))),
+    }
+}
+
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
     obj.get_type()
         .name()
@@ -209,12 +220,7 @@ fn parse_start_response(
     status: &Bound<'_, PyAny>,
     response_headers: &Bound<'_, PyAny>,
 ) -> Result<ParsedResponse, String> {
-    let status: String = status.extract().map_err(|_| {
-        format!(
-            "status must be a str such as \"200 OK\", not {}",
-            type_name(status)
-        )
-    })?;
+    let status = text(status, "the status (a str such as \"200 OK\")")?;
     let status = parse_status(&status)?;
     let list = response_headers
         .cast::<PyList>()
@@ -226,14 +232,14 @@ fn parse_start_response(
             .ok()
             .filter(|t| t.len() == 2)
             .ok_or_else(|| format!("response header {item} is not a (name, value) tuple"))?;
-        let name: String = tuple
-            .get_item(0)
-            .and_then(|n| n.extract())
-            .map_err(|_| format!("response header name in {item} is not a str"))?;
-        let value: String = tuple
-            .get_item(1)
-            .and_then(|v| v.extract())
-            .map_err(|_| format!("value of response header {name:?} is not a str"))?;
+        let name = text(
+            &tuple.get_item(0).map_err(|e| e.to_string())?,
+            "a response header name",
+        )?;
+        let value = text(
+            &tuple.get_item(1).map_err(|e| e.to_string())?,
+            &format!("the value of response header {name:?}"),
+        )?;
         headers.push(check_header(&name, &value)?);
     }
     Ok((status, headers))
