@@ -80,7 +80,10 @@ impl Body {
     /// Reads the whole body from the client. A failure to store it is an
     /// `Err(Spool)`, a failure to read it from the client an `Err(Client)`.
     pub fn receive(r: &Request) -> Result<Body, ReceiveError> {
-        let mut data = Vec::new();
+        // Sized from Content-Length when it fits in memory: no growth by
+        // reallocation (which copies and fragments the heap).
+        let declared = usize::try_from(r.remaining()).unwrap_or(0);
+        let mut data = Vec::with_capacity(if declared <= MEMORY_LIMIT { declared } else { 0 });
         let mut buf = vec![0u8; 64 * 1024];
         let mut file: Option<File> = None;
         let spool = ReceiveError::Spool;

@@ -85,6 +85,8 @@ struct Relay<'a> {
     body: Option<Body>,
     /// The daemon sent END, ABORT or STATUS.
     daemon_finished: bool,
+    /// Reused for request body chunks.
+    read_buf: Vec<u8>,
 }
 
 impl Relay<'_> {
@@ -118,11 +120,19 @@ impl Relay<'_> {
     }
 
     fn feed_body(&mut self, want: u32) -> bool {
-        let mut buf = vec![0u8; want.clamp(1, wire::MAX_CHUNK) as usize];
+        let want = want.clamp(1, wire::MAX_CHUNK) as usize;
+        let mut buf = std::mem::take(&mut self.read_buf);
+        buf.resize(want, 0);
         let got = match self.body.as_mut() {
             Some(body) => body.read(&mut buf),
             None => self.r.read_body(&mut buf),
         };
+        let sent = self.send_body(&buf, got);
+        self.read_buf = buf;
+        sent
+    }
+
+    fn send_body(&self, buf: &[u8], got: std::io::Result<usize>) -> bool {
         match got {
             Ok(0) => self.send(Kind::BodyEnd, b""),
             Ok(n) => self.send(Kind::Body, &buf[..n]),
@@ -422,6 +432,7 @@ pub fn relay(r: &Request, name: &str, t: &Target<'_>) -> c_int {
         enable_sendfile: t.config.enable_sendfile,
         body,
         daemon_finished: false,
+        read_buf: Vec::new(),
     };
     match relay.run(&mut reader) {
         End::Done => ffi::OK,

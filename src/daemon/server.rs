@@ -26,7 +26,13 @@ pub struct DaemonBackend {
     broken: bool,
     /// Headers too large for header-buffer-size: reported at the next flush.
     header_error: Option<String>,
+    /// The last BODY frame and how much of it the application has read.
+    body_buf: Vec<u8>,
+    body_pos: usize,
 }
+
+/// How much request body the daemon asks the Apache child for at a time.
+const BODY_CHUNK: usize = 256 * 1024;
 
 impl DaemonBackend {
     fn write_out(&mut self) -> Result<(), SendError> {
@@ -105,17 +111,33 @@ impl Backend for DaemonBackend {
     }
 
     fn read_body(&mut self, buf: &mut [u8]) -> Result<usize, String> {
-        if self.body_done || buf.is_empty() {
+        if buf.is_empty() {
             return Ok(0);
         }
-        let want = buf.len().min(wire::MAX_CHUNK as usize) as u32;
+        // Serve from what an earlier, larger BODY frame left over.
+        if self.body_pos < self.body_buf.len() {
+            let n = buf.len().min(self.body_buf.len() - self.body_pos);
+            buf[..n].copy_from_slice(&self.body_buf[self.body_pos..self.body_pos + n]);
+            self.body_pos += n;
+            return Ok(n);
+        }
+        if self.body_done {
+            return Ok(0);
+        }
+        // Ask for a large chunk whatever the application's read size, so a
+        // body read in small blocks costs few round trips (at most
+        // BODY_CHUNK bytes are held here).
+        let want = buf.len().max(BODY_CHUNK).min(wire::MAX_CHUNK as usize) as u32;
         wire::put_frame(&mut self.out, Kind::Read, &want.to_be_bytes());
         self.write_out()
             .map_err(|_| "the Apache child went away".to_string())?;
         match wire::read_frame(&mut &self.stream, 0) {
-            Ok((Kind::Body, data)) if data.len() <= buf.len() => {
-                buf[..data.len()].copy_from_slice(&data);
-                Ok(data.len())
+            Ok((Kind::Body, data)) if data.len() <= want as usize => {
+                let n = buf.len().min(data.len());
+                buf[..n].copy_from_slice(&data[..n]);
+                self.body_buf = data;
+                self.body_pos = n;
+                Ok(n)
             }
             Ok((Kind::BodyEnd, _)) => {
                 self.body_done = true;
@@ -267,6 +289,8 @@ pub fn serve(stream: UnixStream, state: &State) {
         body_done: false,
         broken: false,
         header_error: None,
+        body_buf: Vec::new(),
+        body_pos: 0,
     };
     crate::python::thread::ensure();
     Python::attach(|py| {
