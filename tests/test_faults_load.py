@@ -21,6 +21,9 @@ from harness.load import Load
 pytestmark = [
     pytest.mark.skipif(os.environ.get("MOD_WSGI_TEST_MODE") == "daemon",
                        reason="covers embedded and daemon mode itself"),
+    # rs_only: the options and log lines are mod_wsgi_rs's (graceful-stop included:
+    # mod_wsgi 4.9.4 children hang at exit, see tests/README.md)
+    pytest.mark.rs_only,
 ]
 
 
@@ -121,24 +124,22 @@ def test_maximum_requests_recycling_under_load_drops_nothing(fresh_server):
                 max_requests=1200, timeout=15).start()
     load.join(70)
     s = load.summary()
+    print("maximum-requests:", s)
     assert s["requests"] == 1200, s
     assert s["failures"] == 0, (s, srv.error_log_tail())
-    # each process serves about 40 (a little more: the limit is checked
-    # every 100 ms, and a draining process serves what it accepted)
+    # each process serves about 40 (1200 requests: about 30 processes)
     per_pid = {}
     for r in load.results:
         per_pid[r.pid] = per_pid.get(r.pid, 0) + 1
-    assert len(per_pid) >= 10, per_pid
+    assert len(per_pid) >= 20, sorted(per_pid.values())
     assert "maximum-requests reached" in srv.error_log()
 
 
 @pytest.mark.rs_only
-@pytest.mark.xfail(IMPL == "rs", strict=False,
-                   reason="module bug: maximum-requests is checked by a 100 ms "
-                          "monitor poll; under load a process serves up to ~2.6x")
 def test_maximum_requests_is_a_limit_not_a_hint(fresh_server):
     """maximum-requests=40, threads=4: a process serves at most 40 requests
-    plus those already in flight when it reached 40 (< 40 + threads)."""
+    plus those already in flight when it reached 40 (< 40 + threads). (It
+    used to be checked by a 100 ms poll: up to 104 requests at ~2000/s.)"""
     srv = fresh_server(MAXREQ_BODY, name="maxreq-strict")
     get_pid(srv, "/d")
     load = Load(srv.port, "/d", clients=8, duration=60, max_requests=800,
@@ -177,6 +178,7 @@ def test_memory_limit_replaces_a_leaking_process(fresh_server):
         load.stop()
     srv.wait_for_log(r"memory-limit exceeded", since=mark, timeout=5)
     s = load.summary()
+    print("memory-limit:", s, "pids:", len(load.pids()))
     assert s["failures"] == 0, (s, srv.log_since(mark)[-3000:])
     assert get_pid(srv, "/d") != first
 
@@ -328,6 +330,7 @@ def test_slow_clients_do_not_starve_a_small_daemon_group(fresh_server):
         slow.close()
     for load in (fast, posts):
         s = load.summary()
+        print("fast clients next to 100 slow ones:", s)
         assert s["requests"] >= 20, s
         assert s["failures"] == 0, (s, srv.error_log_tail())
         assert s["max"] < 2.0, s
@@ -366,7 +369,7 @@ def test_without_buffering_two_slow_clients_block_threads2(fresh_server):
 
 
 @pytest.mark.rs_only
-@pytest.mark.xfail(IMPL == "rs", strict=False,
+@pytest.mark.xfail(IMPL == "rs", strict=True,
                    reason="module gap: a request with Expect: 100-continue is not "
                           "buffered, so slow clients that send it still hold daemon threads")
 def test_expect_continue_does_not_bypass_body_buffering(fresh_server):
@@ -398,7 +401,7 @@ def test_expect_continue_does_not_bypass_body_buffering(fresh_server):
 
 
 @pytest.mark.rs_only
-@pytest.mark.xfail(IMPL == "rs", strict=False,
+@pytest.mark.xfail(IMPL == "rs", strict=True,
                    reason="limitation (as in mod_wsgi): a client that does not read a "
                           "large response holds its daemon thread until Timeout")
 def test_slow_readers_do_not_hold_daemon_threads(fresh_server):

@@ -5,7 +5,6 @@ line, no Rust panic, and the same process serves the next request.
 """
 
 import os
-import re
 import time
 
 import pytest
@@ -15,6 +14,9 @@ from harness.apache import IMPL, parse_raw_response, recv_until_close, wait_for
 pytestmark = [
     pytest.mark.skipif(os.environ.get("MOD_WSGI_TEST_MODE") == "daemon",
                        reason="covers embedded and daemon mode itself"),
+    # rs_only: the log lines checked are mod_wsgi_rs's (and its strict PEP 3333
+    # checks: no bytearray/memoryview blocks, no second start_response)
+    pytest.mark.rs_only,
 ]
 
 BODY = r"""
@@ -82,37 +84,14 @@ BODIES = {
     "lying_len": b"first;second",
 }
 
-# Module bugs found by these tests (see the report in the docstrings):
-# a Rust panic ("Already borrowed: PyBorrowMutError", src/wsgi/runner.rs
-# fail() called while send_result still holds responder.borrow_mut()) when
-# a send fails with an application error; in a daemon the panic kills the
-# worker thread for good.
-PANICS = {"no_start_response", "huge_header_count", "huge_header_value",
-          "huge_status"}
 # Daemon mode: what the daemon logs after it sent END (close() failures,
-# the last unflushed wsgi.errors text) travels as a LOG frame the Apache
-# child no longer reads: sometimes lost.
+# the last unflushed wsgi.errors text) used to be lost now and then.
 LOST_LOGS = {"gen_close_raises", "close_raises", "errors_unflushed"}
 
 
-def _known_bug(case, mode):
-    if IMPL != "rs":
-        return None
-    if case in PANICS and (mode == "d" or case == "no_start_response"):
-        return "module bug: Rust panic (PyBorrowMutError) in runner::fail"
-    if case in LOST_LOGS and mode == "d":
-        return "module bug: daemon log lines sent after END can be lost"
-    return None
-
-
 def params():
-    out = []
-    for mode in ("e", "d"):
-        for case in CASES:
-            bug = _known_bug(case, mode)
-            marks = [pytest.mark.xfail(reason=bug, strict=False)] if bug else []
-            out.append(pytest.param(mode, case, marks=marks, id="%s-%s" % (mode, case)))
-    return out
+    return [pytest.param(mode, case, id="%s-%s" % (mode, case))
+            for mode in ("e", "d") for case in CASES]
 
 
 @pytest.fixture(scope="module")
@@ -206,14 +185,11 @@ WSGIScriptAlias /d @APPS@/wrong.wsgi process-group=one
 """
 
 
-@pytest.mark.rs_only
-@pytest.mark.xfail(IMPL == "rs", strict=False,
-                   reason="module bug: a Rust panic in a daemon worker thread "
-                          "kills the thread for good")
 def test_daemon_thread_survives_every_wrong_case(fresh_server):
     """threads=1: after each wrong case the single daemon thread must still
     serve (a panic or exception escaping a worker thread would leave a
-    daemon that accepts connections but never answers: 504 for ever)."""
+    daemon that accepts connections but never answers: 504 for ever; found
+    with no_start_response: a double borrow panicked in runner::fail)."""
     srv = fresh_server(DAEMON_ONE_THREAD, name="onethread")
     pid = ok_pid(srv, "d")
     for case in ("no_start_response", "huge_header_count", "str", "gen_raises_after"):
@@ -221,3 +197,24 @@ def test_daemon_thread_survives_every_wrong_case(fresh_server):
         r = srv.get("/d?ok", timeout=10)
         assert r.status == 200, (case, r, srv.error_log_tail(20))
         assert r.text.split()[1] == pid
+
+
+@pytest.mark.parametrize("mode", ["e", "d"])
+def test_slow_close_does_not_delay_the_response(srv, mode):
+    """The iterable's close() takes 2 s after a complete response (Content-
+    Length: 8): the client has the whole response at once, not after
+    close() returns."""
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+    try:
+        t0 = time.monotonic()
+        conn.request("GET", "/%s?slow_close" % mode)
+        r = conn.getresponse()
+        body = r.read()
+        took = time.monotonic() - t0
+    finally:
+        conn.close()
+    assert body == b"complete"
+    assert took < 1.0, "the response took %.2f s" % took
+    wait_for(lambda: "closed slow_close" in open(os.path.join(srv.state, "events.log")).read(),
+             timeout=5, what="close() to finish")

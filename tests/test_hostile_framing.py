@@ -11,7 +11,6 @@ smuggled in a body, or sent after a rejected one, never ran.
 
 import json
 import os
-import re
 import socket
 
 import pytest
@@ -21,6 +20,8 @@ from harness.apache import dechunk, parse_raw_response, recv_until_close
 pytestmark = [
     pytest.mark.skipif(os.environ.get("MOD_WSGI_TEST_MODE") == "daemon",
                        reason="covers embedded and daemon mode itself"),
+    # rs_only: WSGIBufferRequestBody (the 'o' mounts) does not exist in mod_wsgi 4.9.4
+    pytest.mark.rs_only,
 ]
 
 # Mount points: e = embedded, d = daemon (buffered), o = daemon with

@@ -83,7 +83,11 @@ impl Body {
         // Sized from Content-Length when it fits in memory: no growth by
         // reallocation (which copies and fragments the heap).
         let declared = usize::try_from(r.remaining()).unwrap_or(0);
-        let mut data = Vec::with_capacity(if declared <= MEMORY_LIMIT { declared } else { 0 });
+        let mut data = Vec::with_capacity(if declared <= MEMORY_LIMIT {
+            declared
+        } else {
+            0
+        });
         let mut buf = vec![0u8; 64 * 1024];
         let mut file: Option<File> = None;
         let spool = ReceiveError::Spool;

@@ -201,6 +201,8 @@ impl Relay<'_> {
         // Only when the daemon ended the response itself: after a client
         // went away the connection is dropped so the daemon stops at once.
         if self.daemon_finished {
+            // The client gets its response now, not after the app's close().
+            self.r.flush_connection();
             self.drain_logs(reader);
         }
         end

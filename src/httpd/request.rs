@@ -221,6 +221,15 @@ impl Request {
         unsafe { (*self.rec().connection).aborted != 0 }
     }
 
+    /// Writes out whatever the connection's filters hold (after the
+    /// response's EOS, Apache keeps small responses buffered until the
+    /// handler returns).
+    pub fn flush_connection(&self) {
+        // SAFETY: the connection is live; ap_flush_conn passes a FLUSH
+        // bucket down its output filters.
+        unsafe { ffi::ap_flush_conn(self.rec().connection) }
+    }
+
     /// Ensures the connection is closed after this response.
     pub fn close_connection(&self) {
         // SAFETY: the connection outlives the request.

@@ -63,6 +63,32 @@ pub struct Resolved {
     pub overrides: Vec<(&'static str, Vec<u8>)>,
 }
 
+/// An address from a proxy header, if it is one: an IP, optionally with
+/// a port (`1.2.3.4:80`, `[::1]:80`), which is dropped.
+fn address(hop: &str) -> Option<IpAddr> {
+    let hop = hop.trim();
+    if let Ok(ip) = hop.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    if let Some(rest) = hop.strip_prefix('[') {
+        return rest.split(']').next()?.parse().ok();
+    }
+    let (ip, port) = hop.rsplit_once(':')?;
+    if port.bytes().all(|b| b.is_ascii_digit()) {
+        ip.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4)
+    } else {
+        None
+    }
+}
+
+/// A host name (and port) as HTTP allows it in Host.
+fn valid_host(h: &str) -> bool {
+    !h.is_empty()
+        && h.len() <= 255
+        && h.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._:[]".contains(&b))
+}
+
 fn trusted(proxies: &[IpSubnet], addr: &str) -> bool {
     addr.trim()
         .parse::<IpAddr>()
@@ -102,27 +128,38 @@ pub fn resolve(policy: &Policy<'_>, peer: &str, present: &[(String, Vec<u8>)]) -
             Purpose::ClientAddr => {
                 // X-Forwarded-For: client, proxy1, proxy2. Walk from the
                 // right past trusted proxies; the first other is the client.
+                // Anything that is not an address ends the walk: nothing
+                // past it can be believed.
                 let hops: Vec<&str> = value
                     .split(',')
                     .map(str::trim)
                     .filter(|h| !h.is_empty())
                     .collect();
-                let client = hops
-                    .iter()
-                    .rev()
-                    .find(|h| !trusted(policy.proxies, h))
-                    .or(hops.first());
-                if let Some(c) = client {
-                    out.overrides.push(("REMOTE_ADDR", c.as_bytes().to_vec()));
+                let mut client = None;
+                for hop in hops.iter().rev() {
+                    let Some(ip) = address(hop) else { break };
+                    client = Some(ip);
+                    if !policy.proxies.iter().any(|s| s.contains(ip)) {
+                        break;
+                    }
+                }
+                if let Some(ip) = client {
+                    out.overrides
+                        .push(("REMOTE_ADDR", ip.to_string().into_bytes()));
                 }
             }
             Purpose::Host => {
                 let host = value.split(',').next().unwrap_or("").trim();
-                out.overrides.push(("HTTP_HOST", host.as_bytes().to_vec()));
+                if valid_host(host) {
+                    out.overrides.push(("HTTP_HOST", host.as_bytes().to_vec()));
+                }
             }
-            Purpose::Server => out
-                .overrides
-                .push(("SERVER_NAME", value.as_bytes().to_vec())),
+            Purpose::Server => {
+                if valid_host(value) {
+                    out.overrides
+                        .push(("SERVER_NAME", value.as_bytes().to_vec()));
+                }
+            }
             Purpose::Port => {
                 if value.bytes().all(|b| b.is_ascii_digit()) && !value.is_empty() {
                     out.overrides
@@ -149,9 +186,14 @@ pub fn resolve(policy: &Policy<'_>, peer: &str, present: &[(String, Vec<u8>)]) -
                     },
                 ));
             }
-            Purpose::ScriptName => out
-                .overrides
-                .push(("SCRIPT_NAME", value.as_bytes().to_vec())),
+            Purpose::ScriptName => {
+                // An absolute path without spaces or control characters.
+                if value.starts_with('/') && value.bytes().all(|b| b > b' ' && b != 0x7f) {
+                    let path = value.trim_end_matches('/');
+                    out.overrides
+                        .push(("SCRIPT_NAME", path.as_bytes().to_vec()));
+                }
+            }
         }
     }
     out
@@ -262,6 +304,44 @@ mod tests {
                 .count(),
             1
         );
+    }
+
+    #[test]
+    fn values_that_are_not_addresses_or_hosts_are_not_believed() {
+        let headers: Vec<String> = [
+            "HTTP_X_FORWARDED_FOR",
+            "HTTP_X_FORWARDED_HOST",
+            "HTTP_X_SCRIPT_NAME",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let policy = Policy {
+            headers: &headers,
+            proxies: &[],
+        };
+        let r = resolve(
+            &policy,
+            "127.0.0.1",
+            &[
+                h("HTTP_X_FORWARDED_FOR", "1.2.3.4, <script>alert(1)</script>"),
+                h("HTTP_X_FORWARDED_HOST", "evil.com/path with space"),
+                h("HTTP_X_SCRIPT_NAME", "relative"),
+            ],
+        );
+        assert!(r.overrides.is_empty(), "{:?}", r.overrides);
+        let r = resolve(
+            &policy,
+            "127.0.0.1",
+            &[h("HTTP_X_FORWARDED_FOR", "5.6.7.8:80")],
+        );
+        assert_eq!(r.overrides, vec![("REMOTE_ADDR", b"5.6.7.8".to_vec())]);
+        let r = resolve(
+            &policy,
+            "127.0.0.1",
+            &[h("HTTP_X_FORWARDED_FOR", "[2001:db8::1]:443")],
+        );
+        assert_eq!(r.overrides, vec![("REMOTE_ADDR", b"2001:db8::1".to_vec())]);
     }
 
     #[test]

@@ -278,6 +278,17 @@ def application(environ, start_response):
         body = b"read after close: " + data
         sr("200 OK", ok_headers())
         return [body]
+    if name == "slow_close":
+        # the response is complete at once; close() takes 2 s
+        class SlowClose:
+            def __iter__(self):
+                return iter([b"complete"])
+
+            def close(self):
+                time.sleep(2)
+                record(environ, "closed slow_close")
+        sr("200 OK", ok_headers([("Content-Length", "8")]))
+        return SlowClose()
     if name == "errors_unflushed":
         # a last wsgi.errors line without a newline: flushed by the server
         # once the response is over

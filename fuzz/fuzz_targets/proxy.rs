@@ -1,0 +1,71 @@
+//! WSGITrustedProxies / WSGITrustedProxyHeaders resolution with arbitrary
+//! proxies, header kinds, peers and header values. Properties: nothing is
+//! kept or overridden for an untrusted peer; only configured kinds are
+//! kept, with their values unchanged; each environ key is overridden at
+//! most once; SERVER_PORT is digits; wsgi.url_scheme is http or https;
+//! REMOTE_ADDR comes from one of the hops of the believed header.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use mod_wsgi_rs::config::IpSubnet;
+use mod_wsgi_rs::wsgi::proxy::{resolve, Policy};
+
+mod common;
+
+fuzz_target!(|data: &[u8]| {
+    let mut lines = data.split(|&b| b == b'\n');
+    let proxies: Vec<IpSubnet> = lines
+        .next()
+        .map(|l| {
+            String::from_utf8_lossy(l)
+                .split_ascii_whitespace()
+                .filter_map(|w| IpSubnet::parse(w).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let kinds: Vec<String> = lines
+        .next()
+        .map(|l| {
+            l.iter()
+                .map(|&b| common::PROXY_KINDS[usize::from(b) % common::PROXY_KINDS.len()].to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    let peer = lines.next().map(|l| String::from_utf8_lossy(l).into_owned()).unwrap_or_default();
+    let present: Vec<(String, Vec<u8>)> = lines
+        .take(32)
+        .filter_map(|l| {
+            let (&k, v) = l.split_first()?;
+            Some((common::PROXY_KINDS[usize::from(k) % common::PROXY_KINDS.len()].to_string(), v.to_vec()))
+        })
+        .collect();
+    let policy = Policy { headers: &kinds, proxies: &proxies };
+    let r = resolve(&policy, &peer, &present);
+
+    let peer_trusted = proxies.is_empty()
+        || peer.trim().parse::<std::net::IpAddr>().is_ok_and(|ip| proxies.iter().any(|s| s.contains(ip)));
+    if !peer_trusted {
+        assert!(r.keep.is_empty() && r.overrides.is_empty(), "untrusted peer {peer:?} believed: {r:?}");
+    }
+    for (k, v) in &r.keep {
+        assert!(kinds.contains(k), "kept {k} which is not configured");
+        assert!(present.iter().any(|(pk, pv)| pk == k && pv == v));
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    for (k, v) in &r.overrides {
+        assert!(!seen.contains(k), "{k} overridden twice: {r:?}");
+        seen.push(k);
+        match *k {
+            "SERVER_PORT" => assert!(!v.is_empty() && v.iter().all(u8::is_ascii_digit)),
+            "wsgi.url_scheme" => assert!(v == b"http" || v == b"https"),
+            "REMOTE_ADDR" => {
+                let ok = r.keep.iter().any(|(_, kv)| {
+                    String::from_utf8_lossy(kv).split(',').any(|h| h.trim().as_bytes() == &v[..])
+                });
+                assert!(ok, "REMOTE_ADDR {v:?} is none of the hops: {r:?}");
+            }
+            "HTTP_HOST" | "SERVER_NAME" | "SCRIPT_NAME" => {}
+            other => panic!("unexpected override {other}"),
+        }
+    }
+});
