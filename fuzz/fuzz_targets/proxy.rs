@@ -59,8 +59,14 @@ fuzz_target!(|data: &[u8]| {
             "SERVER_PORT" => assert!(!v.is_empty() && v.iter().all(u8::is_ascii_digit)),
             "wsgi.url_scheme" => assert!(v == b"http" || v == b"https"),
             "REMOTE_ADDR" => {
+                // Always an IP address, and the address of one of the hops
+                // (ports and brackets dropped, normalised).
+                let ip: std::net::IpAddr = std::str::from_utf8(v)
+                    .ok()
+                    .and_then(|t| t.parse().ok())
+                    .unwrap_or_else(|| panic!("REMOTE_ADDR {v:?} is not an IP address: {r:?}"));
                 let ok = r.keep.iter().any(|(_, kv)| {
-                    String::from_utf8_lossy(kv).split(',').any(|h| h.trim().as_bytes() == &v[..])
+                    String::from_utf8_lossy(kv).split(',').any(|h| hop_ip(h) == Some(ip))
                 });
                 assert!(ok, "REMOTE_ADDR {v:?} is none of the hops: {r:?}");
             }
@@ -69,3 +75,20 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 });
+
+/// The address in one X-Forwarded-For hop: an IP, `[v6]:port` or `v4:port`.
+fn hop_ip(hop: &str) -> Option<std::net::IpAddr> {
+    let hop = hop.trim();
+    if let Ok(ip) = hop.parse() {
+        return Some(ip);
+    }
+    if let Some(rest) = hop.strip_prefix('[') {
+        return rest.split(']').next()?.parse().ok();
+    }
+    let (ip, port) = hop.rsplit_once(':')?;
+    if port.bytes().all(|b| b.is_ascii_digit()) {
+        ip.parse::<std::net::Ipv4Addr>().ok().map(std::net::IpAddr::V4)
+    } else {
+        None
+    }
+}
