@@ -54,9 +54,17 @@ pub struct FdReader {
 
 impl FdReader {
     pub fn new(stream: &UnixStream) -> FdReader {
+        // The thread's buffer from its last request: no 64 KiB allocation
+        // and zero-fill per request.
         FdReader {
             fd: stream.as_raw_fd(),
-            buf: vec![0; 64 * 1024],
+            buf: SPARE.with(|b| {
+                let mut buf = b.take();
+                if buf.len() != BUF_LEN {
+                    buf = vec![0; BUF_LEN];
+                }
+                buf
+            }),
             start: 0,
             end: 0,
             fds: VecDeque::new(),
@@ -137,8 +145,16 @@ impl io::Read for FdReader {
     }
 }
 
+thread_local! {
+    static SPARE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+const BUF_LEN: usize = 64 * 1024;
+
 impl Drop for FdReader {
     fn drop(&mut self) {
+        let buf = std::mem::take(&mut self.buf);
+        SPARE.with(|b| *b.borrow_mut() = buf);
         for fd in self.fds.drain(..) {
             super::close(fd);
         }
