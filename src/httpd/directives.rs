@@ -65,11 +65,13 @@ unsafe extern "C" fn dispatch(
         // created with create_dir_config, and argc NUL-terminated strings.
         let cmd = unsafe { &*cmd };
         let d = &DIRECTIVES[cmd.info as usize];
+        // SAFETY: cmd.pool is the live configuration pool.
         let pool = unsafe { Pool::from_raw(cmd.pool) };
         let args: Vec<String> = (0..argc.max(0) as usize)
             .map(|i| {
-                String::from_utf8_lossy(unsafe { super::pool::cstr_bytes(*argv.add(i)) })
-                    .into_owned()
+                // SAFETY: i < argc, and each argv entry is a C string.
+                let arg = unsafe { super::pool::cstr_bytes(*argv.add(i)) };
+                String::from_utf8_lossy(arg).into_owned()
             })
             .collect();
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -102,8 +104,8 @@ unsafe extern "C" fn dispatch(
                     None => Err("internal error: no server configuration".into()),
                 }
             }
+            // SAFETY: mconfig is the DirConfig from create_dir_config.
             Scope::Dir => match unsafe { (mconfig as *mut DirConfig).as_mut() } {
-                // SAFETY: mconfig is the DirConfig from create_dir_config.
                 Some(cfg) => directives::apply_dir(cfg, d.name, &args),
                 None => Err("internal error: no directory configuration".into()),
             },
@@ -120,6 +122,7 @@ pub(crate) unsafe extern "C" fn create_server_config(
     _s: *mut ffi::server_rec,
 ) -> *mut c_void {
     // SAFETY: Apache passes the live config pool.
+    // SAFETY: Apache passes a live pool that outlives the merged config.
     let pool = unsafe { Pool::from_raw(p) };
     pool.keep(ServerConfig::default()) as *mut c_void
 }
@@ -137,6 +140,7 @@ pub(crate) unsafe extern "C" fn merge_server_config(
             &*(add as *const ServerConfig),
         )
     };
+    // SAFETY: Apache passes a live pool that outlives the merged config.
     let pool = unsafe { Pool::from_raw(p) };
     pool.keep(ServerConfig::merge(base, add)) as *mut c_void
 }
@@ -146,6 +150,7 @@ pub(crate) unsafe extern "C" fn create_dir_config(
     _dir: *mut c_char,
 ) -> *mut c_void {
     // SAFETY: Apache passes a live pool.
+    // SAFETY: Apache passes a live pool that outlives the merged config.
     let pool = unsafe { Pool::from_raw(p) };
     pool.keep(DirConfig::default()) as *mut c_void
 }
@@ -158,6 +163,7 @@ pub(crate) unsafe extern "C" fn merge_dir_config(
     // SAFETY: both are DirConfigs from create_dir_config; `p` outlives the
     // merged result's use (it is the request or config pool).
     let (base, add) = unsafe { (&*(base as *const DirConfig), &*(add as *const DirConfig)) };
+    // SAFETY: Apache passes a live pool that outlives the merged config.
     let pool = unsafe { Pool::from_raw(p) };
     pool.keep(DirConfig::merge(base, add)) as *mut c_void
 }
