@@ -270,3 +270,34 @@ def test_truncated_content_length_body_is_refused(srv, m):
     srv.wait_for_log(r"(could not receive|client went away|timed out|IOError|OSError|Error reading)",
                      since=mark, timeout=5)
     assert srv.get("/%s/hello" % m).status == 200
+
+
+# Who answers `Expect: 100-continue`: the application's first read
+# (embedded, and daemon with WSGIBufferRequestBody Off), or Apache itself
+# before a daemon thread is taken (buffered daemon mode), so that the
+# header cannot be used to bypass the buffering.
+CONTINUE_BEFORE_APP = {"e": False, "d": True, "o": False}
+
+
+@pytest.mark.parametrize("m", MODES)
+def test_expect_continue_by_mode(srv, m):
+    """An app that does not read: the 100 is sent only where Apache buffers
+    the body; with a body sent after the 100, the response is the app's."""
+    s = srv.open_socket(timeout=5)
+    try:
+        s.sendall(post(m, b"hello", b"Content-Length: 5\r\nExpect: 100-continue\r\n"
+                       b"Connection: close\r\n"))
+        first = s.recv(4096)
+        if CONTINUE_BEFORE_APP[m]:
+            assert first.startswith(b"HTTP/1.1 100 Continue\r\n"), first
+            s.sendall(b"hello")
+        else:
+            assert first.startswith(b"HTTP/1.1 200"), first
+        raw = first + recv_until_close(s)
+    finally:
+        s.close()
+    if CONTINUE_BEFORE_APP[m]:
+        raw = raw.split(b"\r\n\r\n", 1)[1]
+    else:
+        assert b"100 Continue" not in raw
+    assert [(st, b) for st, b in responses(raw)] == [(200, b"hello world")], raw[:300]

@@ -7,7 +7,6 @@
 use crate::httpd::request::Request;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::OpenOptionsExt;
 
 /// Bytes kept in memory before the body moves to a temporary file.
 pub const MEMORY_LIMIT: usize = 1 << 20;
@@ -27,53 +26,8 @@ pub enum Body {
     Spooled(File),
 }
 
-/// An anonymous temporary file: O_TMPFILE where the filesystem has it
-/// (overlay filesystems in containers may not), else a uniquely named file
-/// that is unlinked at once.
 fn temp_file() -> io::Result<File> {
-    temp_file_in(&std::env::temp_dir(), true)
-}
-
-fn temp_file_in(dir: &std::path::Path, try_anonymous: bool) -> io::Result<File> {
-    if try_anonymous {
-        let anonymous = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .mode(0o600)
-            .custom_flags(libc::O_TMPFILE)
-            .open(dir);
-        if let Ok(f) = anonymous {
-            return Ok(f);
-        }
-    }
-    let mut last = None;
-    for _ in 0..16 {
-        let mut rnd = [0u8; 8];
-        crate::os::random_bytes(&mut rnd)?;
-        let path = dir.join(format!("mod_wsgi_rs-body-{:016x}", u64::from_ne_bytes(rnd)));
-        match std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-        {
-            Ok(f) => {
-                let _ = std::fs::remove_file(&path);
-                return Ok(f);
-            }
-            Err(e) => last = Some(e),
-        }
-    }
-    let e = last.unwrap_or_else(|| io::Error::other("no free name"));
-    Err(io::Error::new(
-        e.kind(),
-        format!(
-            "cannot create a temporary file in {} for a request body: {e}; make it writable \
-             by Apache's user, set TMPDIR for Apache, or turn WSGIBufferRequestBody Off",
-            dir.display()
-        ),
-    ))
+    crate::os::tempfile::create("a request body", "turn WSGIBufferRequestBody Off")
 }
 
 impl Body {
@@ -151,22 +105,6 @@ mod tests {
             out.extend_from_slice(&buf[..n]);
         }
         assert_eq!(out, b"hello world");
-    }
-
-    #[test]
-    fn named_fallback_works_and_leaves_nothing() {
-        let dir = std::env::temp_dir().join(format!("mwrs-body-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut f = temp_file_in(&dir, false).unwrap();
-        f.write_all(b"spooled").unwrap();
-        f.seek(SeekFrom::Start(0)).unwrap();
-        let mut s = String::new();
-        f.read_to_string(&mut s).unwrap();
-        assert_eq!(s, "spooled");
-        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
-        std::fs::remove_dir(&dir).unwrap();
-        let e = temp_file_in(std::path::Path::new("/nonexistent-dir-xyz"), false).unwrap_err();
-        assert!(e.to_string().contains("WSGIBufferRequestBody"), "{e}");
     }
 
     #[test]

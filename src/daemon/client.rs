@@ -355,14 +355,13 @@ pub fn relay(r: &Request, name: &str, t: &Target<'_>) -> c_int {
         );
         return ffi::HTTP_INTERNAL_SERVER_ERROR;
     };
-    // Receive the body first (unless the client waits for 100-continue,
-    // which must only be sent when the application reads).
-    let expects_continue = r
-        .headers_in()
-        .get(c"Expect")
-        .is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue"));
+    // Receive the body first, so a slow upload holds this Apache thread,
+    // not a daemon thread. A client that sent `Expect: 100-continue` gets
+    // its 100 from Apache here (as from a buffering proxy), not when the
+    // application reads: otherwise adding that header would bypass the
+    // buffering. WSGIBufferRequestBody Off leaves the 100 to the app.
     let has_body = r.remaining() > 0 || r.read_chunked();
-    let body = if t.config.buffer_request_body && has_body && !expects_continue {
+    let body = if t.config.buffer_request_body && has_body {
         match Body::receive(r) {
             Ok(b) => Some(b),
             Err(ReceiveError::Client(e)) => {

@@ -6,5 +6,6 @@ pub mod body;
 pub mod client;
 pub mod process;
 pub mod server;
+pub mod spool;
 pub mod supervisor;
 pub mod wire;

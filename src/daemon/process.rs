@@ -610,12 +610,15 @@ fn drain(state: &State, why: &str, wait: Duration) -> ! {
     let deadline = Instant::now() + wait;
     // Wait for every thread to leave its accept loop (so no connection
     // accepted at the last moment is dropped) and every request to finish.
-    while (state.running.load(Ordering::SeqCst) > 0 || state.active.load(Ordering::SeqCst) > 0)
+    // Responses handed to spool writers (slow clients) are finished too.
+    while (state.running.load(Ordering::SeqCst) > 0
+        || state.active.load(Ordering::SeqCst) > 0
+        || super::spool::in_flight() > 0)
         && Instant::now() < deadline
     {
         std::thread::sleep(Duration::from_millis(20));
     }
-    let left = state.active.load(Ordering::SeqCst);
+    let left = state.active.load(Ordering::SeqCst) + super::spool::in_flight();
     if left > 0 {
         say(
             group,

@@ -4,6 +4,7 @@
 //! speaks the wire protocol back to the Apache child.
 
 use super::process::State;
+use super::spool::{self, Handoff};
 use super::wire::{self, Kind, WireError};
 use crate::httpd::log::{self, Level};
 use crate::wsgi::backend::{Backend, Channel, SendError};
@@ -12,13 +13,23 @@ use crate::wsgi::headers::Status;
 use crate::wsgi::runner::{self, Job};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use std::io::Write;
+use std::io::{ErrorKind, Write};
+use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
+/// Where the response goes: straight to the socket, or (once the Apache
+/// child stalled) through a spool and its writer thread.
+enum Conn {
+    Direct(UnixStream),
+    Handed(Handoff),
+    /// Only while switching from one to the other.
+    Switching,
+}
+
 /// The request's I/O over the daemon socket.
 pub struct DaemonBackend {
-    stream: UnixStream,
+    conn: Conn,
     out: Vec<u8>,
     header_limit: usize,
     file: Option<(i32, u64, u64)>,
@@ -40,7 +51,7 @@ impl DaemonBackend {
             return Err(SendError::ClientGone);
         }
         if !self.out.is_empty() {
-            let r = (&self.stream).write_all(&self.out);
+            let r = self.send_out();
             self.out.clear();
             if r.is_err() {
                 self.broken = true;
@@ -48,6 +59,67 @@ impl DaemonBackend {
             }
         }
         Ok(())
+    }
+
+    /// Sends `out`. When the Apache child takes nothing for
+    /// `spool::STALL_MS` (its client is slow), the rest of the response is
+    /// handed to a spool writer so this thread can finish the request.
+    fn send_out(&mut self) -> Result<(), ()> {
+        let fd = match &self.conn {
+            Conn::Direct(s) => s.as_raw_fd(),
+            Conn::Handed(h) => return h.append(&self.out).map_err(log_lost),
+            Conn::Switching => return Err(()),
+        };
+        let mut sent = 0;
+        while sent < self.out.len() {
+            match crate::os::send_nowait(fd, &self.out[sent..]) {
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    if !crate::os::wait_writable(fd, spool::STALL_MS) {
+                        return self.hand_off(sent);
+                    }
+                }
+                Err(_) => return Err(()),
+            }
+        }
+        Ok(())
+    }
+
+    fn hand_off(&mut self, sent: usize) -> Result<(), ()> {
+        let Conn::Direct(stream) = std::mem::replace(&mut self.conn, Conn::Switching) else {
+            return Err(());
+        };
+        match Handoff::start(stream, &self.out[sent..]) {
+            Ok(h) => {
+                self.conn = Conn::Handed(h);
+                Ok(())
+            }
+            Err(stream) => {
+                // No handoff possible: wait for the Apache child (up to the
+                // socket's write timeout), as without spooling.
+                let r = (&stream).write_all(&self.out[sent..]).map_err(|_| ());
+                self.conn = Conn::Direct(stream);
+                r
+            }
+        }
+    }
+
+    /// Runs `f` on the socket once everything queued has been sent.
+    fn with_stream<T>(&self, f: impl FnOnce(&UnixStream) -> T) -> Option<T> {
+        match &self.conn {
+            Conn::Direct(s) => Some(f(s)),
+            Conn::Handed(h) => h.with_stream(f).map_err(log_lost).ok(),
+            Conn::Switching => None,
+        }
+    }
+}
+
+/// A handed-off response failed: the spool's own errors are logged (the
+/// Apache child going away is not an error of this process).
+fn log_lost(lost: spool::Lost) {
+    if let Some(msg) = lost.0 {
+        log::server(Level::Err, &msg);
     }
 }
 
@@ -90,7 +162,8 @@ impl Backend for DaemonBackend {
             self.write_out()?;
             let mut frame = Vec::with_capacity(21);
             wire::put_frame(&mut frame, Kind::File, &wire::encode_file(offset, len));
-            if crate::os::fdpass::send_with_fd(&self.stream, &frame, fd).is_err() {
+            let sent = self.with_stream(|s| crate::os::fdpass::send_with_fd(s, &frame, fd));
+            if !matches!(sent, Some(Ok(()))) {
                 self.broken = true;
                 return Err(SendError::ClientGone);
             }
@@ -131,7 +204,10 @@ impl Backend for DaemonBackend {
         wire::put_frame(&mut self.out, Kind::Read, &want.to_be_bytes());
         self.write_out()
             .map_err(|_| "the Apache child went away".to_string())?;
-        match wire::read_frame(&mut &self.stream, 0) {
+        let reply = self
+            .with_stream(|s| wire::read_frame(&mut &*s, 0))
+            .unwrap_or(Err(WireError::Closed));
+        match reply {
             Ok((Kind::Body, data)) if data.len() <= want as usize => {
                 let n = buf.len().min(data.len());
                 buf[..n].copy_from_slice(&data[..n]);
@@ -282,7 +358,7 @@ pub fn serve(stream: UnixStream, state: &State) {
     };
     let header_limit = cfg.header_buffer_size as usize;
     let backend = DaemonBackend {
-        stream,
+        conn: Conn::Direct(stream),
         out: Vec::with_capacity(16 * 1024),
         header_limit,
         file: None,

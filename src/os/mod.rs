@@ -6,6 +6,7 @@
 pub mod fdpass;
 pub mod identity;
 pub mod signals;
+pub mod tempfile;
 
 use std::io;
 
@@ -103,6 +104,37 @@ pub fn wait_readable(fd: i32, timeout_ms: i32) -> bool {
     // SAFETY: polls one valid pollfd struct.
     let n = unsafe { libc::poll(&mut p, 1, timeout_ms) };
     n > 0 && p.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0
+}
+
+/// Waits until `fd` is writable or `timeout_ms` passes; true if writable
+/// (or in error, so that the next write reports the error).
+pub fn wait_writable(fd: i32, timeout_ms: i32) -> bool {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLOUT,
+        revents: 0,
+    };
+    // SAFETY: polls one valid pollfd struct.
+    let n = unsafe { libc::poll(&mut p, 1, timeout_ms) };
+    n > 0 && p.revents & (libc::POLLOUT | libc::POLLHUP | libc::POLLERR) != 0
+}
+
+/// Sends what fits into a socket's buffer now, without blocking (whatever
+/// the socket's mode): `Err(WouldBlock)` when nothing fits.
+pub fn send_nowait(fd: i32, data: &[u8]) -> io::Result<usize> {
+    // SAFETY: send reads `data.len()` bytes from a valid slice.
+    let n = unsafe {
+        libc::send(
+            fd,
+            data.as_ptr() as *const libc::c_void,
+            data.len(),
+            libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+        )
+    };
+    if n < 0 {
+        return Err(last_error());
+    }
+    Ok(n as usize)
 }
 
 /// The process's resident set size in bytes (from /proc/self/statm).

@@ -47,9 +47,13 @@ def application(environ, start_response):
                                   ("X-Pid", str(os.getpid()))])
 
         def blocks():
-            for _ in range(n):
-                yield b"b" * (1 << 20)
-            record(environ, "big-done")
+            # "big-done" once the server has taken every block (the server
+            # closes the generator once Content-Length is reached).
+            try:
+                for _ in range(n):
+                    yield b"b" * (1 << 20)
+            finally:
+                record(environ, "big-done")
         return blocks()
     elif "read" in q:
         record(environ, "enter " + q.get("tag", "read"))
