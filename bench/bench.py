@@ -155,6 +155,20 @@ def read_pss(pid):
     return None
 
 
+def read_uss(pid):
+    """Unique set size: the pages only this process has (what its exit
+    would free)."""
+    try:
+        total = 0
+        with open("/proc/%d/smaps_rollup" % pid) as f:
+            for line in f:
+                if line.startswith(("Private_Clean:", "Private_Dirty:")):
+                    total += int(line.split()[1]) * 1024
+        return total
+    except OSError:
+        return None
+
+
 def cmdline(pid):
     try:
         with open("/proc/%d/cmdline" % pid, "rb") as f:
@@ -749,7 +763,7 @@ def memory_checks(args, venv, top, data, mem_results):
                 time.sleep(args.idle_wait)
                 idle = srv.memory()
                 res["idle"] = [{"pid": p, "kind": k, "cmd": c, "rss": r,
-                                "pss": read_pss(p)}
+                                "pss": read_pss(p), "uss": read_uss(p)}
                                for p, (k, c, r, _h) in sorted(idle.items())]
                 for what in ("upload", "download"):
                     before = srv.memory()
@@ -955,7 +969,9 @@ def memory_md(mem, args):
     out.append("Idle RSS per process (after 60 small requests and %g s idle):\n"
                % args.idle_wait)
     out.append("RSS counts pages shared with the Apache parent (and with the "
-               "other processes) in full; PSS divides them among their users.\n")
+               "other processes) in full; PSS divides them among their users; USS "
+               "(below) counts only the pages a process alone has, what its exit would "
+               "free.\n")
     out.append("| mode | module | Apache children RSS (PSS), MiB each | daemon processes RSS (PSS), MiB each | daemons total RSS (PSS) MiB |")
     out.append("|---|---|---|---|---|")
     for mode in args.modes:
@@ -1011,7 +1027,7 @@ def memory_verdicts(mem, args):
         rs_m = [p for p in rs_idle if p["kind"] == "daemon"
                 and p["cmd"].endswith("manager")]
         mw_w = [p for p in mw_idle if p["kind"] == "daemon"]
-        for key, what in (("rss", "RSS"), ("pss", "PSS")):
+        for key, what in (("rss", "RSS"), ("pss", "PSS"), ("uss", "USS (private)")):
             w, m, ref = avg(rs_w, key), avg(rs_m, key), avg(mw_w, key)
             out.append("- idle daemon process %s: mod_wsgi_rs worker %.1f MiB "
                        "(+ manager %.1f MiB = %.1f MiB per slot), mod_wsgi %.1f MiB: "

@@ -3,6 +3,7 @@
 
 pub mod interp;
 pub mod logstream;
+pub mod md5;
 pub mod script;
 pub mod thread;
 

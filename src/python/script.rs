@@ -137,22 +137,18 @@ pub fn load(
 
 /// The module name for a script: `_mod_wsgi_` + md5(path), as mod_wsgi
 /// names it, with `group|` before the path for groups other than "".
-pub fn module_name(py: Python<'_>, path: &Path, group: &str) -> PyResult<String> {
+pub fn module_name(path: &Path, group: &str) -> String {
     let path = path.to_string_lossy();
     let text = if group.is_empty() {
         path.into_owned()
     } else {
         format!("{group}|{path}")
     };
-    let digest = py
-        .import("hashlib")?
-        .call_method1("md5", (text.as_bytes(),))?
-        .call_method0("hexdigest")?;
-    Ok(format!("_mod_wsgi_{}", digest.extract::<String>()?))
+    format!("_mod_wsgi_{}", super::md5::hex_digest(text.as_bytes()))
 }
 
 fn execute(py: Python<'_>, path: &Path, group: &str, source: &[u8]) -> PyResult<Py<PyModule>> {
-    let name = module_name(py, path, group)?;
+    let name = module_name(path, group);
     let sys_modules = py.import("sys")?.getattr("modules")?;
     let module = PyModule::new(py, &name)?;
     let file = path.to_string_lossy().into_owned();
