@@ -71,6 +71,20 @@ impl Body {
         })
     }
 
+    /// For a body held in memory: its next part, at most `max` bytes (empty
+    /// at the end), without copying. None for a spooled body.
+    pub fn next_in_memory(&mut self, max: usize) -> Option<&[u8]> {
+        match self {
+            Body::Memory { data, pos } => {
+                let start = *pos;
+                let n = max.min(data.len() - start);
+                *pos += n;
+                Some(&data[start..start + n])
+            }
+            Body::Spooled(_) => None,
+        }
+    }
+
     /// The next part of the body, at most `buf.len()` bytes; 0 at the end.
     pub fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
@@ -105,6 +119,13 @@ mod tests {
             out.extend_from_slice(&buf[..n]);
         }
         assert_eq!(out, b"hello world");
+        let mut b = Body::Memory {
+            data: b"hello world".to_vec(),
+            pos: 0,
+        };
+        assert_eq!(b.next_in_memory(6), Some(&b"hello "[..]));
+        assert_eq!(b.next_in_memory(100), Some(&b"world"[..]));
+        assert_eq!(b.next_in_memory(100), Some(&b""[..]));
     }
 
     #[test]

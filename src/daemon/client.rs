@@ -114,18 +114,27 @@ impl Relay<'_> {
     }
 
     fn send(&self, kind: Kind, payload: &[u8]) -> bool {
-        let mut out = Vec::with_capacity(5 + payload.len());
-        wire::put_frame(&mut out, kind, payload);
-        (&*self.stream).write_all(&out).is_ok()
+        wire::write_frame(&mut &*self.stream, kind, payload).is_ok()
     }
 
     fn feed_body(&mut self, want: u32) -> bool {
         let want = want.clamp(1, wire::MAX_CHUNK) as usize;
+        // A body held in memory is sent from where it is.
+        if let Some(chunk) = self.body.as_mut().and_then(|b| b.next_in_memory(want)) {
+            return if chunk.is_empty() {
+                wire::write_frame(&mut &*self.stream, Kind::BodyEnd, b"").is_ok()
+            } else {
+                wire::write_frame(&mut &*self.stream, Kind::Body, chunk).is_ok()
+            };
+        }
         let mut buf = std::mem::take(&mut self.read_buf);
-        buf.resize(want, 0);
+        if buf.len() < want {
+            buf.resize(want, 0);
+        }
+        let buf_len = want;
         let got = match self.body.as_mut() {
-            Some(body) => body.read(&mut buf),
-            None => self.r.read_body(&mut buf),
+            Some(body) => body.read(&mut buf[..buf_len]),
+            None => self.r.read_body(&mut buf[..buf_len]),
         };
         let sent = self.send_body(&buf, got);
         self.read_buf = buf;

@@ -39,6 +39,8 @@ pub struct State {
     pub running: AtomicUsize,
     /// Pipe to the manager: this worker's pid when it starts draining.
     pub notify: i32,
+    /// This process's id (sent to the Apache child with every request).
+    pub pid: u32,
 }
 
 impl State {
@@ -369,6 +371,7 @@ fn worker_main(group: Arc<Group>, index: usize, notify: i32) -> ! {
         heartbeat: AtomicU64::new(0),
         running: AtomicUsize::new(threads),
         notify,
+        pid: std::process::id(),
     });
     for worker in 0..threads {
         let st = state.clone();

@@ -13,7 +13,7 @@ use crate::wsgi::headers::Status;
 use crate::wsgi::runner::{self, Job};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use std::io::{ErrorKind, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
@@ -30,10 +30,14 @@ enum Conn {
 /// The request's I/O over the daemon socket.
 pub struct DaemonBackend {
     conn: Conn,
+    /// socket-timeout: the longest a stalled write may wait.
+    timeout: Duration,
     out: Vec<u8>,
     header_limit: usize,
     file: Option<(i32, u64, u64)>,
     body_done: bool,
+    /// END is in `out` (or sent).
+    end_queued: bool,
     broken: bool,
     /// Headers too large for header-buffer-size: reported at the next flush.
     header_error: Option<String>,
@@ -46,6 +50,13 @@ pub struct DaemonBackend {
 const BODY_CHUNK: usize = 256 * 1024;
 
 impl DaemonBackend {
+    fn queue_end(&mut self, last: bool) {
+        if last && !self.end_queued {
+            wire::put_frame(&mut self.out, Kind::End, b"");
+            self.end_queued = true;
+        }
+    }
+
     fn write_out(&mut self) -> Result<(), SendError> {
         if self.broken {
             return Err(SendError::ClientGone);
@@ -90,6 +101,7 @@ impl DaemonBackend {
         let Conn::Direct(stream) = std::mem::replace(&mut self.conn, Conn::Switching) else {
             return Err(());
         };
+        let _ = stream.set_write_timeout(Some(self.timeout));
         match Handoff::start(stream, &self.out[sent..]) {
             Ok(h) => {
                 self.conn = Conn::Handed(h);
@@ -97,7 +109,7 @@ impl DaemonBackend {
             }
             Err(stream) => {
                 // No handoff possible: wait for the Apache child (up to the
-                // socket's write timeout), as without spooling.
+                // socket timeout), as without spooling.
                 let r = (&stream).write_all(&self.out[sent..]).map_err(|_| ());
                 self.conn = Conn::Direct(stream);
                 r
@@ -168,10 +180,37 @@ impl Backend for DaemonBackend {
                 return Err(SendError::ClientGone);
             }
         }
-        if last {
-            wire::put_frame(&mut self.out, Kind::End, b"");
-        }
+        self.queue_end(last);
         self.write_out()
+    }
+
+    fn try_flush(&mut self, last: bool) -> Option<Result<(), SendError>> {
+        if self.broken || self.header_error.is_some() || self.file.is_some() {
+            return None;
+        }
+        let Conn::Direct(stream) = &self.conn else {
+            return None;
+        };
+        let fd = stream.as_raw_fd();
+        self.queue_end(last);
+        let mut sent = 0;
+        while sent < self.out.len() {
+            match crate::os::send_nowait(fd, &self.out[sent..]) {
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    self.out.drain(..sent);
+                    return None;
+                }
+                Err(_) => {
+                    self.out.clear();
+                    self.broken = true;
+                    return Some(Err(SendError::ClientGone));
+                }
+            }
+        }
+        self.out.clear();
+        Some(Ok(()))
     }
 
     fn abort(&mut self) {
@@ -183,58 +222,67 @@ impl Backend for DaemonBackend {
         let _ = self.write_out();
     }
 
-    fn read_body(&mut self, buf: &mut [u8]) -> Result<usize, String> {
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        // Serve from what an earlier, larger BODY frame left over.
+    fn read_buffered(&mut self, buf: &mut [u8]) -> Option<usize> {
         if self.body_pos < self.body_buf.len() {
             let n = buf.len().min(self.body_buf.len() - self.body_pos);
             buf[..n].copy_from_slice(&self.body_buf[self.body_pos..self.body_pos + n]);
             self.body_pos += n;
-            return Ok(n);
+            Some(n)
+        } else if self.body_done {
+            Some(0)
+        } else {
+            None
         }
-        if self.body_done {
+    }
+
+    fn read_body(&mut self, buf: &mut [u8]) -> Result<usize, String> {
+        if buf.is_empty() {
             return Ok(0);
+        }
+        // What an earlier BODY frame left over.
+        if let Some(n) = self.read_buffered(buf) {
+            return Ok(n);
         }
         // Ask for a large chunk whatever the application's read size, so a
         // body read in small blocks costs few round trips (at most
-        // BODY_CHUNK bytes are held here).
+        // BODY_CHUNK bytes are held here). The frame is read straight into
+        // `buf`; what does not fit is kept for the next reads.
         let want = buf.len().max(BODY_CHUNK).min(wire::MAX_CHUNK as usize) as u32;
         wire::put_frame(&mut self.out, Kind::Read, &want.to_be_bytes());
         self.write_out()
             .map_err(|_| "the Apache child went away".to_string())?;
+        let mut rest = std::mem::take(&mut self.body_buf);
         let reply = self
-            .with_stream(|s| wire::read_frame(&mut &*s, 0))
+            .with_stream(|s| wire::read_frame_into(&mut &*s, 0, buf, &mut rest))
             .unwrap_or(Err(WireError::Closed));
-        match reply {
-            Ok((Kind::Body, data)) if data.len() <= want as usize => {
-                let n = buf.len().min(data.len());
-                buf[..n].copy_from_slice(&data[..n]);
-                self.body_buf = data;
-                self.body_pos = n;
-                Ok(n)
-            }
+        self.body_pos = 0;
+        let result = match reply {
+            Ok((Kind::Body, n)) if n + rest.len() <= want as usize => Ok(n),
             Ok((Kind::BodyEnd, _)) => {
                 self.body_done = true;
                 Ok(0)
             }
-            Ok((Kind::BodyError, p)) => {
+            Ok((Kind::BodyError, _)) => {
                 self.body_done = true;
-                let text = wire::decode_text(&p)
+                let text = wire::decode_text(&rest)
                     .map(|(_, t)| t.to_vec())
                     .unwrap_or_default();
+                rest.clear();
                 Err(String::from_utf8_lossy(&text).into_owned())
             }
             Ok((kind, _)) => {
                 self.broken = true;
+                rest.clear();
                 Err(format!("unexpected {kind:?} frame from the Apache child"))
             }
             Err(e) => {
                 self.broken = true;
+                rest.clear();
                 Err(format!("lost the Apache child while reading the body: {e}"))
             }
-        }
+        };
+        self.body_buf = rest;
+        result
     }
 
     fn respond_status(&mut self, code: u16) {
@@ -295,10 +343,24 @@ pub fn serve(stream: UnixStream, state: &State) {
         cfg.socket_timeout
             .unwrap_or_else(crate::httpd::process::server_timeout_secs),
     ));
+    // Writes never wait without a limit: they are non-blocking until a
+    // stall hands the response to a spool writer, which sets the socket's
+    // write timeout (as does the fallback when no handoff is possible).
     let _ = stream.set_read_timeout(Some(timeout));
-    let _ = stream.set_write_timeout(Some(timeout));
     let secret = super::supervisor::secret();
-    let start = match wire::read_frame(&mut &stream, 0) {
+    // HELLO and ENVIRON usually arrive together: read them with one
+    // recv() into a stack buffer, then from the socket if ENVIRON is
+    // larger. Nothing follows them until the daemon asks (READ).
+    let mut first = [0u8; 8192];
+    let got = loop {
+        match (&stream).read(&mut first) {
+            Ok(n) if n > 0 => break n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            _ => return,
+        }
+    };
+    let mut reader = (&first[..got]).chain(&stream);
+    let start = match wire::read_frame(&mut reader, 0) {
         Ok((Kind::Hello, p)) => match wire::check_hello(&p, &secret) {
             Ok(start) => start,
             Err(e) => {
@@ -316,8 +378,8 @@ pub fn serve(stream: UnixStream, state: &State) {
         Ok(_) | Err(_) => return,
     };
     let mut hello = Vec::with_capacity(9);
-    wire::put_frame(&mut hello, Kind::Ready, &std::process::id().to_be_bytes());
-    let environ = match wire::read_frame(&mut &stream, 0) {
+    wire::put_frame(&mut hello, Kind::Ready, &state.pid.to_be_bytes());
+    let environ = match wire::read_frame(&mut reader, 0) {
         Ok((Kind::Environ, p)) => p,
         Ok((kind, _)) => {
             refuse(&stream, 500, &format!("expected ENVIRON, got {kind:?}"));
@@ -329,6 +391,10 @@ pub fn serve(stream: UnixStream, state: &State) {
             return;
         }
     };
+    if !reader.get_ref().0.is_empty() {
+        refuse(&stream, 500, "unexpected data after ENVIRON");
+        return;
+    }
     if (&stream).write_all(&hello).is_err() {
         return;
     }
@@ -359,10 +425,12 @@ pub fn serve(stream: UnixStream, state: &State) {
     let header_limit = cfg.header_buffer_size as usize;
     let backend = DaemonBackend {
         conn: Conn::Direct(stream),
+        timeout,
         out: Vec::with_capacity(16 * 1024),
         header_limit,
         file: None,
         body_done: false,
+        end_queued: false,
         broken: false,
         header_error: None,
         body_buf: Vec::new(),

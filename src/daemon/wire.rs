@@ -170,6 +170,63 @@ pub fn read_frame(r: &mut impl Read, header_limit: u32) -> Result<(Kind, Vec<u8>
     Ok((kind, payload))
 }
 
+/// Reads one frame, a BODY frame's payload straight into `first` (as much
+/// as fits) and the rest, or any other frame's payload, into `rest`
+/// (cleared first; its allocation is reused and not zero-filled). Returns
+/// the kind and how many bytes went to `first`.
+pub fn read_frame_into(
+    r: &mut impl Read,
+    header_limit: u32,
+    first: &mut [u8],
+    rest: &mut Vec<u8>,
+) -> Result<(Kind, usize), WireError> {
+    let mut head = [0u8; 5];
+    read_head(r, &mut head)?;
+    let kind = Kind::from_u8(head[0]).ok_or(WireError::UnknownKind(head[0]))?;
+    let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]);
+    let max = kind.max_len(header_limit);
+    if len > max {
+        return Err(WireError::TooLarge { kind, len, max });
+    }
+    let len = len as usize;
+    let direct = if kind == Kind::Body {
+        len.min(first.len())
+    } else {
+        0
+    };
+    r.read_exact(&mut first[..direct])?;
+    rest.clear();
+    let remaining = (len - direct) as u64;
+    if r.take(remaining).read_to_end(rest)? as u64 != remaining {
+        return Err(WireError::Closed);
+    }
+    Ok((kind, direct))
+}
+
+/// Writes one frame without copying its payload (header and payload in
+/// one vectored write where they fit).
+pub fn write_frame(w: &mut impl Write, kind: Kind, payload: &[u8]) -> io::Result<()> {
+    let mut head = [0u8; 5];
+    head[0] = kind as u8;
+    head[1..].copy_from_slice(&(payload.len() as u32).to_be_bytes());
+    let total = head.len() + payload.len();
+    let mut sent = 0;
+    while sent < total {
+        let r = if sent < head.len() {
+            w.write_vectored(&[io::IoSlice::new(&head[sent..]), io::IoSlice::new(payload)])
+        } else {
+            w.write(&payload[sent - head.len()..])
+        };
+        match r {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => sent += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 fn read_head(r: &mut impl Read, head: &mut [u8; 5]) -> Result<(), WireError> {
     let mut got = 0;
     while got < head.len() {
@@ -585,5 +642,77 @@ mod tests {
         assert_eq!(decode_u32(&7u32.to_be_bytes()).unwrap(), 7);
         let long = "x".repeat(MAX_TEXT as usize + 10);
         assert_eq!(encode_text(1, &long).len(), 1 + MAX_TEXT as usize);
+    }
+
+    #[test]
+    fn body_frames_are_read_straight_into_the_callers_buffer() {
+        let mut out = Vec::new();
+        write_frame(&mut out, Kind::Body, b"0123456789").unwrap();
+        write_frame(&mut out, Kind::Log, b"text").unwrap();
+        write_frame(&mut out, Kind::Body, b"ab").unwrap();
+        write_frame(&mut out, Kind::BodyEnd, b"").unwrap();
+        let mut r = &out[..];
+        let mut first = [0u8; 4];
+        let mut rest = Vec::with_capacity(64);
+        assert_eq!(
+            read_frame_into(&mut r, 0, &mut first, &mut rest).unwrap(),
+            (Kind::Body, 4)
+        );
+        assert_eq!((&first[..], &rest[..]), (&b"0123"[..], &b"456789"[..]));
+        // Other kinds go whole to `rest`.
+        assert_eq!(
+            read_frame_into(&mut r, 0, &mut first, &mut rest).unwrap(),
+            (Kind::Log, 0)
+        );
+        assert_eq!(rest, b"text");
+        assert_eq!(
+            read_frame_into(&mut r, 0, &mut first, &mut rest).unwrap(),
+            (Kind::Body, 2)
+        );
+        assert_eq!((&first[..2], rest.len()), (&b"ab"[..], 0));
+        assert_eq!(
+            read_frame_into(&mut r, 0, &mut first, &mut rest).unwrap(),
+            (Kind::BodyEnd, 0)
+        );
+        assert!(matches!(
+            read_frame_into(&mut r, 0, &mut first, &mut rest),
+            Err(WireError::Closed)
+        ));
+        // A frame cut short is reported, not padded.
+        let mut cut = Vec::new();
+        write_frame(&mut cut, Kind::Body, b"0123456789").unwrap();
+        cut.truncate(12);
+        assert!(matches!(
+            read_frame_into(&mut &cut[..], 0, &mut first, &mut rest),
+            Err(WireError::Closed)
+        ));
+        // Oversized frames are refused before any allocation.
+        let mut big = Vec::new();
+        put_header(&mut big, Kind::Body, (MAX_CHUNK + 1) as usize);
+        assert!(matches!(
+            read_frame_into(&mut &big[..], 0, &mut first, &mut rest),
+            Err(WireError::TooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn write_frame_matches_put_frame_across_short_writes() {
+        /// Accepts at most 3 bytes per call, like a full socket.
+        struct Dribble(Vec<u8>);
+        impl Write for Dribble {
+            fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+                let n = b.len().min(3);
+                self.0.extend_from_slice(&b[..n]);
+                Ok(n)
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut d = Dribble(Vec::new());
+        write_frame(&mut d, Kind::Data, b"hello world").unwrap();
+        let mut want = Vec::new();
+        put_frame(&mut want, Kind::Data, b"hello world");
+        assert_eq!(d.0, want);
     }
 }

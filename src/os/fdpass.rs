@@ -84,51 +84,65 @@ impl FdReader {
     fn fill(&mut self) -> io::Result<usize> {
         self.start = 0;
         self.end = 0;
-        // SAFETY: receives into our own buffer with a control buffer big
-        // enough for MAX_FDS descriptors; every SCM_RIGHTS descriptor found
-        // is taken into `fds` (and closed on drop if never used).
-        let n = unsafe {
-            let mut iov = libc::iovec {
-                iov_base: self.buf.as_mut_ptr() as *mut libc::c_void,
-                iov_len: self.buf.len(),
-            };
-            let space = libc::CMSG_SPACE((MAX_FDS * std::mem::size_of::<RawFd>()) as u32) as usize;
-            let mut control = vec![0u8; space];
-            let mut msg: libc::msghdr = std::mem::zeroed();
-            msg.msg_iov = &mut iov;
-            msg.msg_iovlen = 1;
-            msg.msg_control = control.as_mut_ptr() as *mut libc::c_void;
-            msg.msg_controllen = space as _;
-            let n = libc::recvmsg(self.fd, &mut msg, libc::MSG_CMSG_CLOEXEC);
-            if n >= 0 {
-                let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
-                while !cmsg.is_null() {
-                    if (*cmsg).cmsg_level == libc::SOL_SOCKET
-                        && (*cmsg).cmsg_type == libc::SCM_RIGHTS
-                    {
-                        let data = libc::CMSG_DATA(cmsg);
-                        let bytes = (*cmsg).cmsg_len as usize - (data as usize - cmsg as usize);
-                        for i in 0..bytes / std::mem::size_of::<RawFd>() {
-                            let fd = std::ptr::read_unaligned((data as *const RawFd).add(i));
-                            self.fds.push_back(fd);
-                        }
-                    }
-                    cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
-                }
-            }
-            n
-        };
-        if n < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        self.end = n as usize;
+        self.end = recv_into(self.fd, &mut self.buf, &mut self.fds)?;
         Ok(self.end)
     }
+}
+
+/// One recvmsg() into `buf`; descriptors passed with the data go to `fds`.
+fn recv_into(fd: RawFd, buf: &mut [u8], fds: &mut VecDeque<RawFd>) -> io::Result<usize> {
+    // SAFETY: receives into the caller's buffer with a control buffer big
+    // enough for MAX_FDS descriptors; every SCM_RIGHTS descriptor found is
+    // taken into `fds` (and closed on drop if never used).
+    let n = unsafe {
+        let mut iov = libc::iovec {
+            iov_base: buf.as_mut_ptr() as *mut libc::c_void,
+            iov_len: buf.len(),
+        };
+        let space = libc::CMSG_SPACE((MAX_FDS * std::mem::size_of::<RawFd>()) as u32) as usize;
+        // u64s: the control buffer must be aligned for cmsghdr.
+        let mut control = [0u64; 32];
+        debug_assert!(space <= std::mem::size_of_val(&control));
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr() as *mut libc::c_void;
+        msg.msg_controllen = space.min(std::mem::size_of_val(&control)) as _;
+        let n = libc::recvmsg(fd, &mut msg, libc::MSG_CMSG_CLOEXEC);
+        if n >= 0 {
+            let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+            while !cmsg.is_null() {
+                if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
+                    let data = libc::CMSG_DATA(cmsg);
+                    let bytes = (*cmsg).cmsg_len as usize - (data as usize - cmsg as usize);
+                    for i in 0..bytes / std::mem::size_of::<RawFd>() {
+                        let fd = std::ptr::read_unaligned((data as *const RawFd).add(i));
+                        fds.push_back(fd);
+                    }
+                }
+                cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+            }
+        }
+        n
+    };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n as usize)
 }
 
 impl io::Read for FdReader {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         if self.start == self.end {
+            // A large read with nothing buffered goes straight into `out`.
+            if out.len() >= self.buf.len() {
+                loop {
+                    match recv_into(self.fd, out, &mut self.fds) {
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        r => return r,
+                    }
+                }
+            }
             loop {
                 match self.fill() {
                     Ok(0) => return Ok(0),

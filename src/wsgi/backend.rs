@@ -35,10 +35,21 @@ pub trait Backend: Send {
     fn stage_file(&mut self, fd: i32, offset: i64, len: u64, sendfile: bool) -> bool;
     /// Sends what was staged; `last` ends the response.
     fn flush(&mut self, last: bool) -> Result<(), SendError>;
+    /// GIL held: `flush` if it can be done at once without blocking; None
+    /// (having sent part, perhaps) when the caller must `flush` with the
+    /// GIL released.
+    fn try_flush(&mut self, _last: bool) -> Option<Result<(), SendError>> {
+        None
+    }
     /// Ends a response whose body is incomplete so the client can tell.
     fn abort(&mut self);
     /// Reads request body bytes: Ok(0) at the end.
     fn read_body(&mut self, buf: &mut [u8]) -> Result<usize, String>;
+    /// GIL held: body bytes this backend already holds in memory (0 at
+    /// the end), or None if getting more would mean I/O.
+    fn read_buffered(&mut self, _buf: &mut [u8]) -> Option<usize> {
+        None
+    }
     /// Logs a message about this request.
     fn log(&mut self, level: Level, msg: &str);
     /// Nothing was sent and the request ends with this error status. In

@@ -130,7 +130,11 @@ fn request_id() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_micros())
         .unwrap_or(0);
-    format!("{:x}-{:x}-{n:x}", now, std::process::id())
+    thread_local! {
+        // Apache children never fork again: one getpid() per thread.
+        static PID: u32 = std::process::id();
+    }
+    format!("{:x}-{:x}-{n:x}", now, PID.with(|p| *p))
 }
 
 /// Latin-1 bytes as a Python `str`.

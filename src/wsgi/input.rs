@@ -10,13 +10,21 @@ use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
 
+/// The least a read asks the backend for.
 const BLOCK: usize = 64 * 1024;
+/// The most one read asks for, once a body has proved large (a daemon's
+/// BODY frame is read straight into the buffer).
+const READ_AHEAD: usize = 256 * 1024;
 
 #[pyclass(module = "mod_wsgi")]
 pub struct Input {
     channel: Channel,
+    /// `buf[pos..end]` is read and not yet handed out; the rest is room
+    /// (zeroed once, when the buffer grows, then reused).
     buf: Vec<u8>,
     pos: usize,
+    end: usize,
+    fills: u32,
     eof: bool,
     /// Bytes handed to the application so far.
     pub consumed: u64,
@@ -28,50 +36,74 @@ impl Input {
             channel,
             buf: Vec::new(),
             pos: 0,
+            end: 0,
+            fills: 0,
             eof: false,
             consumed: 0,
         }
     }
 
     fn buffered(&self) -> &[u8] {
-        &self.buf[self.pos..]
+        &self.buf[self.pos..self.end]
     }
 
-    /// Reads up to `max` more bytes from Apache into the buffer; false at
-    /// the end of the body.
-    fn fill(&mut self, py: Python<'_>, max: usize) -> PyResult<bool> {
+    /// Reads more of the body into the buffer (at least `BLOCK` bytes of
+    /// room, `want` if more, and `READ_AHEAD` after the first reads); false
+    /// at the end of the body. Bytes the backend already holds in memory
+    /// are taken without releasing the GIL.
+    fn fill(&mut self, py: Python<'_>, want: usize) -> PyResult<bool> {
         if self.eof {
             return Ok(false);
         }
         if self.pos > 0 {
-            self.buf.drain(..self.pos);
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.end -= self.pos;
             self.pos = 0;
         }
-        let start = self.buf.len();
-        self.buf.resize(start + max.clamp(1, BLOCK), 0);
-        let mut chunk = std::mem::take(&mut self.buf);
-        let result = self.channel.io(py, move |b| {
-            let n = b.read_body(&mut chunk[start..]);
-            (chunk, n)
-        });
-        let Some((mut chunk, n)) = result else {
-            self.eof = true;
-            return Err(PyOSError::new_err(
-                "wsgi.input used after its request ended",
-            ));
+        let room = if self.fills > 1 {
+            READ_AHEAD
+        } else {
+            want.clamp(BLOCK, READ_AHEAD)
+        };
+        self.fills += 1;
+        let start = self.end;
+        if self.buf.len() < start + room {
+            self.buf.resize(start + room, 0);
+        }
+        let buf = &mut self.buf[start..start + room];
+        let n = match self.channel.stage(|b| b.read_buffered(buf)) {
+            Some(Some(n)) => Ok(n),
+            Some(None) => {
+                let mut chunk = std::mem::take(&mut self.buf);
+                let result = self.channel.io(py, move |b| {
+                    let n = b.read_body(&mut chunk[start..start + room]);
+                    (chunk, n)
+                });
+                match result {
+                    Some((chunk, n)) => {
+                        self.buf = chunk;
+                        n
+                    }
+                    None => Err(String::new()),
+                }
+            }
+            None => Err(String::new()),
         };
         match n {
             Ok(n) => {
-                chunk.truncate(start + n);
-                self.buf = chunk;
+                self.end = start + n;
                 if n == 0 {
                     self.eof = true;
                 }
                 Ok(n > 0)
             }
+            Err(why) if why.is_empty() => {
+                self.eof = true;
+                Err(PyOSError::new_err(
+                    "wsgi.input used after its request ended",
+                ))
+            }
             Err(why) => {
-                chunk.truncate(start);
-                self.buf = chunk;
                 self.eof = true;
                 Err(PyOSError::new_err(format!(
                     "error reading the request body: {why}"
@@ -80,28 +112,41 @@ impl Input {
         }
     }
 
-    fn take(&mut self, n: usize) -> Vec<u8> {
-        let n = n.min(self.buffered().len());
-        let out = self.buf[self.pos..self.pos + n].to_vec();
+    /// Hands out up to `n` buffered bytes (as a range of `buf`).
+    fn take(&mut self, n: usize) -> std::ops::Range<usize> {
+        let n = n.min(self.end - self.pos);
+        let range = self.pos..self.pos + n;
         self.pos += n;
         self.consumed += n as u64;
-        out
+        range
     }
 
-    fn read_bytes(&mut self, py: Python<'_>, size: Option<usize>) -> PyResult<Vec<u8>> {
+    fn bytes<'py>(&self, py: Python<'py>, range: std::ops::Range<usize>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.buf[range])
+    }
+
+    fn read_range(
+        &mut self,
+        py: Python<'_>,
+        size: Option<usize>,
+    ) -> PyResult<std::ops::Range<usize>> {
         match size {
             Some(n) => {
                 while self.buffered().len() < n && self.fill(py, n - self.buffered().len())? {}
                 Ok(self.take(n))
             }
             None => {
-                while self.fill(py, BLOCK)? {}
+                while self.fill(py, READ_AHEAD)? {}
                 Ok(self.take(usize::MAX))
             }
         }
     }
 
-    fn readline_bytes(&mut self, py: Python<'_>, limit: Option<usize>) -> PyResult<Vec<u8>> {
+    fn readline_range(
+        &mut self,
+        py: Python<'_>,
+        limit: Option<usize>,
+    ) -> PyResult<std::ops::Range<usize>> {
         let mut scanned = 0;
         loop {
             let avail = self.buffered();
@@ -133,8 +178,8 @@ fn size_arg(size: Option<isize>) -> Option<usize> {
 impl Input {
     #[pyo3(signature = (size=None))]
     fn read<'py>(&mut self, py: Python<'py>, size: Option<isize>) -> PyResult<Bound<'py, PyBytes>> {
-        let data = self.read_bytes(py, size_arg(size))?;
-        Ok(PyBytes::new(py, &data))
+        let range = self.read_range(py, size_arg(size))?;
+        Ok(self.bytes(py, range))
     }
 
     #[pyo3(signature = (size=None))]
@@ -143,8 +188,8 @@ impl Input {
         py: Python<'py>,
         size: Option<isize>,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        let data = self.readline_bytes(py, size_arg(size))?;
-        Ok(PyBytes::new(py, &data))
+        let range = self.readline_range(py, size_arg(size))?;
+        Ok(self.bytes(py, range))
     }
 
     #[pyo3(signature = (hint=None))]
@@ -157,12 +202,12 @@ impl Input {
         let lines = PyList::empty(py);
         let mut total = 0;
         loop {
-            let line = self.readline_bytes(py, None)?;
+            let line = self.readline_range(py, None)?;
             if line.is_empty() {
                 break;
             }
             total += line.len();
-            lines.append(PyBytes::new(py, &line))?;
+            lines.append(self.bytes(py, line))?;
             if hint.is_some_and(|h| total >= h) {
                 break;
             }
@@ -175,11 +220,11 @@ impl Input {
     }
 
     fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyBytes>>> {
-        let line = self.readline_bytes(py, None)?;
+        let line = self.readline_range(py, None)?;
         Ok(if line.is_empty() {
             None
         } else {
-            Some(PyBytes::new(py, &line))
+            Some(self.bytes(py, line))
         })
     }
 

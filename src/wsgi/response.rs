@@ -95,6 +95,11 @@ impl Responder {
         if last {
             self.eos_sent = true;
         }
+        // A send that cannot block keeps the GIL (no hand-off to another
+        // thread and back); anything that may wait releases it.
+        if let Some(Some(done)) = self.channel.stage(|b| b.try_flush(last)) {
+            return done;
+        }
         self.channel
             .io(py, move |b| b.flush(last))
             .unwrap_or_else(|| Err(ended()))
