@@ -165,9 +165,14 @@ def test_late_calls_on_a_finished_request_are_harmless(srv):
         mark = srv.log_mark()
         r = srv.get("/%s?write_after_return" % mode)
         assert r.status == 200 and r.body == b"hello"
-        wait_for(lambda: "late " in open(os.path.join(srv.state, "events.log")).read()
-                 .split("case write_after_return")[-1], timeout=5,
-                 what="the late calls")
+        late = wait_for(lambda: [ln for ln in open(os.path.join(srv.state, "events.log"))
+                                 .read().split("case write_after_return")[-1].splitlines()
+                                 if ln.startswith("late ")], timeout=5,
+                        what="the late calls")
+        # Each late call fails loudly instead of being silently dropped.
+        assert "write:RuntimeError" in late[0], late
+        assert "start_response:RuntimeError" in late[0], late
+        assert "input:OSError" in late[0], late
         r = srv.get("/%s?use_saved" % mode)
         assert r.status == 200
         assert int(r.header("Content-Length")) == len(r.body)

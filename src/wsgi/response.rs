@@ -304,6 +304,12 @@ impl Responder {
                 type_name(data)
             ))
         })?;
+        if self.eos_sent {
+            // A write() kept past its request (a thread, a later request).
+            return Err(PyRuntimeError::new_err(
+                "write() called after its response ended (the request is over)",
+            ));
+        }
         match self.send(py, bytes.as_bytes(), false) {
             Ok(()) => Ok(()),
             Err(SendError::ClientGone) => Err(PyOSError::new_err(
