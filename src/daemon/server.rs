@@ -82,19 +82,17 @@ impl DaemonBackend {
             Conn::Switching => return Err(()),
         };
         let mut sent = 0;
-        while sent < self.out.len() {
-            match crate::os::send_nowait(fd, &self.out[sent..]) {
-                Ok(n) => sent += n,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+        loop {
+            match send_some(fd, &self.out, &mut sent) {
+                Sent::All => return Ok(()),
+                Sent::Failed => return Err(()),
+                Sent::WouldBlock => {
                     if !crate::os::wait_writable(fd, spool::STALL_MS) {
                         return self.hand_off(sent);
                     }
                 }
-                Err(_) => return Err(()),
             }
         }
-        Ok(())
     }
 
     fn hand_off(&mut self, sent: usize) -> Result<(), ()> {
@@ -125,6 +123,26 @@ impl DaemonBackend {
             Conn::Switching => None,
         }
     }
+}
+
+/// How far a non-blocking send got.
+enum Sent {
+    All,
+    WouldBlock,
+    Failed,
+}
+
+/// Sends `out[*sent..]` without blocking, advancing `sent`.
+fn send_some(fd: i32, out: &[u8], sent: &mut usize) -> Sent {
+    while *sent < out.len() {
+        match crate::os::send_nowait(fd, &out[*sent..]) {
+            Ok(n) => *sent += n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return Sent::WouldBlock,
+            Err(_) => return Sent::Failed,
+        }
+    }
+    Sent::All
 }
 
 /// A handed-off response failed: the spool's own errors are logged (the
@@ -194,23 +212,21 @@ impl Backend for DaemonBackend {
         let fd = stream.as_raw_fd();
         self.queue_end(last);
         let mut sent = 0;
-        while sent < self.out.len() {
-            match crate::os::send_nowait(fd, &self.out[sent..]) {
-                Ok(n) => sent += n,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                    self.out.drain(..sent);
-                    return None;
-                }
-                Err(_) => {
-                    self.out.clear();
-                    self.broken = true;
-                    return Some(Err(SendError::ClientGone));
-                }
+        match send_some(fd, &self.out, &mut sent) {
+            Sent::All => {
+                self.out.clear();
+                Some(Ok(()))
+            }
+            Sent::WouldBlock => {
+                self.out.drain(..sent);
+                None
+            }
+            Sent::Failed => {
+                self.out.clear();
+                self.broken = true;
+                Some(Err(SendError::ClientGone))
             }
         }
-        self.out.clear();
-        Some(Ok(()))
     }
 
     fn abort(&mut self) {

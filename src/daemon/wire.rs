@@ -157,15 +157,8 @@ fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
 
 /// Reads one frame; `header_limit` bounds HEADERS frames.
 pub fn read_frame(r: &mut impl Read, header_limit: u32) -> Result<(Kind, Vec<u8>), WireError> {
-    let mut head = [0u8; 5];
-    read_head(r, &mut head)?;
-    let kind = Kind::from_u8(head[0]).ok_or(WireError::UnknownKind(head[0]))?;
-    let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]);
-    let max = kind.max_len(header_limit);
-    if len > max {
-        return Err(WireError::TooLarge { kind, len, max });
-    }
-    let mut payload = vec![0u8; len as usize];
+    let (kind, len) = read_frame_head(r, header_limit)?;
+    let mut payload = vec![0u8; len];
     r.read_exact(&mut payload)?;
     Ok((kind, payload))
 }
@@ -180,15 +173,7 @@ pub fn read_frame_into(
     first: &mut [u8],
     rest: &mut Vec<u8>,
 ) -> Result<(Kind, usize), WireError> {
-    let mut head = [0u8; 5];
-    read_head(r, &mut head)?;
-    let kind = Kind::from_u8(head[0]).ok_or(WireError::UnknownKind(head[0]))?;
-    let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]);
-    let max = kind.max_len(header_limit);
-    if len > max {
-        return Err(WireError::TooLarge { kind, len, max });
-    }
-    let len = len as usize;
+    let (kind, len) = read_frame_head(r, header_limit)?;
     let direct = if kind == Kind::Body {
         len.min(first.len())
     } else {
@@ -225,6 +210,19 @@ pub fn write_frame(w: &mut impl Write, kind: Kind, payload: &[u8]) -> io::Result
         }
     }
     Ok(())
+}
+
+/// Reads and checks a frame header: its kind and payload length.
+fn read_frame_head(r: &mut impl Read, header_limit: u32) -> Result<(Kind, usize), WireError> {
+    let mut head = [0u8; 5];
+    read_head(r, &mut head)?;
+    let kind = Kind::from_u8(head[0]).ok_or(WireError::UnknownKind(head[0]))?;
+    let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]);
+    let max = kind.max_len(header_limit);
+    if len > max {
+        return Err(WireError::TooLarge { kind, len, max });
+    }
+    Ok((kind, len as usize))
 }
 
 fn read_head(r: &mut impl Read, head: &mut [u8; 5]) -> Result<(), WireError> {

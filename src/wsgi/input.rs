@@ -25,19 +25,22 @@ pub struct Input {
     pos: usize,
     end: usize,
     fills: u32,
+    /// Body bytes not yet read from the backend, when CONTENT_LENGTH said.
+    unread_hint: Option<u64>,
     eof: bool,
     /// Bytes handed to the application so far.
     pub consumed: u64,
 }
 
 impl Input {
-    pub fn new(channel: Channel) -> Input {
+    pub fn new(channel: Channel, content_length: Option<u64>) -> Input {
         Input {
             channel,
             buf: Vec::new(),
             pos: 0,
             end: 0,
             fills: 0,
+            unread_hint: content_length,
             eof: false,
             consumed: 0,
         }
@@ -60,11 +63,16 @@ impl Input {
             self.end -= self.pos;
             self.pos = 0;
         }
-        let room = if self.fills > 1 {
+        let mut room = if self.fills > 1 {
             READ_AHEAD
         } else {
             want.clamp(BLOCK, READ_AHEAD)
         };
+        // No bigger than the rest of the body (a small form gets a small
+        // buffer), but at least 1 byte so that the end is seen.
+        if let Some(unread) = self.unread_hint {
+            room = room.min(unread.max(1).try_into().unwrap_or(usize::MAX));
+        }
         self.fills += 1;
         let start = self.end;
         if self.buf.len() < start + room {
@@ -92,6 +100,9 @@ impl Input {
         match n {
             Ok(n) => {
                 self.end = start + n;
+                if let Some(unread) = self.unread_hint.as_mut() {
+                    *unread = unread.saturating_sub(n as u64);
+                }
                 if n == 0 {
                     self.eof = true;
                 }

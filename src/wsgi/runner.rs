@@ -120,7 +120,13 @@ fn run_inner(
         return INTERNAL_ERROR;
     };
     let prepared = (|| -> PyResult<(Bound<'_, Responder>, Bound<'_, LogStream>)> {
-        let input = Bound::new(py, Input::new(channel.clone()))?;
+        // CONTENT_LENGTH sizes wsgi.input's buffer (a hint only: reads
+        // still go on until the backend says the body ended).
+        let length_hint = environ
+            .get_item(intern!(py, "CONTENT_LENGTH"))?
+            .and_then(|v| v.extract::<String>().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let input = Bound::new(py, Input::new(channel.clone(), length_hint))?;
         let errors = Bound::new(py, LogStream::for_request(channel.clone()))?;
         let head = environ
             .get_item(intern!(py, "REQUEST_METHOD"))?
