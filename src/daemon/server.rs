@@ -7,8 +7,8 @@ use super::process::State;
 use super::spool::{self, Handoff};
 use super::wire::{self, Kind, WireError};
 use crate::httpd::log::{self, Level};
+use crate::python::strings::{environ_key, latin1};
 use crate::wsgi::backend::{Backend, Channel, SendError};
-use crate::wsgi::embedded::latin1_str;
 use crate::wsgi::headers::Status;
 use crate::wsgi::runner::{self, Job};
 use pyo3::prelude::*;
@@ -473,7 +473,7 @@ pub fn serve(stream: UnixStream, state: &State) {
         let reloading = get(b"mod_wsgi.script_reloading") == Some(b"1");
         let sendfile = get(b"mod_wsgi.enable_sendfile") == Some(b"1");
         for (k, v) in &pairs {
-            if let Err(e) = dict.set_item(latin1_str(py, k), latin1_str(py, v)) {
+            if let Err(e) = dict.set_item(environ_key(py, k), latin1(py, v)) {
                 log::server(Level::Err, &format!("cannot build environ: {e}"));
                 return;
             }

@@ -10,7 +10,8 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyModule};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::ffi::OsString;
+use std::path::Path;
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::SystemTime;
 
@@ -21,7 +22,9 @@ struct Entry {
 
 /// Modules by application group, then script path (looked up without
 /// allocating).
-type Cache = HashMap<String, HashMap<PathBuf, Entry>>;
+/// Keyed by the path's bytes (hashing them is cheaper than hashing a
+/// `Path` component by component).
+type Cache = HashMap<String, HashMap<OsString, Entry>>;
 
 static RELOADS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
@@ -89,7 +92,7 @@ pub fn load(
     let current = if reload { mtime(path).ok() } else { None };
     let cached = |py: Python<'_>| -> Option<Py<PyModule>> {
         let cache = cache().lock().unwrap_or_else(|e| e.into_inner());
-        let e = cache.get(group)?.get(path)?;
+        let e = cache.get(group)?.get(path.as_os_str())?;
         (!reload || e.mtime == current).then(|| e.module.clone_ref(py))
     };
     if let Some(m) = cached(py) {
@@ -116,7 +119,7 @@ pub fn load(
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .get(&key.0)
-        .is_some_and(|m| m.contains_key(&key.1));
+        .is_some_and(|m| m.contains_key(key.1.as_os_str()));
     if had {
         RELOADS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
@@ -126,7 +129,7 @@ pub fn load(
         .entry(key.0)
         .or_default()
         .insert(
-            key.1,
+            key.1.into_os_string(),
             Entry {
                 module: module.clone_ref(py),
                 mtime: stamp,

@@ -12,8 +12,9 @@ use crate::httpd::brigade::Brigade;
 use crate::httpd::log::{self, Level};
 use crate::httpd::request::{Request, RequestHandle};
 use crate::httpd::server;
+use crate::python::strings::{environ_key, latin1};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString};
+use pyo3::types::PyDict;
 use std::os::raw::c_int;
 use std::path::Path;
 
@@ -137,14 +138,6 @@ fn request_id() -> String {
     format!("{:x}-{:x}-{n:x}", now, PID.with(|p| *p))
 }
 
-/// Latin-1 bytes as a Python `str`.
-pub fn latin1_str<'py>(py: Python<'py>, bytes: &[u8]) -> Bound<'py, PyString> {
-    match std::str::from_utf8(bytes) {
-        Ok(s) if s.is_ascii() => PyString::new(py, s),
-        _ => PyString::new(py, &super::headers::from_latin1(bytes)),
-    }
-}
-
 /// A Python dict as an environ sink; values become latin-1 `str`.
 pub struct DictSink<'py> {
     pub dict: Bound<'py, PyDict>,
@@ -154,10 +147,7 @@ pub struct DictSink<'py> {
 impl Sink for DictSink<'_> {
     fn put(&mut self, key: &[u8], value: &[u8]) {
         let py = self.dict.py();
-        if let Err(e) = self
-            .dict
-            .set_item(latin1_str(py, key), latin1_str(py, value))
-        {
+        if let Err(e) = self.dict.set_item(environ_key(py, key), latin1(py, value)) {
             self.error.get_or_insert(e);
         }
     }
