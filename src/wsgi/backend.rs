@@ -45,6 +45,19 @@ pub trait Backend: Send {
     fn abort(&mut self);
     /// Reads request body bytes: Ok(0) at the end.
     fn read_body(&mut self, buf: &mut [u8]) -> Result<usize, String>;
+    /// Reads until at least `need` bytes (at most `buf.len()`) came or the
+    /// body ended: Ok(0) only at the end.
+    fn read_body_at_least(&mut self, buf: &mut [u8], need: usize) -> Result<usize, String> {
+        let need = need.clamp(1, buf.len().max(1));
+        let mut got = 0;
+        while got < need {
+            match self.read_body(&mut buf[got..])? {
+                0 => break,
+                n => got += n,
+            }
+        }
+        Ok(got)
+    }
     /// GIL held: body bytes this backend already holds in memory (0 at
     /// the end), or None if getting more would mean I/O.
     fn read_buffered(&mut self, _buf: &mut [u8]) -> Option<usize> {
@@ -89,5 +102,61 @@ impl Channel {
     /// Ends the request: every later use reports it is over.
     pub fn close(&self) -> Option<Box<dyn Backend>> {
         self.lock().take()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Hands out its body `step` bytes per read, like Apache's socket reads.
+    struct Trickle {
+        body: Vec<u8>,
+        pos: usize,
+        step: usize,
+        reads: usize,
+    }
+
+    impl Backend for Trickle {
+        fn stage_headers(&mut self, _: &Status, _: &[(Vec<u8>, Vec<u8>)]) {}
+        fn stage_data(&mut self, _: &[u8]) {}
+        fn stage_file(&mut self, _: i32, _: i64, _: u64, _: bool) -> bool {
+            false
+        }
+        fn flush(&mut self, _: bool) -> Result<(), SendError> {
+            Ok(())
+        }
+        fn abort(&mut self) {}
+        fn read_body(&mut self, buf: &mut [u8]) -> Result<usize, String> {
+            self.reads += 1;
+            let n = buf.len().min(self.step).min(self.body.len() - self.pos);
+            buf[..n].copy_from_slice(&self.body[self.pos..self.pos + n]);
+            self.pos += n;
+            Ok(n)
+        }
+        fn log(&mut self, _: Level, _: &str) {}
+    }
+
+    #[test]
+    fn read_body_at_least_gathers_small_reads() {
+        let mut t = Trickle {
+            body: (0..100u8).collect(),
+            pos: 0,
+            step: 8,
+            reads: 0,
+        };
+        let mut buf = [0u8; 64];
+        assert_eq!(t.read_body_at_least(&mut buf, 30).unwrap(), 32);
+        assert_eq!(t.reads, 4);
+        assert_eq!(&buf[..32], &(0..32u8).collect::<Vec<_>>()[..]);
+        // `need` beyond the buffer is capped; the end stops early.
+        assert_eq!(t.read_body_at_least(&mut buf, 1000).unwrap(), 64);
+        assert_eq!(t.read_body_at_least(&mut buf, 64).unwrap(), 4);
+        assert_eq!(t.read_body_at_least(&mut buf, 64).unwrap(), 0);
+        // need 1: one read is enough.
+        t.pos = 0;
+        t.reads = 0;
+        assert_eq!(t.read_body_at_least(&mut buf, 1).unwrap(), 8);
+        assert_eq!(t.reads, 1);
     }
 }

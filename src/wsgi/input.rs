@@ -54,7 +54,11 @@ impl Input {
     /// room, `want` if more, and `READ_AHEAD` after the first reads); false
     /// at the end of the body. Bytes the backend already holds in memory
     /// are taken without releasing the GIL.
-    fn fill(&mut self, py: Python<'_>, want: usize) -> PyResult<bool> {
+    ///
+    /// With the GIL released once, reading goes on until `need` bytes came
+    /// (or the body ended): Apache hands over a socket read (about 8 KB) at
+    /// a time, and a GIL round trip for each would cost more than the copy.
+    fn fill(&mut self, py: Python<'_>, want: usize, need: usize) -> PyResult<bool> {
         if self.eof {
             return Ok(false);
         }
@@ -84,7 +88,7 @@ impl Input {
             Some(None) => {
                 let mut chunk = std::mem::take(&mut self.buf);
                 let result = self.channel.io(py, move |b| {
-                    let n = b.read_body(&mut chunk[start..start + room]);
+                    let n = b.read_body_at_least(&mut chunk[start..start + room], need);
                     (chunk, n)
                 });
                 match result {
@@ -143,11 +147,16 @@ impl Input {
     ) -> PyResult<std::ops::Range<usize>> {
         match size {
             Some(n) => {
-                while self.buffered().len() < n && self.fill(py, n - self.buffered().len())? {}
+                while self.buffered().len() < n {
+                    let missing = n - self.buffered().len();
+                    if !self.fill(py, missing, missing)? {
+                        break;
+                    }
+                }
                 Ok(self.take(n))
             }
             None => {
-                while self.fill(py, READ_AHEAD)? {}
+                while self.fill(py, READ_AHEAD, READ_AHEAD)? {}
                 Ok(self.take(usize::MAX))
             }
         }
@@ -171,7 +180,7 @@ impl Input {
                     return Ok(self.take(l));
                 }
             }
-            if !self.fill(py, BLOCK)? {
+            if !self.fill(py, BLOCK, 1)? {
                 return Ok(self.take(limit.unwrap_or(usize::MAX)));
             }
         }
