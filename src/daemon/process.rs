@@ -335,6 +335,9 @@ fn stop_children(group: &Group, children: &mut Vec<Child>) -> ! {
 /// The Python worker process: starts Python, preloads, serves with
 /// `threads` threads while the main thread watches the limits.
 fn worker_main(group: Arc<Group>, index: usize, notify: i32) -> ! {
+    // Request threads otherwise get a malloc arena each, and every arena
+    // keeps freed memory: an idle daemon would hold a little per thread.
+    os::set_malloc_arenas(2);
     if let Some(secs) = group.cfg.cpu_time_limit {
         let _ = os::set_limit(os::Limit::CpuSeconds, u64::from(secs));
     }

@@ -106,6 +106,14 @@ pub fn wait_readable(fd: i32, timeout_ms: i32) -> bool {
     n > 0 && p.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0
 }
 
+/// Caps the number of glibc malloc arenas (per-thread heaps) of this
+/// process; best effort.
+pub fn set_malloc_arenas(n: i32) {
+    // SAFETY: mallopt only changes allocator tuning; called before the
+    // process starts its threads.
+    unsafe { libc::mallopt(libc::M_ARENA_MAX, n) };
+}
+
 /// Waits until `fd` is writable or `timeout_ms` passes; true if writable
 /// (or in error, so that the next write reports the error).
 pub fn wait_writable(fd: i32, timeout_ms: i32) -> bool {
