@@ -96,14 +96,20 @@ pub fn accept(fd: i32) -> io::Result<std::os::unix::net::UnixStream> {
 
 /// Waits until `fd` is readable or `timeout_ms` passes; true if readable.
 pub fn wait_readable(fd: i32, timeout_ms: i32) -> bool {
+    poll_one(fd, libc::POLLIN, timeout_ms)
+}
+
+/// Polls one descriptor for `events`; true if one of them (or a hang-up or
+/// error, which the next I/O call reports) happened within `timeout_ms`.
+fn poll_one(fd: i32, events: libc::c_short, timeout_ms: i32) -> bool {
     let mut p = libc::pollfd {
         fd,
-        events: libc::POLLIN,
+        events,
         revents: 0,
     };
     // SAFETY: polls one valid pollfd struct.
     let n = unsafe { libc::poll(&mut p, 1, timeout_ms) };
-    n > 0 && p.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0
+    n > 0 && p.revents & (events | libc::POLLHUP | libc::POLLERR) != 0
 }
 
 /// Caps the number of glibc malloc arenas (per-thread heaps) of this
@@ -117,14 +123,7 @@ pub fn set_malloc_arenas(n: i32) {
 /// Waits until `fd` is writable or `timeout_ms` passes; true if writable
 /// (or in error, so that the next write reports the error).
 pub fn wait_writable(fd: i32, timeout_ms: i32) -> bool {
-    let mut p = libc::pollfd {
-        fd,
-        events: libc::POLLOUT,
-        revents: 0,
-    };
-    // SAFETY: polls one valid pollfd struct.
-    let n = unsafe { libc::poll(&mut p, 1, timeout_ms) };
-    n > 0 && p.revents & (libc::POLLOUT | libc::POLLHUP | libc::POLLERR) != 0
+    poll_one(fd, libc::POLLOUT, timeout_ms)
 }
 
 /// Sends what fits into a socket's buffer now, without blocking (whatever
