@@ -95,6 +95,37 @@ def summarize(samples, warmup_s, duration_s):
     return report
 
 
+
+def plot_rss(samples, path, summary):
+    """The RSS curve: per process kind, the largest process at each sample
+    time. Needs matplotlib (python3-matplotlib); skipped without it."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("soak: no matplotlib, no RSS chart (apt-get install python3-matplotlib)")
+        return None
+    series = {}
+    for t, _pid, kind, rss in samples:
+        per_t = series.setdefault(kind, {})
+        per_t[t] = max(per_t.get(t, 0), rss)
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    for kind in sorted(series):
+        pts = sorted(series[kind].items())
+        ax.plot([t / 60 for t, _ in pts], [kb / 1024 for _, kb in pts], label=kind)
+    ax.set_xlabel("minutes")
+    ax.set_ylabel("RSS of the largest process, MiB")
+    ax.set_ylim(bottom=0)
+    ax.set_title("soak: %d requests in %.0f min, %d errors"
+                 % (summary["requests"], summary["minutes"], summary["errors"]))
+    ax.legend(loc="lower right")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=30.0)
@@ -216,6 +247,7 @@ def main():
     }
     with open(os.path.join(out_dir, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
+    chart = plot_rss(samples, os.path.join(out_dir, "rss.png"), summary)
     print()
     print("== soak summary (%s)" % out_dir)
     print("duration %.1f min, %d requests (%.0f/s), %d errors"
@@ -237,6 +269,8 @@ def main():
                 print("soak: FAIL: %s RSS grew %d KB (> %.1f MB)"
                       % (kind, r["growth_kb"], args.max_growth_mb))
                 rc = 1
+    if chart:
+        print("RSS curve: %s" % chart)
     print("soak: %s" % ("PASS" if rc == 0 else "FAIL"))
     return rc
 

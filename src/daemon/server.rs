@@ -453,7 +453,7 @@ pub fn serve(stream: UnixStream, state: &State) {
         body_pos: 0,
     };
     crate::python::thread::ensure();
-    Python::attach(|py| {
+    let finish = Python::attach(|py| {
         let dict = PyDict::new(py);
         let get = |k: &[u8]| {
             pairs
@@ -475,7 +475,7 @@ pub fn serve(stream: UnixStream, state: &State) {
         for (k, v) in &pairs {
             if let Err(e) = dict.set_item(environ_key(py, k), latin1(py, v)) {
                 log::server(Level::Err, &format!("cannot build environ: {e}"));
-                return;
+                return None;
             }
         }
         let job = Job {
@@ -488,6 +488,10 @@ pub fn serve(stream: UnixStream, state: &State) {
             multithread: cfg.threads > 1,
             multiprocess: cfg.multiprocess,
         };
-        runner::run(py, &job, &dict, Channel::new(Box::new(backend)));
+        runner::run(py, &job, &dict, Channel::new(Box::new(backend))).1
     });
+    // The GIL is released: send what the response still has staged.
+    if let Some(finish) = finish {
+        finish.send();
+    }
 }

@@ -231,7 +231,7 @@ pub fn run(r: &Request, t: &Target<'_>) -> c_int {
         request_variables(r, t, &mut sink);
         if let Some(e) = sink.error {
             log::request(r, Level::Err, &format!("cannot build environ: {e}"));
-            return runner::INTERNAL_ERROR;
+            return (runner::INTERNAL_ERROR, None);
         }
         let job = Job {
             script: t.script,
@@ -246,6 +246,14 @@ pub fn run(r: &Request, t: &Target<'_>) -> c_int {
         let channel = Channel::new(Box::new(ApacheBackend::new(r)));
         runner::run(py, &job, &sink.dict, channel)
     });
+    // The GIL is released: send what the response still has staged.
+    let outcome = match outcome {
+        (outcome, Some(finish)) => {
+            finish.send();
+            outcome
+        }
+        (outcome, None) => outcome,
+    };
     match outcome {
         Outcome::Done => crate::httpd::ffi::OK,
         Outcome::Status(s) => c_int::from(s),

@@ -31,6 +31,11 @@ pub struct Responder {
     overridden: Option<u16>,
     /// A protocol error found by start_response or write (for the log).
     pub problem: Option<String>,
+    /// The end of the response may be left staged for the caller to send
+    /// once the GIL is released for good (nothing Python runs after it).
+    pub may_defer_end: bool,
+    /// The end was left staged (see `may_defer_end`).
+    pub end_deferred: bool,
 }
 
 fn ended() -> SendError {
@@ -51,6 +56,8 @@ impl Responder {
             head,
             overridden: None,
             problem: None,
+            may_defer_end: false,
+            end_deferred: false,
         }
     }
 
@@ -94,6 +101,10 @@ impl Responder {
     fn flush(&mut self, py: Python<'_>, last: bool) -> Result<(), SendError> {
         if last {
             self.eos_sent = true;
+            if self.may_defer_end {
+                self.end_deferred = true;
+                return Ok(());
+            }
         }
         // A send that cannot block keeps the GIL (no hand-off to another
         // thread and back); anything that may wait releases it.

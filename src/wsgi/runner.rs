@@ -66,18 +66,38 @@ fn version_tuple<'py>(py: Python<'py>, v: (i32, i32, i32)) -> PyResult<Bound<'py
 
 /// Runs the application for one request. `environ` already holds the
 /// request's string variables; the channel is closed before returning.
+/// A response whose end is still to be sent comes back as `Finish`: the
+/// caller sends it once it has released the GIL (`Finish::send`).
 pub fn run(
     py: Python<'_>,
     job: &Job<'_>,
     environ: &Bound<'_, PyDict>,
     channel: Channel,
-) -> Outcome {
-    let outcome = run_inner(py, job, environ, &channel);
+) -> (Outcome, Option<Finish>) {
+    let (outcome, deferred) = run_inner(py, job, environ, &channel);
     if let Outcome::Status(code) = outcome {
         channel.io(py, move |b| b.respond_status(code));
     }
-    channel.close();
-    outcome
+    let backend = channel.close();
+    let finish = match (deferred, backend) {
+        (true, Some(b)) => Some(Finish(b)),
+        _ => None,
+    };
+    (outcome, finish)
+}
+
+/// The end of a response, staged in its backend, to be sent without the GIL.
+pub struct Finish(Box<dyn crate::wsgi::backend::Backend>);
+
+impl Finish {
+    pub fn send(mut self) {
+        if let Err(SendError::ClientGone) = self.0.flush(true) {
+            self.0.log(
+                Level::Info,
+                "the client closed the connection before the response was complete",
+            );
+        }
+    }
 }
 
 fn run_inner(
@@ -85,6 +105,18 @@ fn run_inner(
     job: &Job<'_>,
     environ: &Bound<'_, PyDict>,
     channel: &Channel,
+) -> (Outcome, bool) {
+    let mut deferred = false;
+    let outcome = run_app(py, job, environ, channel, &mut deferred);
+    (outcome, deferred)
+}
+
+fn run_app(
+    py: Python<'_>,
+    job: &Job<'_>,
+    environ: &Bound<'_, PyDict>,
+    channel: &Channel,
+    deferred: &mut bool,
 ) -> Outcome {
     let module = match script::load(py, job.script, job.application_group, job.script_reloading) {
         Ok(m) => m,
@@ -166,6 +198,7 @@ fn run_inner(
     };
     let outcome = call_and_respond(py, job, channel, &app, environ, &responder);
     errors.borrow().flush_all(py);
+    *deferred = responder.borrow().end_deferred;
     outcome
 }
 
@@ -294,6 +327,10 @@ fn send_result(
         None
     };
     if let Some(items) = sequence {
+        // Nothing of the application runs after a list (no close()): the
+        // last pass down the filters can wait until the GIL is released
+        // for good, saving a release and re-take of the GIL.
+        responder.borrow_mut().may_defer_end = true;
         let n = items.len();
         for (i, item) in items.iter().enumerate() {
             let bytes = match block_bytes(item) {
