@@ -73,7 +73,11 @@ impl State {
         buf.clear();
         if !self.mem.is_empty() {
             let n = self.mem.len().min(CHUNK);
-            buf.extend(self.mem.drain(..n));
+            let (front, back) = self.mem.as_slices();
+            let from_front = front.len().min(n);
+            buf.extend_from_slice(&front[..from_front]);
+            buf.extend_from_slice(&back[..n - from_front]);
+            self.mem.drain(..n);
             return Ok(());
         }
         let n = (self.file_end - self.file_pos).min(CHUNK as u64) as usize;
