@@ -70,7 +70,7 @@ write("daemon_options", "full", b"\x00g processes=2 threads=15 display-name=%{GR
 write("daemon_options", "quoted", b"\x01g display-name='my app' python-home=\"/srv/my venv\"")
 
 secret = bytes([7]) * 32
-hello = frame(1, b"MWRS" + struct.pack(">H", 1) + secret + struct.pack(">q", 1234567))
+hello = frame(1, b"MWRS" + struct.pack(">H", 2) + secret + struct.pack(">q", 1234567))
 env_pairs = [(b"REQUEST_METHOD", b"GET"), (b"PATH_INFO", b"/x"), (b"HTTP_HOST", b"h")]
 environ = frame(2, struct.pack(">I", len(env_pairs)) + b"".join(bstr(k) + bstr(v) for k, v in env_pairs))
 hdrs = [(b"Content-Type", b"text/plain"), (b"X-A", b"b")]
@@ -80,6 +80,8 @@ write("wire", "request", limit + hello + environ + frame(3, b"body") + frame(4, 
 write("wire", "response", limit + frame(0x10, struct.pack(">I", 42)) + frame(0x11, struct.pack(">I", 65536))
       + headers + frame(0x13, b"data") + frame(0x14, struct.pack(">QQ", 0, 10))
       + frame(0x18, b"\x03log text") + frame(0x15, b""))
+write("wire", "reused", limit + headers + frame(0x13, b"data") + frame(0x15, b"") + frame(0x19, b"")
+      + frame(0x1a, b""))
 write("wire", "status", limit + frame(0x17, struct.pack(">H", 503) + b"busy") + frame(0x16, b"\x00cut"))
 
 write("headers", "status", b"\x00200 OK\xffContent-Type")

@@ -221,7 +221,7 @@ import socket, struct, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.settimeout(10)
 s.connect(%r)
-payload = b"MWRS" + struct.pack(">H", 1) + b"\0" * 32 + struct.pack(">q", 0)
+payload = b"MWRS" + struct.pack(">H", 2) + b"\0" * 32 + struct.pack(">q", 0)
 data = b""
 try:
     s.sendall(bytes([1]) + struct.pack(">I", len(payload)) + payload)

@@ -14,13 +14,15 @@
 import glob
 import os
 import re
+import signal
 import socket
 import struct
 import threading
+import time
 
 import pytest
 
-from harness.apache import parse_raw_response, recv_until_close
+from harness.apache import parse_raw_response, pid_alive, recv_until_close
 
 pytestmark = [
     pytest.mark.skipif(os.environ.get("MOD_WSGI_TEST_MODE") == "daemon",
@@ -324,6 +326,17 @@ def fake(server_factory):
     socks = glob.glob(os.path.join(srv.rundir, "wsgi.*.sock"))
     assert len(socks) == 1, socks
     d = FakeDaemon(socks[0])
+    # Apache children keep their connections to the real daemon for the
+    # next requests: end them (the daemon is replaced, on the old socket no
+    # one reaches any more) so every request goes to the fake.
+    workers = [p for p, cmd in srv.daemon_processes().items() if not cmd.endswith("manager")]
+    assert workers
+    for p in workers:
+        os.kill(p, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while any(pid_alive(p) for p in workers):
+        assert time.monotonic() < deadline, "the killed daemon did not exit"
+        time.sleep(0.02)
     yield srv, d
     d.close()
 

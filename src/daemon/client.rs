@@ -18,6 +18,7 @@ use crate::wsgi::embedded::{request_variables, Target};
 use crate::wsgi::environ::Sink;
 use crate::wsgi::headers::{check_header, from_latin1, parse_status};
 use std::io::{self, Write};
+use std::os::fd::AsRawFd;
 use std::os::raw::c_int;
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixStream;
@@ -70,6 +71,39 @@ fn connect(group: &Group) -> Result<UnixStream, String> {
 enum End {
     Done,
     Status(c_int),
+    /// The daemon gave up the reused connection (RETRY) without running
+    /// the request: send it again on a new connection.
+    Retry,
+}
+
+/// A connection left open by a finished request, and its daemon's pid.
+type Idle = (UnixStream, u32);
+
+thread_local! {
+    /// The connection this Apache thread's last daemon request left open,
+    /// and the socket it goes to.
+    static IDLE: std::cell::RefCell<(String, Option<Idle>)> =
+        const { std::cell::RefCell::new((String::new(), None)) };
+}
+
+/// The idle connection to `path` kept by this thread, if the daemon has
+/// neither closed it nor sent RETRY meanwhile.
+fn take_idle(path: &str) -> Option<Idle> {
+    IDLE.with(|c| {
+        let mut c = c.borrow_mut();
+        let idle = c.1.take()?;
+        (c.0 == path && crate::os::epoll::idle_and_open(idle.0.as_raw_fd())).then_some(idle)
+    })
+}
+
+fn keep_idle(path: &str, idle: Idle) {
+    IDLE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.0 != path {
+            c.0 = path.to_owned();
+        }
+        c.1 = Some(idle);
+    })
 }
 
 struct Relay<'a> {
@@ -87,6 +121,8 @@ struct Relay<'a> {
     daemon_finished: bool,
     /// Reused for request body chunks.
     read_buf: Vec<u8>,
+    /// The connection carried an earlier request.
+    reused: bool,
 }
 
 impl Relay<'_> {
@@ -197,24 +233,34 @@ impl Relay<'_> {
     /// After the response ended, the daemon may still log (close() raising,
     /// the last wsgi.errors text) before it closes the connection: the
     /// response has gone to the client already, so wait for those lines.
-    fn drain_logs(&self, reader: &mut FdReader) {
-        while let Ok((kind, payload)) = wire::read_frame(reader, 0) {
-            if kind == Kind::Log {
-                self.log_frame(&payload);
+    /// True when the daemon then said DONE: the connection may carry the
+    /// next request.
+    fn drain_logs(&self, reader: &mut FdReader) -> bool {
+        loop {
+            match wire::read_frame(reader, 0) {
+                Ok((Kind::Log, payload)) => self.log_frame(&payload),
+                Ok((Kind::Done, _)) => return reader.buffered().is_empty(),
+                Ok(_) | Err(_) => return false,
             }
         }
     }
 
-    fn run(&mut self, reader: &mut FdReader) -> End {
+    /// How the request ended, and whether its connection may be reused.
+    fn run(&mut self, reader: &mut FdReader) -> (End, bool) {
         let end = self.relay(reader);
         // Only when the daemon ended the response itself: after a client
         // went away the connection is dropped so the daemon stops at once.
-        if self.daemon_finished {
-            // The client gets its response now, not after the app's close().
-            self.r.flush_connection();
-            self.drain_logs(reader);
+        if !self.daemon_finished {
+            return (end, false);
         }
-        end
+        // The client gets its response now, not after the app's close()
+        // (unless DONE came with the end: close() has run already).
+        let done = reader.buffered();
+        if !(done.len() >= 5 && done[0] == Kind::Done as u8) {
+            self.r.flush_connection();
+        }
+        let reusable = self.drain_logs(reader);
+        (end, reusable)
     }
 
     fn relay(&mut self, reader: &mut FdReader) -> End {
@@ -342,6 +388,7 @@ impl Relay<'_> {
                     return End::Status(c_int::from(code));
                 }
                 Kind::Log => self.log_frame(&payload),
+                Kind::Retry if self.reused && !self.headers_sent => return End::Retry,
                 other => {
                     let msg = format!("{} sent an unexpected {other:?} frame", self.who());
                     return self.failed(ffi::HTTP_BAD_GATEWAY, &msg);
@@ -391,13 +438,43 @@ pub fn relay(r: &Request, name: &str, t: &Target<'_>) -> c_int {
     } else {
         None
     };
-    let stream = match connect(&group) {
-        Ok(s) => s,
-        Err(msg) => {
-            log::request(r, Level::Err, &msg);
-            return ffi::HTTP_SERVICE_UNAVAILABLE;
+    let mut body = body;
+    let mut idle = take_idle(&group.socket_path);
+    loop {
+        let reused = idle.is_some();
+        let (stream, pid) = match idle.take() {
+            Some(kept) => kept,
+            None => match connect(&group) {
+                Ok(s) => {
+                    set_timeouts(&group, &s);
+                    (s, 0)
+                }
+                Err(msg) => {
+                    log::request(r, Level::Err, &msg);
+                    return ffi::HTTP_SERVICE_UNAVAILABLE;
+                }
+            },
+        };
+        match attempt(r, &group, t, &stream, body.take(), pid) {
+            Attempt::Retry(b) if reused => body = b,
+            Attempt::Retry(_) => {
+                log::request(
+                    r,
+                    Level::Err,
+                    "a new daemon connection was given up at once",
+                );
+                return ffi::HTTP_BAD_GATEWAY;
+            }
+            Attempt::Ended(code, Some(pid)) => {
+                keep_idle(&group.socket_path, (stream, pid));
+                return code;
+            }
+            Attempt::Ended(code, None) => return code,
         }
-    };
+    }
+}
+
+fn set_timeouts(group: &Group, stream: &UnixStream) {
     let socket_timeout = group
         .cfg
         .socket_timeout
@@ -408,44 +485,73 @@ pub fn relay(r: &Request, name: &str, t: &Target<'_>) -> c_int {
     };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(u64::from(read_timeout.max(1)))));
     let _ = stream.set_write_timeout(Some(Duration::from_secs(u64::from(socket_timeout.max(1)))));
+}
 
+/// How one try at sending the request went.
+enum Attempt {
+    /// Send it again on a new connection, with its body.
+    Retry(Option<Body>),
+    /// The handler's status, and the daemon's pid if the connection may be
+    /// kept for the next request.
+    Ended(c_int, Option<u32>),
+}
+
+/// Sends the request on `stream` (reused when the daemon's `pid` is known)
+/// and relays the response.
+fn attempt(
+    r: &Request,
+    group: &Group,
+    t: &Target<'_>,
+    stream: &UnixStream,
+    body: Option<Body>,
+    pid: u32,
+) -> Attempt {
+    let reused = pid != 0;
+    let name = &group.cfg.name;
     let mut out = Vec::with_capacity(8192);
     wire::hello(&mut out, &supervisor::secret(), r.request_time());
     let mut env = EnvironWriter::new();
     request_variables(r, t, &mut env);
     out.extend_from_slice(&env.finish());
-    let sent = (&stream).write_all(&out);
-    let mut reader = FdReader::new(&stream);
+    let sent = (&*stream).write_all(&out);
+    let mut reader = FdReader::new(stream);
     if let Err(e) = sent {
+        if reused {
+            return Attempt::Retry(body);
+        }
         // The daemon may have refused the request and said why.
         let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
         if let Ok((Kind::Status, p)) = wire::read_frame(&mut reader, 0) {
             let (code, msg) = wire::decode_status(&p).unwrap_or((503, b""));
             log::request(r, Level::Err, &from_latin1(msg));
-            return c_int::from(code);
+            return Attempt::Ended(c_int::from(code), None);
         }
         log::request(
             r,
             Level::Err,
             &format!("cannot send the request to daemon process group '{name}': {e}"),
         );
-        return ffi::HTTP_SERVICE_UNAVAILABLE;
+        return Attempt::Ended(ffi::HTTP_SERVICE_UNAVAILABLE, None);
     }
     let mut relay = Relay {
         r,
-        group: &group,
-        stream: &stream,
+        group,
+        stream,
         bb: Brigade::new(r),
         headers_sent: false,
-        pid: 0,
+        pid,
         error_override: t.config.error_override,
         enable_sendfile: t.config.enable_sendfile,
         body,
         daemon_finished: false,
         read_buf: Vec::new(),
+        reused,
     };
-    match relay.run(&mut reader) {
-        End::Done => ffi::OK,
-        End::Status(code) => code,
+    let (end, reusable) = relay.run(&mut reader);
+    let keep = (reusable && relay.pid != 0).then_some(relay.pid);
+    match end {
+        End::Retry => Attempt::Retry(relay.body.take()),
+        End::Done => Attempt::Ended(ffi::OK, keep),
+        End::Status(code) => Attempt::Ended(code, keep),
     }
 }

@@ -35,13 +35,21 @@ pub struct State {
     /// Per worker: when its current request started, and its thread id.
     pub busy: Mutex<Vec<Option<(Instant, u64)>>>,
     pub heartbeat: AtomicU64,
-    /// Worker threads still in their accept loop.
+    /// Request threads still taking work (accepting, or idle connections).
     pub running: AtomicUsize,
     /// Pipe to the manager: this worker's pid when it starts draining.
     pub notify: i32,
     /// This process's id (sent to the Apache child with every request).
     pub pid: u32,
+    /// The listening socket and the idle connections Apache children keep.
+    pub parking: os::epoll::Parking,
+    /// Request threads waiting for work.
+    pub idle_threads: AtomicUsize,
 }
+
+/// Idle connections one daemon process keeps open at most; beyond that a
+/// connection is closed after its request (the Apache child reconnects).
+const MAX_IDLE_CONNECTIONS: usize = 512;
 
 impl State {
     fn now_us(&self) -> u64 {
@@ -363,6 +371,17 @@ fn worker_main(group: Arc<Group>, index: usize, notify: i32) -> ! {
     );
 
     let threads = group.cfg.threads.max(1) as usize;
+    let parking = match os::epoll::Parking::new(group.listen_fd, MAX_IDLE_CONNECTIONS) {
+        Ok(p) => p,
+        Err(e) => {
+            say(
+                &group,
+                Level::Crit,
+                &format!("cannot watch the group's socket: {e}"),
+            );
+            os::exit_now(1);
+        }
+    };
     let state = Arc::new(State {
         group: group.clone(),
         stopping: AtomicBool::new(false),
@@ -375,6 +394,8 @@ fn worker_main(group: Arc<Group>, index: usize, notify: i32) -> ! {
         running: AtomicUsize::new(threads),
         notify,
         pid: std::process::id(),
+        parking,
+        idle_threads: AtomicUsize::new(threads),
     });
     for worker in 0..threads {
         let st = state.clone();
@@ -402,58 +423,90 @@ fn worker_main(group: Arc<Group>, index: usize, notify: i32) -> ! {
 fn serve_loop(state: Arc<State>, worker: usize) {
     python::thread::ensure();
     let fd = state.group.listen_fd;
+    let max = state.group.cfg.maximum_requests;
+    // One thread per process among several: a kept connection would tie
+    // its Apache thread to this process even while another one is free.
+    let cfg = &state.group.cfg;
+    let reuse = cfg.threads > 1 || cfg.processes == 1;
     loop {
         if state.stopping.load(Ordering::SeqCst) {
-            // A connection accepted before this point is served first.
+            // A connection taken before this point is served first.
             state.running.fetch_sub(1, Ordering::SeqCst);
             return;
         }
-        let stream = match os::accept(fd) {
-            Ok(s) => s,
-            Err(e) => {
-                if !matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
-                ) {
-                    std::thread::sleep(Duration::from_millis(10));
-                }
-                continue;
-            }
+        let (stream, fresh) = match state.parking.next(200) {
+            os::epoll::Next::Nothing => continue,
+            os::epoll::Next::Conn(s) => (s, false),
+            // Another thread or process may have taken it first.
+            os::epoll::Next::Listener => match os::accept(fd) {
+                Ok(s) => (s, true),
+                Err(_) => continue,
+            },
         };
+        // Every thread busy: a request arriving on an idle connection would
+        // wait here while another process of the group may be free. Give
+        // them up, so their next requests go through the group's socket to
+        // whichever process accepts first.
+        if state.idle_threads.fetch_sub(1, Ordering::SeqCst) == 1 && state.group.cfg.processes > 1 {
+            retire_idle(&state);
+        }
         state.active.fetch_add(1, Ordering::SeqCst);
         set_busy(&state, worker, Some((Instant::now(), thread_ident())));
+        // The connection is kept for another request unless this one is the
+        // last before maximum-requests.
+        let keep = reuse && max.is_none_or(|m| state.served.load(Ordering::SeqCst) + 1 < m);
         // A bug must not cost the process a thread: log it and go on.
-        if let Err(cause) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            server::serve(stream, &state)
+        let served = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            server::serve(stream, &state, keep, fresh)
         })) {
-            let what = cause
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| cause.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            say(
-                &state.group,
-                Level::Crit,
-                &format!(
-                    "mod_wsgi_rs internal error while serving a request (please report): {what}"
-                ),
-            );
-        }
+            Ok(s) => s,
+            Err(cause) => {
+                let what = cause
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| cause.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                say(
+                    &state.group,
+                    Level::Crit,
+                    &format!(
+                        "mod_wsgi_rs internal error while serving a request (please report): \
+                         {what}"
+                    ),
+                );
+                server::Served {
+                    request: true,
+                    keep: None,
+                }
+            }
+        };
         set_busy(&state, worker, None);
-        let served = state.served.fetch_add(1, Ordering::SeqCst) + 1;
-        state.last_activity.store(state.now_us(), Ordering::SeqCst);
         state.active.fetch_sub(1, Ordering::SeqCst);
+        state.idle_threads.fetch_add(1, Ordering::SeqCst);
+        if let Some(conn) = served.keep {
+            let open = || !state.stopping.load(Ordering::SeqCst);
+            if let Some(conn) = state.parking.park(conn, !fresh, open) {
+                server::retire(&conn);
+            }
+        }
+        if !served.request {
+            continue;
+        }
+        let count = state.served.fetch_add(1, Ordering::SeqCst) + 1;
+        state.last_activity.store(state.now_us(), Ordering::SeqCst);
         // Stop accepting at once when maximum-requests is reached (the
         // monitor then drains the process and the manager replaces it).
-        if state
-            .group
-            .cfg
-            .maximum_requests
-            .is_some_and(|m| served >= m)
-            && !state.stopping.swap(true, Ordering::SeqCst)
-        {
+        if max.is_some_and(|m| count >= m) && !state.stopping.swap(true, Ordering::SeqCst) {
+            retire_idle(&state);
             os::write_fd(state.notify, &(std::process::id() as i32).to_be_bytes());
         }
+    }
+}
+
+/// Gives up every idle connection (RETRY, then close).
+fn retire_idle(state: &State) {
+    for conn in state.parking.take_all() {
+        server::retire(&conn);
     }
 }
 
@@ -611,6 +664,10 @@ fn drain(state: &State, why: &str, wait: Duration) -> ! {
         ),
     );
     state.stopping.store(true, Ordering::SeqCst);
+    // Idle connections are closed now: their Apache children send the next
+    // request to the replacement (a request already sent on one is sent
+    // again).
+    retire_idle(state);
     // Let the manager start the replacement now, while this one drains.
     os::write_fd(state.notify, &(std::process::id() as i32).to_be_bytes());
     let deadline = Instant::now() + wait;

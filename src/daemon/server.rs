@@ -44,6 +44,17 @@ pub struct DaemonBackend {
     /// The last BODY frame and how much of it the application has read.
     body_buf: Vec<u8>,
     body_pos: usize,
+    /// The connection may carry another request once this one is over.
+    keep: bool,
+    /// The channel is closed: the application's close() has run.
+    closed: bool,
+    /// DONE is in `out` (or sent).
+    done_queued: bool,
+}
+
+thread_local! {
+    /// The connection a finished request left open for the next one.
+    static KEPT: std::cell::RefCell<Option<UnixStream>> = const { std::cell::RefCell::new(None) };
 }
 
 /// How much request body the daemon asks the Apache child for at a time.
@@ -54,6 +65,11 @@ impl DaemonBackend {
         if last && !self.end_queued {
             wire::put_frame(&mut self.out, Kind::End, b"");
             self.end_queued = true;
+        }
+        // A deferred end goes out after close(): DONE can go with it.
+        if self.end_queued && self.closed && self.keep && !self.done_queued {
+            wire::put_frame(&mut self.out, Kind::Done, b"");
+            self.done_queued = true;
         }
     }
 
@@ -230,6 +246,7 @@ impl Backend for DaemonBackend {
     }
 
     fn abort(&mut self) {
+        self.keep = false;
         wire::put_frame(
             &mut self.out,
             Kind::Abort,
@@ -304,7 +321,12 @@ impl Backend for DaemonBackend {
     fn respond_status(&mut self, code: u16) {
         self.out.clear();
         wire::put_frame(&mut self.out, Kind::Status, &wire::encode_status(code, ""));
+        self.end_queued = true;
         let _ = self.write_out();
+    }
+
+    fn closed(&mut self) {
+        self.closed = true;
     }
 
     fn log(&mut self, level: Level, msg: &str) {
@@ -322,6 +344,48 @@ impl Backend for DaemonBackend {
             log::server(level, msg);
         }
     }
+}
+
+impl Drop for DaemonBackend {
+    /// A request that ended cleanly leaves its connection for the next one
+    /// (`KEPT`), after DONE tells the Apache child so.
+    fn drop(&mut self) {
+        if !self.keep || self.broken || !self.end_queued || !self.out.is_empty() {
+            return;
+        }
+        let Conn::Direct(stream) = std::mem::replace(&mut self.conn, Conn::Switching) else {
+            return;
+        };
+        if !self.done_queued {
+            let done = wire::empty_frame(Kind::Done);
+            let mut sent = 0;
+            if !matches!(send_some(stream.as_raw_fd(), &done, &mut sent), Sent::All) {
+                return;
+            }
+        }
+        KEPT.with(|k| *k.borrow_mut() = Some(stream));
+    }
+}
+
+/// What serving a connection came to.
+pub struct Served {
+    /// A request was read (not just the peer closing an idle connection).
+    pub request: bool,
+    /// The connection, when it may carry another request.
+    pub keep: Option<UnixStream>,
+}
+
+const NO_REQUEST: Served = Served {
+    request: false,
+    keep: None,
+};
+
+/// Gives up an idle connection: RETRY tells its Apache child that a request
+/// it may have sent already was not run (the connection is then closed).
+pub fn retire(conn: &UnixStream) {
+    let retry = wire::empty_frame(Kind::Retry);
+    let mut sent = 0;
+    let _ = send_some(conn.as_raw_fd(), &retry, &mut sent);
 }
 
 /// Answers a new connection with an error status, without running
@@ -351,8 +415,14 @@ fn now_us() -> i64 {
         .unwrap_or(0)
 }
 
-/// Serves one connection from an Apache child.
-pub fn serve(stream: UnixStream, state: &State) {
+/// Serves one request on a connection from an Apache child: a new one
+/// (`fresh`), or an idle one that became readable. With `keep`, a request
+/// that ends cleanly hands the connection back for the next request.
+pub fn serve(stream: UnixStream, state: &State, keep: bool, fresh: bool) -> Served {
+    let request = Served {
+        request: true,
+        keep: None,
+    };
     let group = &state.group;
     let cfg = &group.cfg;
     let timeout = Duration::from_secs(u64::from(
@@ -362,7 +432,9 @@ pub fn serve(stream: UnixStream, state: &State) {
     // Writes never wait without a limit: they are non-blocking until a
     // stall hands the response to a spool writer, which sets the socket's
     // write timeout (as does the fallback when no handoff is possible).
-    let _ = stream.set_read_timeout(Some(timeout));
+    if fresh {
+        let _ = stream.set_read_timeout(Some(timeout));
+    }
     let secret = super::supervisor::secret();
     // HELLO and ENVIRON usually arrive together: read them with one
     // recv() into a stack buffer, then from the socket if ENVIRON is
@@ -372,7 +444,7 @@ pub fn serve(stream: UnixStream, state: &State) {
         match (&stream).read(&mut first) {
             Ok(n) if n > 0 => break n,
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            _ => return,
+            _ => return NO_REQUEST,
         }
     };
     let mut reader = (&first[..got]).chain(&stream);
@@ -388,31 +460,34 @@ pub fn serve(stream: UnixStream, state: &State) {
                         cfg.name
                     ),
                 );
-                return;
+                return NO_REQUEST;
             }
         },
-        Ok(_) | Err(_) => return,
+        Ok(_) | Err(_) => return NO_REQUEST,
     };
-    let mut hello = Vec::with_capacity(9);
-    wire::put_frame(&mut hello, Kind::Ready, &state.pid.to_be_bytes());
     let environ = match wire::read_frame(&mut reader, 0) {
         Ok((Kind::Environ, p)) => p,
         Ok((kind, _)) => {
             refuse(&stream, 500, &format!("expected ENVIRON, got {kind:?}"));
-            return;
+            return request;
         }
-        Err(WireError::Closed) => return,
+        Err(WireError::Closed) => return request,
         Err(e) => {
             refuse(&stream, 500, &format!("bad ENVIRON frame: {e}"));
-            return;
+            return request;
         }
     };
     if !reader.get_ref().0.is_empty() {
         refuse(&stream, 500, "unexpected data after ENVIRON");
-        return;
+        return request;
     }
-    if (&stream).write_all(&hello).is_err() {
-        return;
+    // READY (the pid) goes out before the application runs, on a new
+    // connection only: a reused one's Apache child knows the pid.
+    if fresh {
+        let ready = wire::u32_frame(Kind::Ready, state.pid);
+        if (&stream).write_all(&ready).is_err() {
+            return request;
+        }
     }
     if let Some(limit) = cfg.queue_timeout {
         let waited = now_us().saturating_sub(start);
@@ -428,14 +503,14 @@ pub fn serve(stream: UnixStream, state: &State) {
                     cfg.name
                 ),
             );
-            return;
+            return request;
         }
     }
     let pairs = match wire::decode_environ(&environ) {
         Ok(p) => p,
         Err(e) => {
             refuse(&stream, 500, &format!("bad ENVIRON frame: {e}"));
-            return;
+            return request;
         }
     };
     let header_limit = cfg.header_buffer_size as usize;
@@ -451,7 +526,11 @@ pub fn serve(stream: UnixStream, state: &State) {
         header_error: None,
         body_buf: Vec::new(),
         body_pos: 0,
+        keep,
+        closed: false,
+        done_queued: false,
     };
+    KEPT.with(|k| k.borrow_mut().take());
     crate::python::thread::ensure();
     let finish = Python::attach(|py| {
         let dict = PyDict::new(py);
@@ -493,5 +572,9 @@ pub fn serve(stream: UnixStream, state: &State) {
     // The GIL is released: send what the response still has staged.
     if let Some(finish) = finish {
         finish.send();
+    }
+    Served {
+        request: true,
+        keep: KEPT.with(|k| k.borrow_mut().take()),
     }
 }

@@ -21,13 +21,21 @@
 //! sent: answer with this status"; ABORT means "the body is incomplete";
 //! LOG carries a message to log with the request's context.
 //!
+//! The connection carries one request at a time and may carry many: after
+//! the response (END or STATUS) and the application's close(), a daemon
+//! that keeps the connection sends DONE, and the Apache child may send the
+//! next request on it (without READY: the pid is known). A daemon that
+//! gives up an idle connection sends RETRY before closing it: a request
+//! that meets RETRY was not run, and the Apache child sends it again on a
+//! new connection.
+//!
 //! Numbers inside payloads are big-endian; strings are length-prefixed
 //! (u32) byte strings.
 
 use std::io::{self, Read, Write};
 
 pub const MAGIC: &[u8; 4] = b"MWRS";
-pub const VERSION: u16 = 1;
+pub const VERSION: u16 = 2;
 pub const SECRET_LEN: usize = 32;
 
 /// The kinds of frame, with the most each may carry.
@@ -48,6 +56,8 @@ pub enum Kind {
     Abort = 0x16,
     Status = 0x17,
     Log = 0x18,
+    Done = 0x19,
+    Retry = 0x1a,
 }
 
 /// Largest body chunk in one BODY or DATA frame.
@@ -75,6 +85,8 @@ impl Kind {
             0x16 => Abort,
             0x17 => Status,
             0x18 => Log,
+            0x19 => Done,
+            0x1a => Retry,
             _ => return None,
         })
     }
@@ -87,7 +99,7 @@ impl Kind {
             Hello => 4 + 2 + SECRET_LEN as u32 + 8,
             Environ => MAX_ENVIRON,
             Body | Data => MAX_CHUNK,
-            BodyEnd | End => 0,
+            BodyEnd | End | Done | Retry => 0,
             Ready | Read => 4,
             File => 16,
             Status => 2 + MAX_TEXT,
@@ -145,6 +157,18 @@ pub fn put_header(out: &mut Vec<u8>, kind: Kind, len: usize) {
 }
 
 /// Appends a whole frame.
+/// A frame without payload (DONE, RETRY, END...).
+pub fn empty_frame(kind: Kind) -> [u8; 5] {
+    [kind as u8, 0, 0, 0, 0]
+}
+
+/// A frame carrying one u32 (READY, READ).
+pub fn u32_frame(kind: Kind, v: u32) -> [u8; 9] {
+    let mut f = [kind as u8, 0, 0, 0, 4, 0, 0, 0, 0];
+    f[5..].copy_from_slice(&v.to_be_bytes());
+    f
+}
+
 pub fn put_frame(out: &mut Vec<u8>, kind: Kind, payload: &[u8]) {
     put_header(out, kind, payload.len());
     out.extend_from_slice(payload);
@@ -640,6 +664,26 @@ mod tests {
         assert_eq!(decode_u32(&7u32.to_be_bytes()).unwrap(), 7);
         let long = "x".repeat(MAX_TEXT as usize + 10);
         assert_eq!(encode_text(1, &long).len(), 1 + MAX_TEXT as usize);
+    }
+
+    #[test]
+    fn fixed_frames_read_back_as_written() {
+        let mut stream = Vec::new();
+        stream.extend_from_slice(&u32_frame(Kind::Ready, 4242));
+        stream.extend_from_slice(&empty_frame(Kind::Done));
+        stream.extend_from_slice(&empty_frame(Kind::Retry));
+        let mut r = &stream[..];
+        let (kind, p) = read_frame(&mut r, 0).unwrap();
+        assert_eq!((kind, decode_u32(&p).unwrap()), (Kind::Ready, 4242));
+        assert_eq!(read_frame(&mut r, 0).unwrap(), (Kind::Done, vec![]));
+        assert_eq!(read_frame(&mut r, 0).unwrap(), (Kind::Retry, vec![]));
+        assert_eq!(read_frame(&mut r, 0), Err(WireError::Closed));
+        // DONE and RETRY carry nothing: a payload is refused.
+        let mut bad = &[Kind::Done as u8, 0, 0, 0, 1, 0][..];
+        assert!(matches!(
+            read_frame(&mut bad, 0),
+            Err(WireError::TooLarge { .. })
+        ));
     }
 
     #[test]

@@ -55,13 +55,15 @@ pub struct FdReader {
 impl FdReader {
     pub fn new(stream: &UnixStream) -> FdReader {
         // The thread's buffer from its last request: no 64 KiB allocation
-        // and zero-fill per request.
+        // per request. It is never zero-filled, so only the pages data was
+        // received into become resident (small responses touch one page).
         FdReader {
             fd: stream.as_raw_fd(),
             buf: SPARE.with(|b| {
                 let mut buf = b.take();
-                if buf.len() != BUF_LEN {
-                    buf = vec![0; BUF_LEN];
+                buf.clear();
+                if buf.capacity() < BUF_LEN {
+                    buf = Vec::with_capacity(BUF_LEN);
                 }
                 buf
             }),
@@ -84,20 +86,37 @@ impl FdReader {
     fn fill(&mut self) -> io::Result<usize> {
         self.start = 0;
         self.end = 0;
-        self.end = recv_into(self.fd, &mut self.buf, &mut self.fds)?;
-        Ok(self.end)
+        self.buf.clear();
+        let spare = self.buf.spare_capacity_mut();
+        let n = recv_raw(
+            self.fd,
+            spare.as_mut_ptr() as *mut u8,
+            spare.len(),
+            &mut self.fds,
+        )?;
+        // SAFETY: recvmsg() initialised the first `n` bytes of the spare
+        // capacity (n <= its length).
+        unsafe { self.buf.set_len(n) };
+        self.end = n;
+        Ok(n)
     }
 }
 
 /// One recvmsg() into `buf`; descriptors passed with the data go to `fds`.
 fn recv_into(fd: RawFd, buf: &mut [u8], fds: &mut VecDeque<RawFd>) -> io::Result<usize> {
-    // SAFETY: receives into the caller's buffer with a control buffer big
-    // enough for MAX_FDS descriptors; every SCM_RIGHTS descriptor found is
-    // taken into `fds` (and closed on drop if never used).
+    recv_raw(fd, buf.as_mut_ptr(), buf.len(), fds)
+}
+
+/// One recvmsg() into the `len` writable bytes at `ptr` (initialised or
+/// not: recvmsg only writes them).
+fn recv_raw(fd: RawFd, ptr: *mut u8, len: usize, fds: &mut VecDeque<RawFd>) -> io::Result<usize> {
+    // SAFETY: receives into the caller's `len` writable bytes with a control
+    // buffer big enough for MAX_FDS descriptors; every SCM_RIGHTS descriptor
+    // found is taken into `fds` (and closed on drop if never used).
     let n = unsafe {
         let mut iov = libc::iovec {
-            iov_base: buf.as_mut_ptr() as *mut libc::c_void,
-            iov_len: buf.len(),
+            iov_base: ptr as *mut libc::c_void,
+            iov_len: len,
         };
         let space = libc::CMSG_SPACE((MAX_FDS * std::mem::size_of::<RawFd>()) as u32) as usize;
         // u64s: the control buffer must be aligned for cmsghdr.
@@ -135,7 +154,7 @@ impl io::Read for FdReader {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         if self.start == self.end {
             // A large read with nothing buffered goes straight into `out`.
-            if out.len() >= self.buf.len() {
+            if out.len() >= BUF_LEN {
                 loop {
                     match recv_into(self.fd, out, &mut self.fds) {
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

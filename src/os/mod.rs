@@ -3,6 +3,7 @@
 //! title. Each `unsafe` block here carries its SAFETY note; callers stay
 //! safe Rust.
 
+pub mod epoll;
 pub mod fdpass;
 pub mod identity;
 pub mod signals;

@@ -69,6 +69,9 @@ pub trait Backend: Send {
     /// embedded mode Apache answers it from the handler's return value; a
     /// daemon tells the Apache child.
     fn respond_status(&mut self, _code: u16) {}
+    /// The request is over (the application's close() has run): nothing
+    /// more will be staged, only a deferred end may still be sent.
+    fn closed(&mut self) {}
 }
 
 /// The shared, invalidatable handle to a request's backend.
@@ -101,7 +104,11 @@ impl Channel {
 
     /// Ends the request: every later use reports it is over.
     pub fn close(&self) -> Option<Box<dyn Backend>> {
-        self.lock().take()
+        let mut backend = self.lock().take();
+        if let Some(b) = backend.as_mut() {
+            b.closed();
+        }
+        backend
     }
 }
 
