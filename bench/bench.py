@@ -116,6 +116,23 @@ _live_servers = []
 _notes = []
 
 
+# With --pin (the default on 2+ CPUs) wrk runs on CPU 0 and every Apache
+# (children, daemons) on the others, so the load generator never takes the
+# server's CPU time and the server's cost per request decides its rate.
+SERVER_CPUS = []
+LOAD_CPUS = []
+
+
+def pin_cpus(on):
+    n = os.cpu_count() or 1
+    if not on or n < 2 or not shutil.which("taskset"):
+        return None
+    server = "1" if n == 2 else "1-%d" % (n - 1)
+    SERVER_CPUS[:] = ["taskset", "-c", server]
+    LOAD_CPUS[:] = ["taskset", "-c", "0"]
+    return "wrk on CPU 0, every Apache process on CPU %s (taskset)" % server
+
+
 def note(msg):
     _notes.append(msg)
     log("NOTE: " + msg)
@@ -334,7 +351,7 @@ class Server:
         os.chmod(self.conf, 0o644)
         errfile = open(os.path.join(self.root, "stderr.log"), "wb")
         self.proc = subprocess.Popen(
-            [APACHE, "-f", self.conf, "-D", "FOREGROUND"],
+            SERVER_CPUS + [APACHE, "-f", self.conf, "-D", "FOREGROUND"],
             stdout=errfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env=apache_env(), start_new_session=True)
         errfile.close()
@@ -495,7 +512,7 @@ def parse_duration_ms(s):
 
 def run_wrk(url, conns, duration, lua=None):
     threads = 1 if conns < 64 else 2
-    cmd = ["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % duration,
+    cmd = LOAD_CPUS + ["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % duration,
            "--latency", "--timeout", "10s"]
     if lua:
         cmd += ["-s", lua]
@@ -1197,6 +1214,7 @@ alternates rounds between them (and a third Apache without a WSGI module
 that serves a static file of the same size, the upper bound; measured in
 the {mode0} pass, and the same static figure is shown on the other mode's
 row). `c` is the number of concurrent keep-alive connections of wrk.
+CPUs: {pinning}.
 
 Columns: req/s and latency percentiles from `wrk --latency`; RSS is the sum
 of VmHWM (peak RSS) over the processes of that kind at the end of the
@@ -1235,6 +1253,7 @@ is a tie. `results.json` has every round.
         command=args.command, elapsed=elapsed, rounds=args.rounds,
         duration=args.duration, warmup=args.warmup,
         mpm="; ".join(MPM_SETTINGS), dp=DAEMON_PROCESSES, dt=DAEMON_THREADS,
+        pinning=args.pinning or "wrk and Apache share every CPU",
         mode0=args.modes[0], table=md_table(rows),
         targets="\n".join(targets_lines) or "(none measured)",
         mem_targets="\n".join(memory_verdicts(mem, args)),
@@ -1271,6 +1290,9 @@ def main():
                         s.key for s in SCENARIOS))
     ap.add_argument("--modes", default="embedded,daemon")
     ap.add_argument("--no-memory", action="store_true", help="skip the memory checks")
+    ap.add_argument("--no-pin", action="store_true",
+                    help="let wrk and Apache share every CPU (default: wrk on CPU 0, "
+                         "Apache on the others)")
     ap.add_argument("--big", type=int, default=GIB,
                     help="bytes of the memory checks' upload and download (1 GiB)")
     ap.add_argument("--out", default=BENCH, help="where results.* go (default bench/)")
@@ -1281,6 +1303,7 @@ def main():
     args.duration = args.duration or (2 if args.quick else 3)
     args.warmup = args.warmup or 1
     args.idle_wait = 1.0 if args.quick else 2.0
+    args.pinning = pin_cpus(not args.no_pin)
     args.modes = [m for m in args.modes.split(",") if m]
     for m in args.modes:
         if m not in ("embedded", "daemon"):
@@ -1377,7 +1400,8 @@ def main():
         print(line)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "results.json"), "w") as f:
-        json.dump({"info": info, "command": args.command, "rounds": args.rounds,
+        json.dump({"info": info, "command": args.command, "pinning": args.pinning,
+                   "rounds": args.rounds,
                    "duration": args.duration, "results": results, "memory": mem,
                    "notes": _notes}, f, indent=1, default=str)
     write_results(os.path.join(args.out, "results.md"), rows, mem, args, info,

@@ -34,7 +34,8 @@ pub struct DaemonBackend {
     timeout: Duration,
     out: Vec<u8>,
     header_limit: usize,
-    file: Option<(i32, u64, u64)>,
+    /// A file to pass (a duplicate: the application may close its own).
+    file: Option<(std::os::fd::OwnedFd, u64, u64)>,
     body_done: bool,
     /// END is in `out` (or sent).
     end_queued: bool,
@@ -192,6 +193,9 @@ impl Backend for DaemonBackend {
     }
 
     fn stage_file(&mut self, fd: i32, offset: i64, len: u64, _sendfile: bool) -> bool {
+        let Ok(fd) = crate::os::dup(fd) else {
+            return false;
+        };
         self.file = Some((fd, offset.max(0) as u64, len));
         true
     }
@@ -204,7 +208,8 @@ impl Backend for DaemonBackend {
             self.broken = true;
             return Err(SendError::App(msg));
         }
-        if let Some((fd, offset, len)) = self.file.take() {
+        if let Some((file, offset, len)) = self.file.take() {
+            let fd = file.as_raw_fd();
             self.write_out()?;
             let mut frame = Vec::with_capacity(21);
             wire::put_frame(&mut frame, Kind::File, &wire::encode_file(offset, len));

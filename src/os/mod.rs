@@ -22,6 +22,19 @@ pub fn close(fd: i32) {
     unsafe { libc::close(fd) };
 }
 
+/// A close-on-exec duplicate of a descriptor the caller has open.
+pub fn dup(fd: i32) -> io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: F_DUPFD_CLOEXEC takes no pointers; the new descriptor is
+    // owned by the returned value.
+    let d = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+    if d < 0 {
+        return Err(last_error());
+    }
+    // SAFETY: `d` was just created and nothing else owns it.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(d) })
+}
+
 /// Sets or clears O_NONBLOCK on a descriptor.
 pub fn set_nonblocking(fd: i32, on: bool) -> io::Result<()> {
     // SAFETY: fcntl on a descriptor the caller owns.

@@ -297,10 +297,13 @@ fn send_result(
         }
     };
 
-    // A file handed over through wsgi.file_wrapper goes out as a file.
+    // A file handed over through wsgi.file_wrapper goes out as a file. The
+    // backend holds its own duplicate of the descriptor, so the send can
+    // wait until the GIL is released for good, after close().
     if let Ok(wrapper) = result.cast::<FileWrapper>() {
         if responder.borrow().started() {
             if let Some(file) = wrapper.borrow().as_file(py) {
+                responder.borrow_mut().may_defer_end = true;
                 let sent = responder.borrow_mut().send_file(
                     py,
                     file.fd,
@@ -310,7 +313,7 @@ fn send_result(
                 );
                 match sent {
                     Ok(true) => return overridden(responder).unwrap_or(Outcome::Done),
-                    Ok(false) => {}
+                    Ok(false) => responder.borrow_mut().may_defer_end = false,
                     Err(e) => return on_send_error(e),
                 }
             }
