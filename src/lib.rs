@@ -61,18 +61,25 @@ pub(crate) fn ffi_guard<T>(on_panic: T, f: impl FnOnce() -> T) -> T {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(v) => v,
         Err(cause) => {
-            let what = cause
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| cause.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
             httpd::log::server(
                 httpd::log::Level::Crit,
-                &format!("mod_wsgi_rs internal error (please report): {what}"),
+                &format!(
+                    "mod_wsgi_rs internal error (please report): {}",
+                    panic_text(cause.as_ref())
+                ),
             );
             on_panic
         }
     }
+}
+
+/// What a caught panic said.
+pub(crate) fn panic_text(cause: &(dyn std::any::Any + Send)) -> String {
+    cause
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| cause.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
 }
 
 unsafe extern "C" fn translate_name(r: *mut ffi::request_rec) -> c_int {

@@ -6,23 +6,19 @@ again on a new connection, body and all. A process whose threads are all
 busy gives its idle connections up when the group has other processes, so
 requests go to whichever process is free."""
 
-import glob
 import hashlib
 import itertools
 import json
 import os
-import signal
-import socket
 import struct
 import threading
-import time
 
 import pytest
 
-from harness.apache import pid_alive, wait_for
 from harness.daemon import SKIP_IN_DAEMON_RUN
-from test_hostile_response import (DATA, END, HEADERS, READY, decode_environ, frame,
-                                   headers_payload, read_frame)
+from test_hostile_response import (DATA, END, HEADERS, READY, FakeDaemon, decode_environ,
+                                   frame, headers_payload, read_frame,
+                                   serve_through_fake)
 
 pytestmark = [pytest.mark.skipif(**SKIP_IN_DAEMON_RUN), pytest.mark.rs_only]
 
@@ -52,40 +48,23 @@ def response(text, ready):
             + frame(DATA, body) + frame(END) + frame(DONE))
 
 
-class ReusingFake:
+class ReusingFake(FakeDaemon):
     """Stands in for the daemon on the group's socket, keeping connections:
     answers "conn=C req=N" (N-th request on connection C). For ?retry, a
     reused connection is given up with RETRY; on a new one the body is
     pulled with READ and its sha256 answered."""
 
     def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        os.unlink(path)
-        self.sock.bind(path)
-        os.chmod(path, 0o777)
-        self.sock.listen(64)
-        self.sock.settimeout(0.2)
-        self.stop = threading.Event()
         self.ids = itertools.count()
         self.connections = 0
         self.retries = 0
-        self.ready_on_reuse = 0
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
+        super().__init__(path)
 
-    def _run(self):
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            threading.Thread(target=self._serve, args=(conn, next(self.ids)),
-                             daemon=True).start()
+    def _serve(self, conn):
+        self.connections += 1
+        self._serve_requests(conn, next(self.ids))
 
-    def _serve(self, conn, cid):
+    def _serve_requests(self, conn, cid):
         conn.settimeout(10)
         try:
             for n in itertools.count():
@@ -118,28 +97,10 @@ class ReusingFake:
         finally:
             conn.close()
 
-    def close(self):
-        self.stop.set()
-        self.sock.close()
-        self.thread.join(5)
-
 
 @pytest.fixture(scope="module")
 def fake(server_factory):
-    srv = server_factory(FAKE, name="reusefake")
-    assert srv.get("/f").status == 200  # the real daemon works
-    socks = glob.glob(os.path.join(srv.rundir, "wsgi.*.sock"))
-    assert len(socks) == 1, socks
-    d = ReusingFake(socks[0])
-    # End the real daemon, so connections Apache children kept to it close.
-    workers = [p for p, cmd in srv.daemon_processes().items() if not cmd.endswith("manager")]
-    assert workers
-    for p in workers:
-        os.kill(p, signal.SIGKILL)
-    wait_for(lambda: not any(pid_alive(p) for p in workers), timeout=10,
-             what="the real daemon to exit")
-    yield srv, d
-    d.close()
+    yield from serve_through_fake(server_factory, FAKE, "reusefake", ReusingFake)
 
 
 def test_a_connection_carries_the_next_requests(fake):

@@ -319,16 +319,14 @@ class FakeDaemon:
         self.thread.join(5)
 
 
-@pytest.fixture(scope="module")
-def fake(server_factory):
-    srv = server_factory(FAKE_BODY, name="fakedaemon")
-    assert srv.get("/f").status == 200  # the real daemon works
+def install_fake(srv, cls):
+    """Puts a `cls` stand-in on the group's socket and ends the real daemon,
+    so the connections Apache children kept to it close and every request
+    goes to the stand-in (the real daemon's replacement listens on the old
+    socket, which no one reaches any more)."""
     socks = glob.glob(os.path.join(srv.rundir, "wsgi.*.sock"))
     assert len(socks) == 1, socks
-    d = FakeDaemon(socks[0])
-    # Apache children keep their connections to the real daemon for the
-    # next requests: end them (the daemon is replaced, on the old socket no
-    # one reaches any more) so every request goes to the fake.
+    d = cls(socks[0])
     workers = [p for p, cmd in srv.daemon_processes().items() if not cmd.endswith("manager")]
     assert workers
     for p in workers:
@@ -337,8 +335,24 @@ def fake(server_factory):
     while any(pid_alive(p) for p in workers):
         assert time.monotonic() < deadline, "the killed daemon did not exit"
         time.sleep(0.02)
-    yield srv, d
-    d.close()
+    return d
+
+
+def serve_through_fake(server_factory, body, name, cls):
+    """For a fixture: an Apache whose group at /f answers through a `cls`
+    stand-in; yields (server, stand-in)."""
+    srv = server_factory(body, name=name)
+    assert srv.get("/f").status == 200  # the real daemon works
+    d = install_fake(srv, cls)
+    try:
+        yield srv, d
+    finally:
+        d.close()
+
+
+@pytest.fixture(scope="module")
+def fake(server_factory):
+    yield from serve_through_fake(server_factory, FAKE_BODY, "fakedaemon", FakeDaemon)
 
 
 @pytest.mark.rs_only

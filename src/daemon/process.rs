@@ -461,17 +461,13 @@ fn serve_loop(state: Arc<State>, worker: usize) {
         })) {
             Ok(s) => s,
             Err(cause) => {
-                let what = cause
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| cause.downcast_ref::<String>().cloned())
-                    .unwrap_or_default();
                 say(
                     &state.group,
                     Level::Crit,
                     &format!(
                         "mod_wsgi_rs internal error while serving a request (please report): \
-                         {what}"
+                         {}",
+                        crate::panic_text(cause.as_ref())
                     ),
                 );
                 server::Served {
