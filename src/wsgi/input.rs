@@ -6,6 +6,7 @@
 //! end returns b'' and never blocks.
 
 use super::backend::Channel;
+use super::buffers::Pool;
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
@@ -15,6 +16,10 @@ const BLOCK: usize = 64 * 1024;
 /// The most one read asks for, once a body has proved large (a daemon's
 /// BODY frame is read straight into the buffer).
 const READ_AHEAD: usize = 256 * 1024;
+/// Buffers larger than a block come from a pool of this size (read-ahead
+/// plus what the application left unread), shared by the process's threads.
+const POOLED: usize = 2 * READ_AHEAD;
+static BUFFERS: Pool = Pool::new(POOLED, 8);
 
 #[pyclass(module = "mod_wsgi")]
 pub struct Input {
@@ -30,6 +35,12 @@ pub struct Input {
     eof: bool,
     /// Bytes handed to the application so far.
     pub consumed: u64,
+}
+
+impl Drop for Input {
+    fn drop(&mut self) {
+        BUFFERS.give(std::mem::take(&mut self.buf));
+    }
 }
 
 impl Input {
@@ -80,7 +91,13 @@ impl Input {
         self.fills += 1;
         let start = self.end;
         if self.buf.len() < start + room {
-            self.buf.resize(start + room, 0);
+            if start + room > BLOCK && start + room <= POOLED && self.buf.len() < POOLED {
+                let mut pooled = BUFFERS.take();
+                pooled[..start].copy_from_slice(&self.buf[..start]);
+                self.buf = pooled;
+            } else {
+                self.buf.resize(start + room, 0);
+            }
         }
         let buf = &mut self.buf[start..start + room];
         let n = match self.channel.stage(|b| b.read_buffered(buf)) {

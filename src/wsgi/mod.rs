@@ -3,6 +3,7 @@
 //! embedded-mode backend.
 
 pub mod backend;
+pub mod buffers;
 pub mod embedded;
 pub mod environ;
 pub mod file_wrapper;
