@@ -118,13 +118,6 @@ impl Body {
         Ok(Body::Memory { data, len, pos: 0 })
     }
 
-    /// Gives a pooled buffer back (see `Pool`).
-    fn release(&mut self) {
-        if let Body::Memory { data, .. } = self {
-            BUFFERS.give(std::mem::take(data));
-        }
-    }
-
     /// For a body held in memory: its next part, at most `max` bytes (empty
     /// at the end), without copying. None for a spooled body.
     pub fn next_in_memory(&mut self, max: usize) -> Option<&[u8]> {
@@ -153,8 +146,11 @@ impl Body {
 }
 
 impl Drop for Body {
+    /// Gives a pooled buffer back (see `Pool`).
     fn drop(&mut self) {
-        self.release();
+        if let Body::Memory { data, .. } = self {
+            BUFFERS.give(std::mem::take(data));
+        }
     }
 }
 

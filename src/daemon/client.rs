@@ -76,6 +76,12 @@ enum End {
     Retry,
 }
 
+/// True when a whole frame header of `kind` is already buffered.
+fn frame_is_next(reader: &FdReader, kind: Kind) -> bool {
+    let b = reader.buffered();
+    b.len() >= 5 && b[0] == kind as u8
+}
+
 /// A connection left open by a finished request, and its daemon's pid.
 type Idle = (UnixStream, u32);
 
@@ -255,8 +261,7 @@ impl Relay<'_> {
         }
         // The client gets its response now, not after the app's close()
         // (unless DONE came with the end: close() has run already).
-        let done = reader.buffered();
-        if !(done.len() >= 5 && done[0] == Kind::Done as u8) {
+        if !frame_is_next(reader, Kind::Done) {
             self.r.flush_connection();
         }
         let reusable = self.drain_logs(reader);
@@ -319,8 +324,7 @@ impl Relay<'_> {
                     }
                     self.bb.push_copy(&payload);
                     // When the end is already here, send both in one pass.
-                    let end_next =
-                        reader.buffered().len() >= 5 && reader.buffered()[0] == Kind::End as u8;
+                    let end_next = frame_is_next(reader, Kind::End);
                     if end_next {
                         let _ = wire::read_frame(reader, 0);
                         self.daemon_finished = true;

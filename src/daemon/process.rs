@@ -447,7 +447,7 @@ fn serve_loop(state: Arc<State>, worker: usize) {
         // wait here while another process of the group may be free. Give
         // them up, so their next requests go through the group's socket to
         // whichever process accepts first.
-        if state.idle_threads.fetch_sub(1, Ordering::SeqCst) == 1 && state.group.cfg.processes > 1 {
+        if state.idle_threads.fetch_sub(1, Ordering::SeqCst) == 1 && cfg.processes > 1 {
             retire_idle(&state);
         }
         state.active.fetch_add(1, Ordering::SeqCst);

@@ -353,7 +353,9 @@ impl Backend for DaemonBackend {
 
 impl Drop for DaemonBackend {
     /// A request that ended cleanly leaves its connection for the next one
-    /// (`KEPT`), after DONE tells the Apache child so.
+    /// (`KEPT`), after DONE tells the Apache child so. This may run with
+    /// the GIL held: the DONE send never waits (a full socket means the
+    /// connection is simply not kept).
     fn drop(&mut self) {
         if !self.keep || self.broken || !self.end_queued || !self.out.is_empty() {
             return;

@@ -25,7 +25,8 @@ static BUFFERS: Pool = Pool::new(POOLED, 8);
 pub struct Input {
     channel: Channel,
     /// `buf[pos..end]` is read and not yet handed out; the rest is room
-    /// (zeroed once, when the buffer grows, then reused).
+    /// (zeroed once, when the buffer grows, then reused; a large one comes
+    /// from `BUFFERS` and goes back there).
     buf: Vec<u8>,
     pos: usize,
     end: usize,
