@@ -10,6 +10,7 @@ pub mod daemon;
 pub mod dir;
 pub mod directives;
 pub mod groups;
+pub mod mounted;
 pub mod server;
 pub mod values;
 
@@ -19,6 +20,7 @@ pub use alias::{
 };
 pub use daemon::{parse_daemon_process, DaemonProcess};
 pub use dir::{effective, parse_handler_script, DirConfig, RequestConfig};
+pub use mounted::Mounted;
 pub use groups::{
     expand_application_group, expand_callable_object, parse_application_group, parse_process_group,
     parse_restrict_process, process_group_permitted, resolve_process_group, AppGroup, GroupContext,

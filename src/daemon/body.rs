@@ -5,7 +5,7 @@
 //! to an unlinked temporary file beyond that, so memory stays bounded.
 
 use crate::httpd::request::Request;
-use crate::wsgi::buffers::Pool;
+use crate::buffers::Pool;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 

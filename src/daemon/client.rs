@@ -14,7 +14,7 @@ use crate::httpd::ffi;
 use crate::httpd::log::{self, Level};
 use crate::httpd::request::Request;
 use crate::os::fdpass::FdReader;
-use crate::wsgi::embedded::{request_variables, Target};
+use crate::wsgi::variables::{request_variables, Target};
 use crate::wsgi::environ::Sink;
 use crate::wsgi::headers::{check_header, from_latin1, parse_status};
 use std::io::{self, Write};

@@ -467,7 +467,7 @@ fn serve_loop(state: Arc<State>, worker: usize) {
                     &format!(
                         "mod_wsgi_rs internal error while serving a request (please report): \
                          {}",
-                        crate::panic_text(cause.as_ref())
+                        crate::httpd::guard::panic_text(cause.as_ref())
                     ),
                 );
                 server::Served {

@@ -305,7 +305,7 @@ fn stop_and_wait(pid: i32, timeout: Duration) {
 }
 
 unsafe extern "C" fn maintenance(reason: c_int, data: *mut c_void, status: c_int) {
-    crate::ffi_guard((), || {
+    crate::httpd::guard::ffi_guard((), || {
         // SAFETY: `data` is the pool-kept Slot registered in `spawn`.
         let s = unsafe { &mut *(data as *mut Slot) };
         let pid = s.proc.pid();

@@ -60,7 +60,7 @@ unsafe extern "C" fn dispatch(
     // A panic must never read as success (a NULL return means "OK").
     let failed =
         c"mod_wsgi_rs internal error while reading this directive (please report it)".as_ptr();
-    crate::ffi_guard(failed, || {
+    crate::httpd::guard::ffi_guard(failed, || {
         // SAFETY: Apache passes a live cmd_parms, the per-dir config it
         // created with create_dir_config, and argc NUL-terminated strings.
         let cmd = unsafe { &*cmd };

@@ -54,7 +54,7 @@ pub fn server_at(s: &Server, level: Level, msg: &str) {
 
 fn log_server(s: Option<&Server>, level: Level, msg: &str) {
     let s = s.map_or(std::ptr::null(), |s| s.raw() as *const ffi::server_rec);
-    let index = crate::module_index();
+    let index = super::module::index();
     for line in lines(msg) {
         let text = c_message(line);
         // SAFETY: the format is "%s" with one valid C string argument; a
@@ -76,7 +76,7 @@ fn log_server(s: Option<&Server>, level: Level, msg: &str) {
 
 /// Logs with the request's context (client address, log id).
 pub fn request(r: &Request, level: Level, msg: &str) {
-    let index = crate::module_index();
+    let index = super::module::index();
     for line in lines(msg) {
         let text = c_message(line);
         // SAFETY: `r` is the live request; the format is "%s" with one

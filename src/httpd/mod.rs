@@ -4,12 +4,15 @@
 pub mod brigade;
 pub mod directives;
 pub mod ffi;
+pub(crate) mod guard;
 pub mod log;
+pub mod module;
 pub mod pool;
 pub mod process;
 pub mod regex;
 pub mod request;
 pub mod server;
+mod slots;
 pub mod table;
 
 use std::os::raw::c_void;
@@ -19,7 +22,7 @@ pub fn module_config(v: *mut ffi::ap_conf_vector_t) -> *mut c_void {
     if v.is_null() {
         return std::ptr::null_mut();
     }
-    let index = crate::module_index();
+    let index = module::index();
     if index < 0 {
         return std::ptr::null_mut();
     }
@@ -30,7 +33,7 @@ pub fn module_config(v: *mut ffi::ap_conf_vector_t) -> *mut c_void {
 
 /// Stores this module's slot in a config vector (ap_set_module_config).
 pub fn set_module_config(v: *mut ffi::ap_conf_vector_t, value: *mut c_void) {
-    let index = crate::module_index();
+    let index = module::index();
     if v.is_null() || index < 0 {
         return;
     }

@@ -4,7 +4,7 @@ use super::ffi;
 use super::pool::{cstr_bytes, opt_cstr_bytes, Pool};
 use super::table::Table;
 use std::ffi::CStr;
-use std::os::raw::{c_char, c_int, c_void};
+use std::os::raw::{c_char, c_int};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileKind {
@@ -52,16 +52,19 @@ impl Request {
     /// Shared view of the fields.
     fn rec(&self) -> &ffi::request_rec {
         // SAFETY: the request is live; fields are only written through
-        // `raw_mut` by the thread that owns the request.
+        // `update` by the thread that owns the request, never while a
+        // shared view is held.
         unsafe { &*self.0.get() }
     }
 
-    #[allow(clippy::mut_from_ref)]
-    fn raw_mut(&self) -> &mut ffi::request_rec {
+    /// Writes fields: the exclusive view lives only inside `f`, which
+    /// must not reach the request through `self` (compute values first).
+    fn update(&self, f: impl FnOnce(&mut ffi::request_rec)) {
         // SAFETY: Apache hands one request to one thread at a time; the
         // module writes its fields only from that thread, as C modules do,
-        // and the UnsafeCell makes writes through &Request sound.
-        unsafe { &mut *self.0.get() }
+        // and the UnsafeCell makes writes through &Request sound. The
+        // &mut does not outlive `f`, and no shared view is alive meanwhile.
+        f(unsafe { &mut *self.0.get() })
     }
 
     pub fn pool(&self) -> &Pool {
@@ -130,11 +133,11 @@ impl Request {
 
     pub fn set_filename(&self, name: &[u8]) {
         let p = self.pool().strdup(name);
-        self.raw_mut().filename = p;
+        self.update(|r| r.filename = p);
     }
 
     pub fn set_handler(&self, handler: &'static CStr) {
-        self.raw_mut().handler = handler.as_ptr();
+        self.update(|r| r.handler = handler.as_ptr());
     }
 
     /// Options (ExecCGI etc.) in force for this request.
@@ -144,9 +147,11 @@ impl Request {
     }
 
     pub fn set_status(&self, status: u16, line: &[u8]) {
-        let r = self.raw_mut();
-        r.status = status as c_int;
-        r.status_line = self.pool().strdup(line);
+        let line = self.pool().strdup(line);
+        self.update(|r| {
+            r.status = status as c_int;
+            r.status_line = line;
+        });
     }
 
     pub fn set_content_type(&self, ct: &[u8]) {
@@ -268,21 +273,14 @@ impl Request {
     }
 
     /// This module's per-directory configuration for the request.
-    pub fn dir_config(&self) -> *mut c_void {
-        crate::httpd::module_config(self.rec().per_dir_config)
+    /// The request's per-directory config vector (see `slots`).
+    pub(super) fn per_dir_vector(&self) -> *mut ffi::ap_conf_vector_t {
+        self.rec().per_dir_config
     }
 
-    /// This module's per-server configuration for the request's vhost.
-    pub fn server_config(&self) -> *mut c_void {
-        self.server().module_config()
-    }
-
-    pub fn request_config(&self) -> *mut c_void {
-        crate::httpd::module_config(self.rec().request_config)
-    }
-
-    pub fn set_request_config(&self, value: *mut c_void) {
-        crate::httpd::set_module_config(self.rec().request_config, value)
+    /// The request's per-request config vector (see `slots`).
+    pub(super) fn request_vector(&self) -> *mut ffi::ap_conf_vector_t {
+        self.rec().request_config
     }
 
     /// Adds the CGI variables Apache computes for CGI scripts to
@@ -386,16 +384,16 @@ impl Request {
     }
 }
 
-/// A request pointer that Python-visible objects (wsgi.input, wsgi.errors,
-/// start_response) hold while the request runs. The owner clears every
-/// handle (`RequestSlot::clear`) before the request ends, so an application
-/// that keeps such an object gets an error instead of touching freed memory.
-#[derive(Clone, Copy)]
+/// The request as the embedded backend holds it while the application
+/// runs. It belongs to the handler that made it, which drops it (closing
+/// the request's `Channel`) before returning to Apache, as a `Brigade` is;
+/// Python objects that outlive the request reach the closed channel, never
+/// this handle.
 pub struct RequestHandle(*mut ffi::request_rec);
 
 // SAFETY: the pointer is only dereferenced by the request's own thread while
-// the request is running (see `RequestSlot`); Python objects that carry it
-// may be referenced from elsewhere, which only ever sees the cleared slot.
+// the handler runs; the handle is Send only so that thread can release the
+// GIL (py.detach) around Apache calls, which run on the same thread.
 unsafe impl Send for RequestHandle {}
 // SAFETY: as above; the handle itself is an immutable address.
 unsafe impl Sync for RequestHandle {}
@@ -405,29 +403,10 @@ impl RequestHandle {
         RequestHandle(r.raw())
     }
 
-    /// # Safety
-    /// The request must still be running (the slot holding this handle has
-    /// not been cleared).
-    pub unsafe fn get<'a>(self) -> &'a Request {
-        // SAFETY: forwarded to the caller.
+    pub fn get(&self) -> &Request {
+        // SAFETY: the handle is dropped by the handler that made it before
+        // the request ends (see the type's documentation), so the request
+        // is live whenever the handle exists.
         unsafe { Request::from_raw(self.0) }
-    }
-}
-
-/// An optional request handle that the request's owner clears at its end.
-#[derive(Default)]
-pub struct RequestSlot(std::sync::Mutex<Option<RequestHandle>>);
-
-impl RequestSlot {
-    pub fn new(r: &Request) -> RequestSlot {
-        RequestSlot(std::sync::Mutex::new(Some(RequestHandle::new(r))))
-    }
-
-    pub fn handle(&self) -> Option<RequestHandle> {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    pub fn clear(&self) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 }

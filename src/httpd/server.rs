@@ -84,9 +84,9 @@ impl Server {
         (String::from_utf8_lossy(name).into_owned(), self.rec().port)
     }
 
-    /// This module's per-server configuration slot.
-    pub fn module_config(&self) -> *mut std::os::raw::c_void {
-        super::module_config(self.rec().module_config)
+    /// The server's module config vector (see `slots`).
+    pub(super) fn config_vector(&self) -> *mut ffi::ap_conf_vector_t {
+        self.rec().module_config
     }
 
     /// The next virtual host in Apache's list.

@@ -7,6 +7,7 @@ pub mod epoll;
 pub mod fdpass;
 pub mod identity;
 pub mod signals;
+pub mod stat;
 pub mod tempfile;
 
 use std::io;

@@ -4,16 +4,22 @@
 //! flush() or the end of the request.
 
 use crate::httpd::log::{self, Level};
-use crate::wsgi::backend::Channel;
 use pyo3::exceptions::{PyOSError, PyTypeError};
 use pyo3::prelude::*;
 use std::sync::Mutex;
+
+/// Where a request's log lines go: the layer that runs requests
+/// implements it (lines tagged with the request's context).
+pub trait RequestLog: Send + Sync {
+    /// Logs `text` for the request; false once the request is over.
+    fn log(&self, py: Python<'_>, text: &str) -> bool;
+}
 
 #[pyclass(module = "mod_wsgi")]
 pub struct LogStream {
     name: &'static str,
     restricted: bool,
-    request: Option<Channel>,
+    request: Option<Box<dyn RequestLog>>,
     pending: Mutex<String>,
 }
 
@@ -27,11 +33,11 @@ impl LogStream {
         }
     }
 
-    pub fn for_request(channel: Channel) -> LogStream {
+    pub fn for_request(request: Box<dyn RequestLog>) -> LogStream {
         LogStream {
             name: "wsgi.errors",
             restricted: false,
-            request: Some(channel),
+            request: Some(request),
             pending: Mutex::new(String::new()),
         }
     }
@@ -41,10 +47,7 @@ impl LogStream {
             return;
         }
         let logged = match &self.request {
-            Some(channel) => {
-                let t = text.clone();
-                channel.io(py, move |b| b.log(Level::Err, &t)).is_some()
-            }
+            Some(request) => request.log(py, &text),
             None => false,
         };
         if !logged {

@@ -112,6 +112,13 @@ impl Channel {
     }
 }
 
+impl crate::python::logstream::RequestLog for Channel {
+    fn log(&self, py: Python<'_>, text: &str) -> bool {
+        let text = text.to_owned();
+        self.io(py, move |b| b.log(Level::Err, &text)).is_some()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,20 +24,9 @@ impl FileWrapper {
     pub fn as_file(&self, py: Python<'_>) -> Option<OpenFile> {
         let f = self.filelike.bind(py);
         let fd: i32 = f.call_method0("fileno").ok()?.extract().ok()?;
-        // SAFETY: fstat on a descriptor the object reported; a closed or bad
-        // descriptor just fails.
-        let st = unsafe {
-            let mut st: libc::stat = std::mem::zeroed();
-            if libc::fstat(fd, &mut st) != 0 {
-                return None;
-            }
-            st
-        };
-        if st.st_mode & libc::S_IFMT != libc::S_IFREG {
-            return None;
-        }
+        let size = crate::os::stat::regular_file_size(fd)?;
         let offset: i64 = f.call_method0("tell").ok()?.extract().ok()?;
-        let len = (st.st_size - offset).max(0) as u64;
+        let len = (size - offset).max(0) as u64;
         Some(OpenFile { fd, offset, len })
     }
 }

@@ -6,7 +6,7 @@
 //! end returns b'' and never blocks.
 
 use super::backend::Channel;
-use super::buffers::Pool;
+use crate::buffers::Pool;
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};

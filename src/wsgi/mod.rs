@@ -3,7 +3,6 @@
 //! embedded-mode backend.
 
 pub mod backend;
-pub mod buffers;
 pub mod embedded;
 pub mod environ;
 pub mod file_wrapper;
@@ -12,3 +11,4 @@ pub mod input;
 pub mod proxy;
 pub mod response;
 pub mod runner;
+pub mod variables;

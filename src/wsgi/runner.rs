@@ -159,7 +159,7 @@ fn run_app(
             .and_then(|v| v.extract::<String>().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
         let input = Bound::new(py, Input::new(channel.clone(), length_hint))?;
-        let errors = Bound::new(py, LogStream::for_request(channel.clone()))?;
+        let errors = Bound::new(py, LogStream::for_request(Box::new(channel.clone())))?;
         let head = environ
             .get_item(intern!(py, "REQUEST_METHOD"))?
             .is_some_and(|m| m.eq("HEAD").unwrap_or(false));

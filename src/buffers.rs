@@ -1,4 +1,6 @@
-//! Pools of large, reused buffers (request bodies, wsgi.input).
+//! Per-process pools of large, reused byte buffers: request bodies that an
+//! Apache child receives before relaying them to a daemon, and wsgi.input's
+//! buffers in either mode.
 
 /// Large buffers shared by a process's threads: a request body is received
 /// into one without allocating and zero-filling it, and gives it back when

@@ -1,0 +1,98 @@
+//! The `wsgi_module` record Apache's `LoadModule` looks up (named
+//! `mod_wsgi.c`, so `<IfModule mod_wsgi.c>` still applies), the hook
+//! registration, and the `extern "C"` hook entry points, each of which
+//! turns Apache's raw pointers into this layer's types and calls
+//! `crate::hooks` inside the panic guard.
+
+use super::ffi;
+use super::guard::ffi_guard;
+use super::{pool::Pool, request::Request, server::Server, NameList};
+use crate::hooks;
+use std::os::raw::{c_int, c_ulong};
+use std::ptr::{null, null_mut};
+
+/// The module record. It must be writable: Apache stores the module index
+/// and list links in it.
+#[unsafe(no_mangle)]
+pub static mut wsgi_module: ffi::module = ffi::module {
+    version: ffi::MODULE_MAGIC_NUMBER_MAJOR,
+    minor_version: ffi::MODULE_MAGIC_NUMBER_MINOR,
+    module_index: -1,
+    name: c"mod_wsgi.c".as_ptr(),
+    dynamic_load_handle: null_mut(),
+    next: null_mut(),
+    magic: ffi::MODULE_MAGIC_COOKIE as c_ulong,
+    rewrite_args: None,
+    create_dir_config: Some(super::directives::create_dir_config),
+    merge_dir_config: Some(super::directives::merge_dir_config),
+    create_server_config: Some(super::directives::create_server_config),
+    merge_server_config: Some(super::directives::merge_server_config),
+    cmds: &raw const super::directives::COMMANDS as *const ffi::command_rec,
+    register_hooks: Some(register_hooks),
+    flags: 0,
+};
+
+/// This module's index in Apache's config vectors (-1 before loading).
+pub(crate) fn index() -> c_int {
+    // SAFETY: a plain read of an int Apache writes once while loading the
+    // module, before any hook or directive of ours runs.
+    unsafe { (&raw const wsgi_module.module_index).read() }
+}
+
+unsafe extern "C" fn translate_name(r: *mut ffi::request_rec) -> c_int {
+    ffi_guard(ffi::DECLINED, || {
+        // SAFETY: Apache passes the live request.
+        hooks::translate_name(unsafe { Request::from_raw(r) })
+    })
+}
+
+unsafe extern "C" fn handler(r: *mut ffi::request_rec) -> c_int {
+    ffi_guard(ffi::HTTP_INTERNAL_SERVER_ERROR, || {
+        // SAFETY: Apache passes the live request.
+        hooks::handler(unsafe { Request::from_raw(r) })
+    })
+}
+
+unsafe extern "C" fn post_config(
+    pconf: *mut ffi::apr_pool_t,
+    _plog: *mut ffi::apr_pool_t,
+    _ptemp: *mut ffi::apr_pool_t,
+    s: *mut ffi::server_rec,
+) -> c_int {
+    ffi_guard(ffi::HTTP_INTERNAL_SERVER_ERROR, || {
+        // SAFETY: Apache passes its live configuration pool and main server.
+        let (pool, server) = unsafe { (Pool::from_raw(pconf), Server::from_raw(s)) };
+        server.map_or(ffi::OK, |server| hooks::post_config(pool, server))
+    })
+}
+
+unsafe extern "C" fn child_init(_p: *mut ffi::apr_pool_t, s: *mut ffi::server_rec) {
+    ffi_guard((), || {
+        // SAFETY: Apache passes the live main server.
+        if let Some(server) = unsafe { Server::from_raw(s) } {
+            hooks::child_init(server)
+        }
+    })
+}
+
+unsafe extern "C" fn register_hooks(_p: *mut ffi::apr_pool_t) {
+    static ALIAS_FIRST: NameList<2> = NameList([c"mod_alias.c".as_ptr(), null()]);
+    static THEN: NameList<3> = NameList([
+        c"mod_userdir.c".as_ptr(),
+        c"mod_vhost_alias.c".as_ptr(),
+        null(),
+    ]);
+    // SAFETY: registering hook functions with NULL-terminated module name
+    // lists of static strings, during Apache's hook registration phase.
+    unsafe {
+        ffi::ap_hook_post_config(Some(post_config), null(), null(), ffi::APR_HOOK_MIDDLE);
+        ffi::ap_hook_child_init(Some(child_init), null(), null(), ffi::APR_HOOK_MIDDLE);
+        ffi::ap_hook_translate_name(
+            Some(translate_name),
+            ALIAS_FIRST.0.as_ptr(),
+            THEN.0.as_ptr(),
+            ffi::APR_HOOK_MIDDLE,
+        );
+        ffi::ap_hook_handler(Some(handler), null(), null(), ffi::APR_HOOK_MIDDLE);
+    }
+}
