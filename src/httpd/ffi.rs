@@ -7,6 +7,7 @@
     dead_code,
     improper_ctypes,
     unnecessary_transmutes,
-    clippy::all
+    clippy::all,
+    clippy::undocumented_unsafe_blocks
 )]
 include!(concat!(env!("OUT_DIR"), "/httpd_bindings.rs"));
