@@ -4,7 +4,8 @@
 
 use super::ffi;
 use super::pool::Pool;
-use crate::config::directives::{self, Context, Scope, DIRECTIVES};
+use super::server::Server;
+use crate::config::directives::{self, Action, Context, GlueCheck, Scope, DIRECTIVES};
 use crate::config::{DirConfig, ServerConfig};
 use std::os::raw::{c_char, c_int, c_void};
 
@@ -85,21 +86,23 @@ unsafe extern "C" fn dispatch(
                 return err;
             }
         }
-        let result = match d.scope {
+        if d.glue_check == GlueCheck::ApacheRegex {
+            if let Some(pattern) = args.first() {
+                // Validate the pattern with Apache's own regex engine.
+                if let Err(msg) = super::regex::Regex::compile(pattern) {
+                    return pool.strdup(format!("{}: {msg}", d.name).as_bytes()) as *const c_char;
+                }
+            }
+        }
+        let result = match d.scope() {
             Scope::Server => {
                 // SAFETY: the server's config slot holds the ServerConfig
                 // that create_server_config made for it.
                 let cfg = super::module_config(unsafe { (*cmd.server).module_config })
                     as *mut ServerConfig;
+                // SAFETY: as above; nothing else holds a reference to it
+                // while a directive is read.
                 match unsafe { cfg.as_mut() } {
-                    Some(_) if d.name == "WSGIScriptAliasMatch" && !args.is_empty() => {
-                        // Validate the pattern with Apache's own regex engine.
-                        super::regex::Regex::compile(args[0]).and_then(|_| {
-                            // SAFETY: as above.
-                            let cfg = unsafe { &mut *cfg };
-                            directives::apply_server(cfg, d.name, &args)
-                        })
-                    }
                     Some(cfg) => directives::apply_server(cfg, d.name, &args),
                     None => Err("internal error: no server configuration".into()),
                 }
@@ -110,6 +113,13 @@ unsafe extern "C" fn dispatch(
                 None => Err("internal error: no directory configuration".into()),
             },
         };
+        if let (Ok(()), Action::NoEffect { why: Some(why), .. }) = (&result, d.action) {
+            // SAFETY: cmd.server is the live server_rec being configured.
+            if let Some(s) = unsafe { Server::from_raw(cmd.server) } {
+                let msg = format!("{} has no effect in mod_wsgi_rs: {why}", d.name);
+                super::log::server_at(s, super::log::Level::Warn, &msg);
+            }
+        }
         match result {
             Ok(()) => std::ptr::null(),
             Err(msg) => pool.strdup(format!("{}: {msg}", d.name).as_bytes()) as *const c_char,
