@@ -65,10 +65,10 @@ pub enum Action {
     Dir(DirSetter),
     /// An On/Off directive: stores the flag in this per-directory field.
     DirFlag(fn(&mut DirConfig) -> &mut Option<bool>),
-    /// Accepted for compatibility: the arguments are checked, nothing is
-    /// stored. With `why`, the Apache glue logs "NAME has no effect in
-    /// mod_wsgi_rs: WHY" when it reads the directive; without, it is
-    /// accepted silently.
+    /// Accepted, but does nothing in mod_wsgi_rs: the arguments are
+    /// checked, nothing is stored. With `why`, the Apache glue logs
+    /// "NAME has no effect in mod_wsgi_rs: WHY" once at start-up; with
+    /// `None` it is accepted silently (the older compatibility knobs).
     NoEffect {
         check: ArgsCheck,
         why: Option<&'static str>,
@@ -175,6 +175,8 @@ fn on_off(args: &[&str]) -> Result<(), String> {
 const AUTH_INSTEAD: &str = "protect this location with Apache's own authentication \
                             (mod_auth_basic with AuthUserFile, Require ...)";
 
+// Short names for the rows below (the second column is a `Context`, the
+// fifth an `Action`).
 use Action::{Dir, DirFlag, NoEffect, Refused, Server, ServerFlag};
 type S = ServerConfig;
 type D = DirConfig;
