@@ -5,6 +5,8 @@ import os
 import struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# In the order of DIRECTIVES in src/config/directives.rs: a directives seed
+# starts with the row index.
 DIRECTIVES = [
     "WSGIScriptAlias", "WSGIScriptAliasMatch", "WSGIImportScript", "WSGIDaemonProcess",
     "WSGIPythonHome", "WSGIPythonPath", "WSGIPythonOptimize", "WSGIPythonHashSeed",

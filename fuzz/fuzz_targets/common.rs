@@ -3,21 +3,6 @@
 
 #![allow(dead_code)]
 
-/// Every directive the module registers (its table in src/config/directives.rs).
-pub const DIRECTIVES: &[&str] = &[
-    "WSGIScriptAlias", "WSGIScriptAliasMatch", "WSGIImportScript", "WSGIDaemonProcess",
-    "WSGIPythonHome", "WSGIPythonPath", "WSGIPythonOptimize", "WSGIPythonHashSeed",
-    "WSGIPythonWarnings", "WSGIDontWriteBytecode", "WSGIRestrictEmbedded",
-    "WSGIRestrictStdin", "WSGIRestrictStdout", "WSGIRestrictSignal", "WSGISocketPrefix",
-    "WSGILazyInitialization", "WSGIVerboseDebugging", "WSGIAcceptMutex",
-    "WSGISocketRotation", "WSGIDestroyInterpreter", "WSGIProcessGroup",
-    "WSGIApplicationGroup", "WSGIRestrictProcess", "WSGIHandlerScript",
-    "WSGICallableObject", "WSGIPassAuthorization", "WSGIScriptReloading",
-    "WSGIChunkedRequest", "WSGIMapHEADToGET", "WSGIErrorOverride", "WSGIEnableSendfile",
-    "WSGIBufferRequestBody", "WSGITrustedProxyHeaders", "WSGITrustedProxies",
-    "WSGIAccessScript", "WSGIAuthUserScript", "WSGIAuthGroupScript",
-];
-
 /// Every WSGIDaemonProcess option name mod_wsgi documents (the fuzzer
 /// combines them with arbitrary values).
 pub const DAEMON_OPTIONS: &[&str] = &[

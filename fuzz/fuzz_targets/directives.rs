@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mod_wsgi_rs::config::directives::{apply_dir, apply_server};
+use mod_wsgi_rs::config::directives::{apply_dir, apply_server, DIRECTIVES};
 use mod_wsgi_rs::config::{split_args, DirConfig, ServerConfig};
 
 mod common;
@@ -43,7 +43,7 @@ fuzz_target!(|data: &[u8]| {
             // an arbitrary (probably unknown) directive name
             argv[0]
         } else {
-            common::DIRECTIVES[usize::from(sel & 0x3f) % common::DIRECTIVES.len()]
+            DIRECTIVES[usize::from(sel & 0x3f) % DIRECTIVES.len()].name
         };
         let argv = if sel & 0x80 != 0 && !argv.is_empty() { &argv[1..] } else { &argv[..] };
         if let Err(e) = apply_server(&mut server, name, argv) {

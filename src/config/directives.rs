@@ -1,10 +1,16 @@
-//! The directive table: each mod_wsgi directive, where it may appear, how
-//! many arguments it takes, and how its arguments change the typed config.
-//! The Apache glue (src/httpd/directives.rs) builds its command table from
-//! `DIRECTIVES` and calls `apply_server` / `apply_dir`.
+//! The directive table: one row per mod_wsgi directive, saying where it may
+//! appear, how many arguments it takes and what applies it. This is the
+//! only place a directive's name is written: the Apache glue
+//! (src/httpd/directives.rs) builds its command table from `DIRECTIVES` and
+//! calls [`apply_server`] / [`apply_dir`], which dispatch on the row's
+//! [`Action`].
+//!
+//! Adding a directive is one row here plus, unless it is an On/Off flag or
+//! has no effect, its setter method on [`ServerConfig`] or [`DirConfig`].
 
 use super::dir::DirConfig;
 use super::server::ServerConfig;
+use super::values::{flag, one_arg};
 
 /// Where a directive may appear (mod_wsgi's contexts).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,11 +27,81 @@ pub enum Context {
     Auth,
 }
 
+impl Context {
+    /// Which configuration structure Apache hands a directive of this
+    /// context: the server's for server-only contexts, else the
+    /// per-directory one (at server level, the server's default dir config).
+    pub const fn scope(self) -> Scope {
+        match self {
+            Context::Global | Context::Server => Scope::Server,
+            Context::Directory | Context::Htaccess | Context::Auth => Scope::Dir,
+        }
+    }
+}
+
 /// Which configuration structure a directive writes to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
     Server,
     Dir,
+}
+
+/// Sets a server-configuration value from the (arity-checked) arguments.
+pub type ServerSetter = fn(&mut ServerConfig, &[&str]) -> Result<(), String>;
+/// Sets a per-directory value from the (arity-checked) arguments.
+pub type DirSetter = fn(&mut DirConfig, &[&str]) -> Result<(), String>;
+/// Checks the arguments of a directive that stores nothing.
+pub type ArgsCheck = fn(&[&str]) -> Result<(), String>;
+
+/// What applying a directive does.
+#[derive(Clone, Copy)]
+pub enum Action {
+    /// Runs a setter on the server configuration (context Global / Server).
+    Server(ServerSetter),
+    /// An On/Off directive: stores the flag in this server-config field.
+    ServerFlag(fn(&mut ServerConfig) -> &mut Option<bool>),
+    /// Runs a setter on the per-directory configuration (context
+    /// Directory / Htaccess / Auth).
+    Dir(DirSetter),
+    /// An On/Off directive: stores the flag in this per-directory field.
+    DirFlag(fn(&mut DirConfig) -> &mut Option<bool>),
+    /// Accepted, but does nothing in mod_wsgi_rs: the arguments are
+    /// checked, nothing is stored. With `why`, the Apache glue logs
+    /// "NAME has no effect in mod_wsgi_rs: WHY" once at start-up; with
+    /// `None` it is accepted silently (the older compatibility knobs).
+    NoEffect {
+        check: ArgsCheck,
+        why: Option<&'static str>,
+    },
+    /// Refused at configuration time: "NAME is not supported by mod_wsgi_rs
+    /// yet; INSTEAD instead of NAME" (accepting and ignoring it would be
+    /// unsafe, e.g. an access-control directive would leave a site open).
+    Refused { instead: &'static str },
+}
+
+impl std::fmt::Debug for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Action::Server(_) => f.write_str("Server"),
+            Action::ServerFlag(_) => f.write_str("ServerFlag"),
+            Action::Dir(_) => f.write_str("Dir"),
+            Action::DirFlag(_) => f.write_str("DirFlag"),
+            Action::NoEffect { why, .. } => f.debug_struct("NoEffect").field("why", why).finish(),
+            Action::Refused { instead } => {
+                f.debug_struct("Refused").field("instead", instead).finish()
+            }
+        }
+    }
+}
+
+/// A check the Apache glue makes on the arguments before the action runs,
+/// with facilities only Apache has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GlueCheck {
+    None,
+    /// The first argument is a regular expression: compile it with Apache's
+    /// own regex engine (the one that will match requests).
+    ApacheRegex,
 }
 
 #[derive(Debug)]
@@ -36,10 +112,19 @@ pub struct Directive {
     /// `help` as a C string (Apache shows it in arity errors).
     pub c_help: &'static std::ffi::CStr,
     pub context: Context,
-    pub scope: Scope,
     pub min_args: usize,
     pub max_args: usize,
     pub help: &'static str,
+    pub action: Action,
+    pub glue_check: GlueCheck,
+}
+
+impl Directive {
+    /// The configuration structure this directive is applied to (see
+    /// [`Context::scope`]).
+    pub const fn scope(&self) -> Scope {
+        self.context.scope()
+    }
 }
 
 const MANY: usize = usize::MAX;
@@ -51,59 +136,89 @@ const fn cstr(s: &'static str) -> &'static std::ffi::CStr {
     }
 }
 
+macro_rules! glue_check {
+    () => {
+        GlueCheck::None
+    };
+    ($check:ident) => {
+        GlueCheck::$check
+    };
+}
+
+/// Rows: `name, context, min args, max args, action [, glue check], help;`
 macro_rules! directives {
-    ($( $name:literal, $ctx:ident, $scope:ident, $min:expr, $max:expr, $help:literal; )*) => {
+    ($( $name:literal, $ctx:ident, $min:expr, $max:expr, $action:expr, $(+$check:ident,)? $help:literal; )*) => {
         pub const DIRECTIVES: &[Directive] = &[$(Directive {
             name: $name,
             c_name: cstr(concat!($name, "\0")),
             c_help: cstr(concat!($help, "\0")),
             context: Context::$ctx,
-            scope: Scope::$scope,
             min_args: $min,
             max_args: $max,
             help: $help,
+            action: $action,
+            glue_check: glue_check!($($check)?),
         }),*];
     };
 }
 
+/// Any single argument.
+fn any_one(args: &[&str]) -> Result<(), String> {
+    one_arg(args).map(drop)
+}
+
+/// A single On / Off argument.
+fn on_off(args: &[&str]) -> Result<(), String> {
+    flag(args).map(drop)
+}
+
+const AUTH_INSTEAD: &str = "protect this location with Apache's own authentication \
+                            (mod_auth_basic with AuthUserFile, Require ...)";
+
+// Short names for the rows below (the second column is a `Context`, the
+// fifth an `Action`).
+use Action::{Dir, DirFlag, NoEffect, Refused, Server, ServerFlag};
+type S = ServerConfig;
+type D = DirConfig;
+
 directives! {
-    "WSGIScriptAlias", Server, Server, 2, MANY, "URL-path, script file, then options such as process-group=NAME";
-    "WSGIScriptAliasMatch", Server, Server, 2, MANY, "URL regex, script file with $1.. substitutions, then options";
-    "WSGIImportScript", Server, Server, 1, MANY, "script file, process-group=NAME application-group=NAME";
-    "WSGIDaemonProcess", Server, Server, 1, MANY, "daemon process group name, then options such as processes=N threads=N";
-    "WSGIPythonHome", Global, Server, 1, 1, "the Python prefix or virtualenv to use";
-    "WSGIPythonPath", Global, Server, 1, 1, "':'-separated directories added to sys.path";
-    "WSGIPythonOptimize", Global, Server, 1, 1, "Python optimisation level, 0, 1 or 2";
-    "WSGIPythonHashSeed", Global, Server, 1, 1, "'random' or a hash seed from 0 to 4294967295";
-    "WSGIPythonWarnings", Global, Server, 1, 1, "a Python warnings filter, as for python -W";
-    "WSGIDontWriteBytecode", Global, Server, 1, 1, "On or Off: do not write .pyc files";
-    "WSGIRestrictEmbedded", Global, Server, 1, 1, "On or Off: no Python in Apache child processes";
-    "WSGIRestrictStdin", Global, Server, 1, 1, "On or Off: reading sys.stdin raises an error";
-    "WSGIRestrictStdout", Global, Server, 1, 1, "On or Off: writing sys.stdout raises an error";
-    "WSGIRestrictSignal", Global, Server, 1, 1, "On or Off: signal.signal() is ignored";
-    "WSGISocketPrefix", Global, Server, 1, 1, "path prefix of the daemon sockets";
-    "WSGILazyInitialization", Global, Server, 1, 1, "On or Off (accepted; Python always starts after fork)";
-    "WSGIVerboseDebugging", Global, Server, 1, 1, "On or Off";
-    "WSGIAcceptMutex", Global, Server, 1, 1, "accepted for compatibility";
-    "WSGISocketRotation", Global, Server, 1, 1, "accepted for compatibility";
-    "WSGIDestroyInterpreter", Global, Server, 1, 1, "accepted for compatibility";
-    "WSGIProcessGroup", Directory, Dir, 1, 1, "daemon process group name, or %{GLOBAL} for embedded mode";
-    "WSGIApplicationGroup", Directory, Dir, 1, 1, "application group: %{GLOBAL}, %{RESOURCE}, %{SERVER}, %{HOST}, %{ENV:name} or a name";
-    "WSGIRestrictProcess", Directory, Dir, 1, MANY, "daemon process groups that may be selected here";
-    "WSGIHandlerScript", Directory, Dir, 2, MANY, "handler name, script file, then options";
-    "WSGICallableObject", Htaccess, Dir, 1, 1, "name of the WSGI application object in the script";
-    "WSGIPassAuthorization", Htaccess, Dir, 1, 1, "On or Off: pass the Authorization header as HTTP_AUTHORIZATION";
-    "WSGIScriptReloading", Htaccess, Dir, 1, 1, "On or Off: reload a script when its file changes";
-    "WSGIChunkedRequest", Htaccess, Dir, 1, 1, "On or Off: accept chunked request bodies";
-    "WSGIMapHEADToGET", Htaccess, Dir, 1, 1, "On, Off or Auto: present HEAD requests as GET";
-    "WSGIErrorOverride", Htaccess, Dir, 1, 1, "On or Off: let ErrorDocument replace the application's error pages";
-    "WSGIEnableSendfile", Htaccess, Dir, 1, 1, "On or Off: use sendfile for wsgi.file_wrapper";
-    "WSGIBufferRequestBody", Htaccess, Dir, 1, 1, "On or Off: in daemon mode, receive the whole request body before a daemon thread is taken";
-    "WSGITrustedProxyHeaders", Htaccess, Dir, 1, MANY, "request headers set by trusted proxies";
-    "WSGITrustedProxies", Htaccess, Dir, 1, MANY, "addresses of trusted proxies";
-    "WSGIAccessScript", Auth, Dir, 1, MANY, "script with allow_access(environ, host)";
-    "WSGIAuthUserScript", Auth, Dir, 1, MANY, "script with check_password(environ, user, password)";
-    "WSGIAuthGroupScript", Auth, Dir, 1, MANY, "script with groups_for_user(environ, user)";
+    "WSGIScriptAlias", Server, 2, MANY, Server(S::add_script_alias), "URL-path, script file, then options such as process-group=NAME";
+    "WSGIScriptAliasMatch", Server, 2, MANY, Server(S::add_script_alias_match), +ApacheRegex, "URL regex, script file with $1.. substitutions, then options";
+    "WSGIImportScript", Server, 1, MANY, Server(S::add_import_script), "script file, process-group=NAME application-group=NAME";
+    "WSGIDaemonProcess", Server, 1, MANY, Server(S::add_daemon_process), "daemon process group name, then options such as processes=N threads=N";
+    "WSGIPythonHome", Global, 1, 1, Server(S::set_python_home), "the Python prefix or virtualenv to use";
+    "WSGIPythonPath", Global, 1, 1, Server(S::set_python_path), "':'-separated directories added to sys.path";
+    "WSGIPythonOptimize", Global, 1, 1, Server(S::set_python_optimize), "Python optimisation level, 0, 1 or 2";
+    "WSGIPythonHashSeed", Global, 1, 1, Server(S::set_python_hash_seed), "'random' or a hash seed from 0 to 4294967295";
+    "WSGIPythonWarnings", Global, 1, 1, Server(S::add_python_warning), "a Python warnings filter, as for python -W";
+    "WSGIDontWriteBytecode", Global, 1, 1, ServerFlag(|c| &mut c.dont_write_bytecode), "On or Off: do not write .pyc files";
+    "WSGIRestrictEmbedded", Global, 1, 1, ServerFlag(|c| &mut c.restrict_embedded), "On or Off: no Python in Apache child processes";
+    "WSGIRestrictStdin", Global, 1, 1, ServerFlag(|c| &mut c.restrict_stdin), "On or Off: reading sys.stdin raises an error";
+    "WSGIRestrictStdout", Global, 1, 1, ServerFlag(|c| &mut c.restrict_stdout), "On or Off: writing sys.stdout raises an error";
+    "WSGIRestrictSignal", Global, 1, 1, ServerFlag(|c| &mut c.restrict_signal), "On or Off: signal.signal() is ignored";
+    "WSGISocketPrefix", Global, 1, 1, Server(S::set_socket_prefix), "path prefix of the daemon sockets";
+    "WSGILazyInitialization", Global, 1, 1, ServerFlag(|c| &mut c.lazy_initialization), "On or Off (accepted; Python always starts after fork)";
+    "WSGIVerboseDebugging", Global, 1, 1, ServerFlag(|c| &mut c.verbose_debugging), "On or Off";
+    "WSGIAcceptMutex", Global, 1, 1, NoEffect { check: any_one, why: None }, "accepted for compatibility";
+    "WSGISocketRotation", Global, 1, 1, NoEffect { check: on_off, why: None }, "accepted for compatibility";
+    "WSGIDestroyInterpreter", Global, 1, 1, NoEffect { check: on_off, why: None }, "accepted for compatibility";
+    "WSGIProcessGroup", Directory, 1, 1, Dir(D::set_process_group), "daemon process group name, or %{GLOBAL} for embedded mode";
+    "WSGIApplicationGroup", Directory, 1, 1, Dir(D::set_application_group), "application group: %{GLOBAL}, %{RESOURCE}, %{SERVER}, %{HOST}, %{ENV:name} or a name";
+    "WSGIRestrictProcess", Directory, 1, MANY, Dir(D::set_restrict_process), "daemon process groups that may be selected here";
+    "WSGIHandlerScript", Directory, 2, MANY, Dir(D::add_handler_script), "handler name, script file, then options";
+    "WSGICallableObject", Htaccess, 1, 1, Dir(D::set_callable_object), "name of the WSGI application object in the script";
+    "WSGIPassAuthorization", Htaccess, 1, 1, DirFlag(|c| &mut c.pass_authorization), "On or Off: pass the Authorization header as HTTP_AUTHORIZATION";
+    "WSGIScriptReloading", Htaccess, 1, 1, DirFlag(|c| &mut c.script_reloading), "On or Off: reload a script when its file changes";
+    "WSGIChunkedRequest", Htaccess, 1, 1, DirFlag(|c| &mut c.chunked_request), "On or Off: accept chunked request bodies";
+    "WSGIMapHEADToGET", Htaccess, 1, 1, Dir(D::set_map_head_to_get), "On, Off or Auto: present HEAD requests as GET";
+    "WSGIErrorOverride", Htaccess, 1, 1, DirFlag(|c| &mut c.error_override), "On or Off: let ErrorDocument replace the application's error pages";
+    "WSGIEnableSendfile", Htaccess, 1, 1, DirFlag(|c| &mut c.enable_sendfile), "On or Off: use sendfile for wsgi.file_wrapper";
+    "WSGIBufferRequestBody", Htaccess, 1, 1, DirFlag(|c| &mut c.buffer_request_body), "On or Off: in daemon mode, receive the whole request body before a daemon thread is taken";
+    "WSGITrustedProxyHeaders", Htaccess, 1, MANY, Dir(D::add_trusted_proxy_headers), "request headers set by trusted proxies";
+    "WSGITrustedProxies", Htaccess, 1, MANY, Dir(D::add_trusted_proxies), "addresses of trusted proxies";
+    "WSGIAccessScript", Auth, 1, MANY, Refused { instead: AUTH_INSTEAD }, "script with allow_access(environ, host)";
+    "WSGIAuthUserScript", Auth, 1, MANY, Refused { instead: AUTH_INSTEAD }, "script with check_password(environ, user, password)";
+    "WSGIAuthGroupScript", Auth, 1, MANY, Refused { instead: AUTH_INSTEAD }, "script with groups_for_user(environ, user)";
 }
 
 /// Looks a directive up by name (case-insensitive, as Apache does).
@@ -132,156 +247,66 @@ pub fn check_arity(d: &Directive, args: &[&str]) -> Result<(), String> {
     Ok(())
 }
 
-/// Directives accepted by mod_wsgi that this module does not implement yet.
-/// They are refused at configuration time: accepting and ignoring an
-/// access-control directive would leave a site open.
-const NOT_IMPLEMENTED: &[&str] = &[
-    "WSGIAccessScript",
-    "WSGIAuthUserScript",
-    "WSGIAuthGroupScript",
-];
+/// The row for `name`, with the argument count checked.
+fn lookup(name: &str, args: &[&str]) -> Result<&'static Directive, String> {
+    let d = find(name).ok_or_else(|| format!("unknown directive {name}"))?;
+    check_arity(d, args)?;
+    Ok(d)
+}
 
-fn refuse_unimplemented(d: &Directive) -> Result<(), String> {
-    if NOT_IMPLEMENTED.contains(&d.name) {
-        return Err(format!(
-            "is not supported by mod_wsgi_rs yet; protect this location with Apache's own \
-             authentication (mod_auth_basic with AuthUserFile, Require ...) instead of {}",
-            d.name
-        ));
-    }
-    Ok(())
+/// The message of a [`Action::Refused`] row.
+fn refusal(d: &Directive, instead: &str) -> String {
+    format!(
+        "is not supported by mod_wsgi_rs yet; {instead} instead of {}",
+        d.name
+    )
 }
 
 /// Applies a server-scoped directive.
 pub fn apply_server(cfg: &mut ServerConfig, name: &str, args: &[&str]) -> Result<(), String> {
-    let d = find(name).ok_or_else(|| format!("unknown directive {name}"))?;
-    check_arity(d, args)?;
-    cfg.apply(d.name, args)
+    let d = lookup(name, args)?;
+    match d.action {
+        _ if d.scope() != Scope::Server => Err(format!(
+            "internal error: {} is a per-directory directive and belongs to the directory configuration, not the server's",
+            d.name
+        )),
+        Action::Server(set) => set(cfg, args),
+        Action::ServerFlag(field) => {
+            *field(cfg) = Some(flag(args)?);
+            Ok(())
+        }
+        Action::NoEffect { check, .. } => check(args),
+        Action::Refused { instead } => Err(refusal(d, instead)),
+        Action::Dir(_) | Action::DirFlag(_) => Err(format!(
+            "internal error: {} is a per-directory directive with a server-level context in the directive table",
+            d.name
+        )),
+    }
 }
 
 /// Applies a directory-scoped directive (also used at server and virtual
 /// host level, where Apache hands over the server's default dir config).
 pub fn apply_dir(cfg: &mut DirConfig, name: &str, args: &[&str]) -> Result<(), String> {
-    let d = find(name).ok_or_else(|| format!("unknown directive {name}"))?;
-    check_arity(d, args)?;
-    refuse_unimplemented(d)?;
-    cfg.apply(d.name, args)
+    let d = lookup(name, args)?;
+    match d.action {
+        Action::Refused { instead } => Err(refusal(d, instead)),
+        _ if d.scope() != Scope::Dir => Err(format!(
+            "{} cannot be used in a <Directory>, <Location>, <Files> or .htaccess context",
+            d.name
+        )),
+        Action::Dir(set) => set(cfg, args),
+        Action::DirFlag(field) => {
+            *field(cfg) = Some(flag(args)?);
+            Ok(())
+        }
+        Action::NoEffect { check, .. } => check(args),
+        Action::Server(_) | Action::ServerFlag(_) => Err(format!(
+            "internal error: {} is a server-level directive with a per-directory context in the directive table",
+            d.name
+        )),
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_directive_is_unique_and_found() {
-        for d in DIRECTIVES {
-            assert_eq!(find(&d.name.to_lowercase()).unwrap().name, d.name);
-            assert_eq!(DIRECTIVES.iter().filter(|x| x.name == d.name).count(), 1);
-        }
-        assert!(find("WSGINope").is_none());
-    }
-
-    #[test]
-    fn script_alias_with_options() {
-        let mut s = ServerConfig::default();
-        apply_server(
-            &mut s,
-            "WSGIScriptAlias",
-            &[
-                "/app",
-                "/srv/app.wsgi",
-                "process-group=g",
-                "callable-object=app",
-            ],
-        )
-        .unwrap();
-        assert_eq!(s.aliases.len(), 1);
-        assert_eq!(s.aliases[0].url, "/app");
-        assert_eq!(s.aliases[0].file, "/srv/app.wsgi");
-        assert!(!s.aliases[0].is_regex);
-        assert_eq!(s.aliases[0].options.callable_object.as_deref(), Some("app"));
-        apply_server(
-            &mut s,
-            "WSGIScriptAliasMatch",
-            &["^/m/([^/]+)", "/srv/$1.wsgi"],
-        )
-        .unwrap();
-        assert!(s.aliases[1].is_regex);
-    }
-
-    #[test]
-    fn arity_errors_explain() {
-        let mut s = ServerConfig::default();
-        let e = apply_server(&mut s, "WSGIScriptAlias", &["/x"]).unwrap_err();
-        assert!(e.contains("at least 2"), "{e}");
-        let e = apply_server(&mut s, "WSGIPythonHome", &["/a", "/b"]).unwrap_err();
-        assert!(e.contains("exactly 1"), "{e}");
-    }
-
-    #[test]
-    fn bad_values_are_errors() {
-        let mut d = DirConfig::default();
-        assert!(apply_dir(&mut d, "WSGIPassAuthorization", &["maybe"]).is_err());
-        assert!(apply_dir(&mut d, "WSGIApplicationGroup", &["%{BOGUS}"]).is_err());
-        assert!(apply_dir(&mut d, "WSGIMapHEADToGET", &["sometimes"]).is_err());
-        assert!(apply_dir(&mut d, "WSGITrustedProxyHeaders", &["X_Bad"]).is_err());
-        let mut s = ServerConfig::default();
-        assert!(apply_server(&mut s, "WSGIPythonOptimize", &["3"]).is_err());
-        assert!(apply_server(&mut s, "WSGIDaemonProcess", &["g", "bogus=1"]).is_err());
-        assert!(apply_server(&mut s, "WSGIDaemonProcess", &["g", "processes=abc"]).is_err());
-    }
-
-    #[test]
-    fn duplicate_daemon_group_is_an_error() {
-        let mut s = ServerConfig::default();
-        apply_server(&mut s, "WSGIDaemonProcess", &["g"]).unwrap();
-        let e = apply_server(&mut s, "WSGIDaemonProcess", &["g"]).unwrap_err();
-        assert!(e.contains("already defined"), "{e}");
-    }
-
-    #[test]
-    fn dir_values_are_stored() {
-        let mut d = DirConfig::default();
-        apply_dir(&mut d, "WSGIPassAuthorization", &["On"]).unwrap();
-        apply_dir(&mut d, "WSGICallableObject", &["app"]).unwrap();
-        apply_dir(&mut d, "WSGIChunkedRequest", &["on"]).unwrap();
-        apply_dir(
-            &mut d,
-            "WSGITrustedProxyHeaders",
-            &["X-Forwarded-For", "X-Real-IP"],
-        )
-        .unwrap();
-        assert_eq!(d.pass_authorization, Some(true));
-        assert_eq!(d.callable_object.as_deref(), Some("app"));
-        assert_eq!(d.chunked_request, Some(true));
-        assert_eq!(
-            d.trusted_proxy_headers.as_deref(),
-            Some(
-                &[
-                    "HTTP_X_FORWARDED_FOR".to_string(),
-                    "HTTP_X_REAL_IP".to_string()
-                ][..]
-            )
-        );
-    }
-
-    #[test]
-    fn unimplemented_auth_scripts_are_refused() {
-        let mut d = DirConfig::default();
-        let e = apply_dir(&mut d, "WSGIAccessScript", &["/x.wsgi"]).unwrap_err();
-        assert!(e.contains("not supported"), "{e}");
-    }
-
-    #[test]
-    fn python_settings() {
-        let mut s = ServerConfig::default();
-        apply_server(&mut s, "WSGIPythonPath", &["/a:/b"]).unwrap();
-        apply_server(&mut s, "WSGIPythonOptimize", &["2"]).unwrap();
-        apply_server(&mut s, "WSGIPythonHashSeed", &["random"]).unwrap();
-        apply_server(&mut s, "WSGIDontWriteBytecode", &["On"]).unwrap();
-        assert_eq!(s.python_path, vec!["/a", "/b"]);
-        assert_eq!(s.python_optimize, Some(2));
-        assert_eq!(s.python_hash_seed, Some(None));
-        assert_eq!(s.dont_write_bytecode, Some(true));
-    }
-}
+#[path = "directives_tests.rs"]
+mod tests;

@@ -37,6 +37,7 @@ pub fn post_config(pconf: &crate::httpd::pool::Pool, s: &Server) -> c_int {
         python::interp::built_version()
     );
     server::add_version_component(pconf, &component);
+    crate::httpd::directives::log_no_effect(s);
     if server::is_config_check_pass() {
         return ffi::OK;
     }

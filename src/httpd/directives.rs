@@ -4,9 +4,11 @@
 
 use super::ffi;
 use super::pool::Pool;
-use crate::config::directives::{self, Context, Scope, DIRECTIVES};
+use super::server::Server;
+use crate::config::directives::{self, Action, Context, Directive, GlueCheck, Scope, DIRECTIVES};
 use crate::config::{DirConfig, ServerConfig};
 use std::os::raw::{c_char, c_int, c_void};
+use std::sync::Mutex;
 
 const N: usize = DIRECTIVES.len();
 
@@ -50,6 +52,45 @@ const fn build() -> [ffi::command_rec; N + 1] {
 
 pub static COMMANDS: CommandTable = CommandTable(build());
 
+/// Table rows of `NoEffect` directives with a reason, read in the current
+/// configuration pass (Apache reads its configuration on one thread; the
+/// lock only makes the static safe).
+static NO_EFFECT_READ: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+
+fn note_no_effect(row: usize) {
+    let mut rows = NO_EFFECT_READ.lock().unwrap_or_else(|e| e.into_inner());
+    if !rows.contains(&row) {
+        rows.push(row);
+    }
+}
+
+/// Logs "NAME has no effect in mod_wsgi_rs: WHY" once for each such
+/// directive the configuration used. Called from post_config in every
+/// configuration pass (so nothing carries over to the next); logs only in
+/// the real start-up pass, when the error log is open.
+pub fn log_no_effect(s: &Server) {
+    let rows = std::mem::take(&mut *NO_EFFECT_READ.lock().unwrap_or_else(|e| e.into_inner()));
+    if super::server::is_config_check_pass() {
+        return;
+    }
+    for d in rows.into_iter().filter_map(|i| DIRECTIVES.get(i)) {
+        if let Action::NoEffect { why: Some(why), .. } = d.action {
+            let msg = format!("{} has no effect in mod_wsgi_rs: {why}", d.name);
+            super::log::server_at(s, super::log::Level::Warn, &msg);
+        }
+    }
+}
+
+/// The row's check that needs Apache (see [`GlueCheck`]), made before the
+/// row's action runs.
+fn glue_check(d: &Directive, args: &[&str]) -> Result<(), String> {
+    match (d.glue_check, args.first()) {
+        // Validate the pattern with Apache's own regex engine.
+        (GlueCheck::ApacheRegex, Some(pattern)) => super::regex::Regex::compile(pattern).map(drop),
+        _ => Ok(()),
+    }
+}
+
 /// The one handler for every directive: `cmd->info` is its table index.
 unsafe extern "C" fn dispatch(
     cmd: *mut ffi::cmd_parms,
@@ -85,21 +126,15 @@ unsafe extern "C" fn dispatch(
                 return err;
             }
         }
-        let result = match d.scope {
+        let result = glue_check(d, &args).and_then(|()| match d.scope() {
             Scope::Server => {
                 // SAFETY: the server's config slot holds the ServerConfig
                 // that create_server_config made for it.
                 let cfg = super::module_config(unsafe { (*cmd.server).module_config })
                     as *mut ServerConfig;
+                // SAFETY: as above; nothing else holds a reference to it
+                // while a directive is read.
                 match unsafe { cfg.as_mut() } {
-                    Some(_) if d.name == "WSGIScriptAliasMatch" && !args.is_empty() => {
-                        // Validate the pattern with Apache's own regex engine.
-                        super::regex::Regex::compile(args[0]).and_then(|_| {
-                            // SAFETY: as above.
-                            let cfg = unsafe { &mut *cfg };
-                            directives::apply_server(cfg, d.name, &args)
-                        })
-                    }
                     Some(cfg) => directives::apply_server(cfg, d.name, &args),
                     None => Err("internal error: no server configuration".into()),
                 }
@@ -109,7 +144,10 @@ unsafe extern "C" fn dispatch(
                 Some(cfg) => directives::apply_dir(cfg, d.name, &args),
                 None => Err("internal error: no directory configuration".into()),
             },
-        };
+        });
+        if let (Ok(()), Action::NoEffect { why: Some(_), .. }) = (&result, d.action) {
+            note_no_effect(cmd.info as usize);
+        }
         match result {
             Ok(()) => std::ptr::null(),
             Err(msg) => pool.strdup(format!("{}: {msg}", d.name).as_bytes()) as *const c_char,
