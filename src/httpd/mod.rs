@@ -5,6 +5,7 @@ pub mod brigade;
 pub mod directives;
 pub mod ffi;
 pub mod log;
+pub mod other_child;
 pub mod pool;
 pub mod process;
 pub mod regex;
