@@ -7,7 +7,7 @@
 //! dies mid-request is reported by pid, not as "truncated headers".
 
 use super::body::{Body, ReceiveError};
-use super::supervisor::{self, Group};
+use super::registry::{self, Group};
 use super::wire::{self, EnvironWriter, Kind, WireError};
 use crate::httpd::brigade::Brigade;
 use crate::httpd::ffi;
@@ -356,7 +356,7 @@ impl Relay<'_> {
                         }
                         Err(_) => false,
                     };
-                    crate::os::close(fd);
+                    crate::os::fd::close(fd);
                     if !ok {
                         let msg = format!("cannot send the file passed by {}", self.who());
                         return self.failed(ffi::HTTP_INTERNAL_SERVER_ERROR, &msg);
@@ -404,7 +404,7 @@ impl Relay<'_> {
 
 /// Serves `r` through daemon process group `name`.
 pub fn relay(r: &Request, name: &str, t: &Target<'_>) -> c_int {
-    let Some(group) = supervisor::group(name) else {
+    let Some(group) = registry::group(name) else {
         log::request(
             r,
             Level::Err,
@@ -513,7 +513,7 @@ fn attempt(
     let reused = pid != 0;
     let name = &group.cfg.name;
     let mut out = Vec::with_capacity(8192);
-    wire::hello(&mut out, &supervisor::secret(), r.request_time());
+    wire::hello(&mut out, &registry::secret(), r.request_time());
     let mut env = EnvironWriter::new();
     request_variables(r, t, &mut env);
     out.extend_from_slice(&env.finish());

@@ -1,11 +1,27 @@
-//! Daemon mode: process groups that the Apache parent forks and supervises
-//! (supervisor), the daemon process itself (process, server), the Apache
-//! child's side of a request (client), and the protocol between them (wire).
+//! Daemon mode, by process role:
+//!
+//! - `registry`: the groups, their socket paths and the per-start secret,
+//!   filled in by the Apache parent and read by every process forked after.
+//! - `supervisor` (Apache parent): creates the sockets, forks each slot's
+//!   manager, restarts it when it dies, stops it at stop and restart.
+//! - `manager` (one per slot, no Python): drops privileges, keeps one
+//!   Python worker running, replaces it when it dies or drains.
+//! - `worker` (the Python process): request threads, the limits that end
+//!   it, the graceful exit.
+//! - `server` (in a worker): one connection's request, `DaemonBackend`.
+//! - `client` (Apache child): relays a request to the group and back.
+//! - `wire`: the protocol between client and server; `spool`: responses
+//!   to slow clients; `body`: the request body in the Apache child.
+//!
+//! Imports run one way: supervisor -> manager -> worker -> server, and
+//! every module may use the registry, which uses none of them.
 
 pub mod body;
 pub mod client;
-pub mod process;
+pub mod manager;
+pub mod registry;
 pub mod server;
 pub mod spool;
 pub mod supervisor;
 pub mod wire;
+pub mod worker;

@@ -1,12 +1,14 @@
 //! Serving one connection in a daemon process: check HELLO (the per-start
 //! secret), read ENVIRON, answer 503 if the request waited longer than
 //! queue-timeout, then run the application with a `DaemonBackend` that
-//! speaks the wire protocol back to the Apache child.
+//! speaks the wire protocol back to the Apache child. A process that
+//! cannot serve at all refuses every connection with the reason.
 
-use super::process::State;
+use super::registry::{self, Group};
 use super::spool::{self, Handoff};
 use super::wire::{self, Kind, WireError};
 use crate::httpd::log::{self, Level};
+use crate::os::{self, signals};
 use crate::python::strings::{environ_key, latin1};
 use crate::wsgi::backend::{Backend, Channel, SendError};
 use crate::wsgi::headers::Status;
@@ -104,7 +106,7 @@ impl DaemonBackend {
                 Sent::All => return Ok(()),
                 Sent::Failed => return Err(()),
                 Sent::WouldBlock => {
-                    if !crate::os::wait_writable(fd, spool::STALL_MS) {
+                    if !os::socket::wait_writable(fd, spool::STALL_MS) {
                         return self.hand_off(sent);
                     }
                 }
@@ -152,7 +154,7 @@ enum Sent {
 /// Sends `out[*sent..]` without blocking, advancing `sent`.
 fn send_some(fd: i32, out: &[u8], sent: &mut usize) -> Sent {
     while *sent < out.len() {
-        match crate::os::send_nowait(fd, &out[*sent..]) {
+        match os::socket::send_nowait(fd, &out[*sent..]) {
             Ok(n) => *sent += n,
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e) if e.kind() == ErrorKind::WouldBlock => return Sent::WouldBlock,
@@ -193,7 +195,7 @@ impl Backend for DaemonBackend {
     }
 
     fn stage_file(&mut self, fd: i32, offset: i64, len: u64, _sendfile: bool) -> bool {
-        let Ok(fd) = crate::os::dup(fd) else {
+        let Ok(fd) = os::fd::dup(fd) else {
             return false;
         };
         self.file = Some((fd, offset.max(0) as u64, len));
@@ -213,7 +215,7 @@ impl Backend for DaemonBackend {
             self.write_out()?;
             let mut frame = Vec::with_capacity(21);
             wire::put_frame(&mut frame, Kind::File, &wire::encode_file(offset, len));
-            let sent = self.with_stream(|s| crate::os::fdpass::send_with_fd(s, &frame, fd));
+            let sent = self.with_stream(|s| os::fdpass::send_with_fd(s, &frame, fd));
             if !matches!(sent, Some(Ok(()))) {
                 self.broken = true;
                 return Err(SendError::ClientGone);
@@ -408,6 +410,35 @@ pub fn refuse_request(stream: &UnixStream, code: u16, msg: &str) {
     refuse(stream, code, msg);
 }
 
+/// A process that cannot serve (its user does not exist, Python cannot
+/// start): it stays up and answers every request at once with a 503 and
+/// the reason, instead of leaving requests waiting or restarting in a loop.
+/// Fixing it needs a configuration change, hence an Apache restart.
+pub fn refuse_forever(group: &Group, msg: &str) -> ! {
+    group.say(
+        Level::Crit,
+        &format!(
+            "{msg}; this process will not serve requests (each gets a 503 naming this reason)"
+        ),
+    );
+    let parent = os::process::parent_pid();
+    let reason = format!(
+        "daemon process group '{}' cannot serve: {msg}",
+        group.cfg.name
+    );
+    loop {
+        if signals::stop_requested() || os::process::parent_pid() != parent {
+            os::process::exit_now(0);
+        }
+        if !os::socket::wait_readable(group.listen_fd, 200) {
+            continue;
+        }
+        if let Ok(stream) = os::socket::accept(group.listen_fd) {
+            refuse_request(&stream, 503, &reason);
+        }
+    }
+}
+
 /// Answers with an error status in place of a response.
 fn refuse(stream: &UnixStream, code: u16, msg: &str) {
     let mut out = Vec::new();
@@ -425,12 +456,11 @@ fn now_us() -> i64 {
 /// Serves one request on a connection from an Apache child: a new one
 /// (`fresh`), or an idle one that became readable. With `keep`, a request
 /// that ends cleanly hands the connection back for the next request.
-pub fn serve(stream: UnixStream, state: &State, keep: bool, fresh: bool) -> Served {
+pub fn serve(stream: UnixStream, group: &Group, pid: u32, keep: bool, fresh: bool) -> Served {
     let request = Served {
         request: true,
         keep: None,
     };
-    let group = &state.group;
     let cfg = &group.cfg;
     let timeout = Duration::from_secs(u64::from(
         cfg.socket_timeout
@@ -442,7 +472,7 @@ pub fn serve(stream: UnixStream, state: &State, keep: bool, fresh: bool) -> Serv
     if fresh {
         let _ = stream.set_read_timeout(Some(timeout));
     }
-    let secret = super::supervisor::secret();
+    let secret = registry::secret();
     // HELLO and ENVIRON usually arrive together: read them with one
     // recv() into a stack buffer, then from the socket if ENVIRON is
     // larger. Nothing follows them until the daemon asks (READ).
@@ -491,7 +521,7 @@ pub fn serve(stream: UnixStream, state: &State, keep: bool, fresh: bool) -> Serv
     // READY (the pid) goes out before the application runs, on a new
     // connection only: a reused one's Apache child knows the pid.
     if fresh {
-        let ready = wire::u32_frame(Kind::Ready, state.pid);
+        let ready = wire::u32_frame(Kind::Ready, pid);
         if (&stream).write_all(&ready).is_err() {
             return request;
         }

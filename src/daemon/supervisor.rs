@@ -1,62 +1,33 @@
 //! The Apache parent's side of daemon mode: after the configuration is
-//! read (post_config), create each group's listening socket, fork its
-//! processes, and supervise them through Apache's "other child" mechanism:
-//! a process that dies is forked again (with a back-off when it keeps dying
-//! at start), and every process is stopped when Apache stops or restarts.
+//! read (post_config), create each group's listening socket, fork its slot
+//! managers, and supervise them through Apache's "other child" mechanism:
+//! a manager that dies is forked again (with a back-off when it keeps
+//! dying at start), every manager is stopped when Apache stops or restarts
+//! hard, and at a graceful restart the old generation's managers drain and
+//! exit by themselves, watched by the next generation (retired managers).
 //!
-//! The group table and the per-start secret live in statics that Apache's
-//! children inherit when they are forked after post_config.
+//! The groups and the secret go into the registry, which Apache's children
+//! and the daemon processes inherit when they are forked after post_config.
 
+use super::manager;
+use super::registry::{self, Group, SECRET_LEN};
 use crate::config::{DaemonProcess, ServerConfig};
 use crate::httpd::log::{self, Level};
+use crate::httpd::other_child::{Event, OtherChild};
 use crate::httpd::pool::Pool;
-use crate::httpd::process::{self, Forked, Proc, Reason};
+use crate::httpd::process::{self, Forked};
 use crate::os;
 use crate::python::interp::Settings;
 use std::os::fd::IntoRawFd;
-use std::os::raw::{c_int, c_void};
-use std::sync::{Arc, Mutex};
+use std::os::raw::c_int;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// A daemon process group as every process of this Apache generation
-/// sees it.
-pub struct Group {
-    pub cfg: DaemonProcess,
-    pub socket_path: String,
-    pub listen_fd: i32,
-    pub python: Settings,
-    /// Scripts to execute at process start: (file, application group).
-    pub preloads: Vec<(String, String)>,
-}
-
-static GROUPS: Mutex<Vec<Arc<Group>>> = Mutex::new(Vec::new());
-static SECRET: Mutex<[u8; super::wire::SECRET_LEN]> = Mutex::new([0; super::wire::SECRET_LEN]);
-
-/// The group named `name` in this generation.
-pub fn group(name: &str) -> Option<Arc<Group>> {
-    GROUPS
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .iter()
-        .find(|g| g.cfg.name == name)
-        .cloned()
-}
-
-pub fn groups() -> Vec<Arc<Group>> {
-    GROUPS.lock().unwrap_or_else(|e| e.into_inner()).clone()
-}
-
-pub fn secret() -> [u8; super::wire::SECRET_LEN] {
-    *SECRET.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// One supervised process slot; kept in the config pool so its address is
-/// stable for APR's registration.
+/// One supervised daemon slot (its manager process); kept in the config
+/// pool with its registration.
 struct Slot {
     group: Arc<Group>,
     index: usize,
-    proc: Proc,
-    pool: *mut crate::httpd::ffi::apr_pool_t,
     started: Instant,
     quick_deaths: u32,
     stopping: bool,
@@ -76,23 +47,6 @@ fn base_settings(main: &ServerConfig) -> Settings {
         process_group: String::new(),
         threads: 0,
         processes: 0,
-    }
-}
-
-/// `PREFIX.<parent pid>.<group>.sock`, the group name kept readable when
-/// it is simple, else hashed.
-fn socket_path(prefix: &str, pid: u32, group: &str) -> String {
-    let simple = group.len() <= 32
-        && group
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if simple {
-        format!("{prefix}.{pid}.{group}.sock")
-    } else {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        group.hash(&mut h);
-        format!("{prefix}.{pid}.g{:016x}.sock", h.finish())
     }
 }
 
@@ -117,9 +71,9 @@ fn create_socket(path: &str, backlog: u32, owner: u32) -> Result<i32, String> {
             ));
         }
     }
-    let old = os::umask(0o077);
+    let old = os::process::umask(0o077);
     let bound = std::os::unix::net::UnixListener::bind(path);
-    os::umask(old);
+    os::process::umask(old);
     let listener = bound.map_err(|e| {
         format!(
             "cannot create the daemon socket {path}: {e}; check that the Apache parent may \
@@ -133,8 +87,8 @@ fn create_socket(path: &str, backlog: u32, owner: u32) -> Result<i32, String> {
         .map_err(|e| format!("cannot restrict the daemon socket {path}: {e}"))?;
     let fd = listener.into_raw_fd();
     // Listen again to apply listen-backlog.
-    os::listen(fd, backlog as i32).map_err(|e| format!("listen on {path} failed: {e}"))?;
-    os::set_receive_timeout(fd, 250).map_err(|e| format!("cannot set up {path}: {e}"))?;
+    os::socket::listen(fd, backlog as i32).map_err(|e| format!("listen on {path} failed: {e}"))?;
+    os::socket::set_receive_timeout(fd, 250).map_err(|e| format!("cannot set up {path}: {e}"))?;
     Ok(fd)
 }
 
@@ -149,19 +103,17 @@ pub fn start(
     // older generation, still finishing requests after a graceful restart,
     // must be able to talk to the new daemons.
     let mut failed = None;
-    let secret = process::process_lifetime_bytes::<{ super::wire::SECRET_LEN }>(
-        c"mod_wsgi_rs.secret",
-        |buf| {
-            if let Err(e) = os::random_bytes(buf) {
-                failed = Some(e);
-            }
-        },
-    );
+    let secret = process::process_lifetime_bytes::<SECRET_LEN>(c"mod_wsgi_rs.secret", |buf| {
+        if let Err(e) = os::random::fill(buf) {
+            failed = Some(e);
+        }
+    });
     if let Some(e) = failed {
         return Err(format!("cannot read /dev/urandom: {e}"));
     }
-    *SECRET.lock().unwrap_or_else(|e| e.into_inner()) = secret;
-    GROUPS.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    registry::set_secret(secret);
+    registry::set_groups(Vec::new());
+    adopt_retired(pconf);
     if all.is_empty() {
         return Ok(());
     }
@@ -172,7 +124,7 @@ pub fn start(
         // The same path in every generation: after a graceful restart the
         // new daemons take it over, so the old generation's Apache children
         // reach them too.
-        let path = socket_path(&prefix, std::process::id(), &cfg.name);
+        let path = registry::socket_path(&prefix, std::process::id(), &cfg.name);
         let owner = match &cfg.socket_user {
             Some(u) => {
                 os::identity::lookup_user(u)
@@ -185,7 +137,7 @@ pub fn start(
             .map_err(|e| format!("WSGIDaemonProcess {}: {e}", cfg.name))?;
         let cleanup_path = path.clone();
         pconf.on_cleanup(Box::new(move || {
-            os::close(fd);
+            os::fd::close(fd);
             let _ = std::fs::remove_file(&cleanup_path);
         }));
         let mut python = base_settings(main);
@@ -209,54 +161,50 @@ pub fn start(
             preloads,
         }));
     }
-    *GROUPS.lock().unwrap_or_else(|e| e.into_inner()) = created.clone();
+    registry::set_groups(created.clone());
     for group in created {
         for index in 0..group.cfg.processes as usize {
-            let slot = pconf.keep(Slot {
-                group: group.clone(),
-                index,
-                proc: Proc::new(),
-                pool: pconf.as_ptr(),
-                started: Instant::now(),
-                quick_deaths: 0,
-                stopping: false,
-            });
+            let slot = OtherChild::keep(
+                pconf,
+                Slot {
+                    group: group.clone(),
+                    index,
+                    started: Instant::now(),
+                    quick_deaths: 0,
+                    stopping: false,
+                },
+                on_event,
+            );
             spawn(slot);
         }
     }
     Ok(())
 }
 
-fn spawn(slot: *mut Slot) {
-    // SAFETY: the slot lives in the config pool, which outlives every
-    // callback APR makes for it (the registration ends with that pool).
-    let s = unsafe { &mut *slot };
-    // SAFETY: the pool pointer was the live config pool when stored.
-    let pool = unsafe { Pool::from_raw(s.pool) };
-    s.started = Instant::now();
-    match process::fork(&mut s.proc, pool) {
-        Ok(Forked::Child) => super::process::run(s.group.clone(), s.index),
-        Ok(Forked::Parent) => {
-            log::server(
-                Level::Info,
-                &format!(
-                    "Starting process '{}' (instance {}) with pid {}.",
-                    s.group.cfg.name,
-                    s.index + 1,
-                    s.proc.pid()
-                ),
-            );
-            // SAFETY: proc and data point into the pool-kept slot.
-            unsafe {
-                process::register_other_child(&mut s.proc, maintenance, slot as *mut c_void, pool)
-            };
-        }
+/// Forks the slot's manager process (which never returns in the child).
+fn spawn(slot: &OtherChild<Slot>) {
+    let (group, index) = {
+        let mut s = slot.state();
+        s.started = Instant::now();
+        (s.group.clone(), s.index)
+    };
+    match slot.fork() {
+        Ok(Forked::Child) => manager::run(group, index),
+        Ok(Forked::Parent) => log::server(
+            Level::Info,
+            &format!(
+                "Starting process '{}' (instance {}) with pid {}.",
+                group.cfg.name,
+                index + 1,
+                slot.pid()
+            ),
+        ),
         Err(e) => log::server(
             Level::Crit,
             &format!(
                 "cannot fork a process for daemon group '{}' (APR error {e}); it will be \
                  retried when Apache restarts",
-                s.group.cfg.name
+                group.cfg.name
             ),
         ),
     }
@@ -282,13 +230,13 @@ fn describe_exit(status: c_int) -> String {
 }
 
 fn stop_and_wait(pid: i32, timeout: Duration) {
-    if pid <= 0 || !os::kill(pid, 0) {
+    if pid <= 0 || !os::process::kill(pid, 0) {
         return;
     }
-    os::kill(pid, libc::SIGTERM);
+    os::process::kill(pid, libc::SIGTERM);
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
-        if os::try_reap(pid) {
+        if os::process::try_reap(pid) {
             return;
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -297,76 +245,178 @@ fn stop_and_wait(pid: i32, timeout: Duration) {
         Level::Warn,
         &format!("daemon process {pid} did not stop within shutdown-timeout; killing it"),
     );
-    os::kill(pid, libc::SIGKILL);
+    os::process::kill(pid, libc::SIGKILL);
     let deadline = Instant::now() + Duration::from_secs(2);
-    while Instant::now() < deadline && !os::try_reap(pid) {
+    while Instant::now() < deadline && !os::process::try_reap(pid) {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
 
-unsafe extern "C" fn maintenance(reason: c_int, data: *mut c_void, status: c_int) {
-    crate::httpd::guard::ffi_guard((), || {
-        // SAFETY: `data` is the pool-kept Slot registered in `spawn`.
-        let s = unsafe { &mut *(data as *mut Slot) };
-        let pid = s.proc.pid();
-        match process::reason(reason) {
-            Reason::Death => {
-                let stopping = s.stopping || process::mpm_stopping();
-                log::server(
-                    if status == 0 || stopping {
-                        Level::Info
+/// What Apache reports about a slot's manager process.
+fn on_event(slot: &OtherChild<Slot>, event: Event) {
+    let pid = slot.pid();
+    match event {
+        Event::Death(status) => {
+            let mut s = slot.state();
+            let stopping = s.stopping || process::mpm_stopping();
+            log::server(
+                if status == 0 || stopping {
+                    Level::Info
+                } else {
+                    Level::Err
+                },
+                &format!(
+                    "daemon process '{}' (pid {pid}) {}{}",
+                    s.group.cfg.name,
+                    describe_exit(status),
+                    if stopping {
+                        "."
                     } else {
-                        Level::Err
-                    },
+                        "; starting a new one."
+                    }
+                ),
+            );
+            if stopping {
+                return;
+            }
+            let quick = s.started.elapsed() < Duration::from_secs(10) && status != 0;
+            s.quick_deaths = if quick { s.quick_deaths + 1 } else { 0 };
+            if s.quick_deaths > 1 {
+                let delay = Duration::from_millis(100 << s.quick_deaths.min(5));
+                log::server(
+                    Level::Warn,
                     &format!(
-                        "daemon process '{}' (pid {pid}) {}{}",
+                        "daemon process '{}' keeps dying at start; waiting {} ms before \
+                         the next try",
                         s.group.cfg.name,
-                        describe_exit(status),
-                        if stopping {
-                            "."
-                        } else {
-                            "; starting a new one."
-                        }
+                        delay.as_millis()
                     ),
                 );
-                if stopping {
-                    return;
-                }
-                let quick = s.started.elapsed() < Duration::from_secs(10) && status != 0;
-                s.quick_deaths = if quick { s.quick_deaths + 1 } else { 0 };
-                if s.quick_deaths > 1 {
-                    let delay = Duration::from_millis(100 << s.quick_deaths.min(5));
-                    log::server(
-                        Level::Warn,
-                        &format!(
-                            "daemon process '{}' keeps dying at start; waiting {} ms before \
-                             the next try",
-                            s.group.cfg.name,
-                            delay.as_millis()
-                        ),
-                    );
-                    std::thread::sleep(delay);
-                }
-                spawn(data as *mut Slot);
+                std::thread::sleep(delay);
             }
-            Reason::Restart => {
-                s.stopping = true;
-                if pid > 0 {
-                    os::kill(pid, libc::SIGTERM);
-                }
-            }
-            Reason::Unregister => {
-                if s.stopping || process::mpm_stopping() {
-                    let timeout =
-                        Duration::from_secs(u64::from(s.group.cfg.shutdown_timeout.max(1)));
-                    stop_and_wait(pid, timeout);
-                } else if pid > 0 && os::kill(pid, 0) {
-                    // A restart: the process drains its requests and exits
-                    // by itself (within its shutdown-timeout).
-                    os::kill(pid, libc::SIGTERM);
-                }
-            }
-            Reason::Other => {}
+            drop(s);
+            spawn(slot);
         }
-    })
+        Event::Restart => {
+            slot.state().stopping = true;
+            if pid > 0 {
+                os::process::kill(pid, libc::SIGTERM);
+            }
+        }
+        Event::Unregister => {
+            let s = slot.state();
+            if s.stopping || process::mpm_stopping() {
+                let timeout = Duration::from_secs(u64::from(s.group.cfg.shutdown_timeout.max(1)));
+                stop_and_wait(pid, timeout);
+            } else if pid > 0 && os::process::kill(pid, 0) {
+                // A graceful restart: the process drains its requests and
+                // exits by itself (within its shutdown-timeout), watched by
+                // the next generation.
+                os::process::kill(pid, libc::SIGTERM);
+                retire(pid, s.group.cfg.shutdown_timeout);
+            }
+        }
+        Event::Other => {}
+    }
+}
+
+/// A manager of an earlier generation, still draining after a graceful
+/// restart.
+struct Retired {
+    shutdown_timeout: u32,
+    stopping: bool,
+}
+
+/// How many retired managers can wait for the next generation at once;
+/// beyond that, Apache reaps them as unknown children (AH00488 warnings).
+const RETIRED_MAX: usize = 512;
+/// Per retired manager: its pid and shutdown-timeout (two native-endian
+/// 32-bit integers; pid 0 marks a free entry).
+const RETIRED_ENTRY: usize = 8;
+const RETIRED_KEY: &std::ffi::CStr = c"mod_wsgi_rs.retired_managers";
+
+/// Notes a manager whose generation ends (a graceful restart) for the next
+/// generation to watch: Apache's main loop reaps it when it exits, and
+/// would log AH00488 "long lost child came home!" for a process no one
+/// watches. The list lives in Apache's process pool, which outlives the
+/// generation (and this module, which Apache unloads at a restart).
+fn retire(pid: i32, shutdown_timeout: u32) {
+    process::with_process_lifetime_bytes::<{ RETIRED_MAX * RETIRED_ENTRY }, _>(
+        RETIRED_KEY,
+        |list| {
+            if let Some(entry) = list
+                .chunks_exact_mut(RETIRED_ENTRY)
+                .find(|e| e[..4] == [0; 4])
+            {
+                entry[..4].copy_from_slice(&pid.to_ne_bytes());
+                entry[4..].copy_from_slice(&shutdown_timeout.to_ne_bytes());
+            }
+        },
+    );
+}
+
+/// Watches, in this generation, the managers retired by the last one.
+fn adopt_retired(pconf: &Pool) {
+    let retired = process::with_process_lifetime_bytes::<{ RETIRED_MAX * RETIRED_ENTRY }, _>(
+        RETIRED_KEY,
+        |list| {
+            let taken: Vec<(i32, u32)> = list
+                .chunks_exact(RETIRED_ENTRY)
+                .map(|e| {
+                    (
+                        i32::from_ne_bytes([e[0], e[1], e[2], e[3]]),
+                        u32::from_ne_bytes([e[4], e[5], e[6], e[7]]),
+                    )
+                })
+                .filter(|&(pid, _)| pid > 0)
+                .collect();
+            list.fill(0);
+            taken
+        },
+    );
+    for (pid, shutdown_timeout) in retired {
+        // Exited and reaped already (by a stop's wait): nothing to watch.
+        if !os::process::kill(pid, 0) {
+            continue;
+        }
+        OtherChild::adopt(
+            pconf,
+            pid,
+            Retired {
+                shutdown_timeout,
+                stopping: false,
+            },
+            on_retired_event,
+        );
+    }
+}
+
+/// What Apache reports about a retired manager.
+fn on_retired_event(slot: &OtherChild<Retired>, event: Event) {
+    let pid = slot.pid();
+    match event {
+        Event::Death(status) => log::server(
+            Level::Info,
+            &format!(
+                "daemon process (pid {pid}) of an earlier generation {}.",
+                describe_exit(status)
+            ),
+        ),
+        Event::Restart => {
+            slot.state().stopping = true;
+            os::process::kill(pid, libc::SIGTERM);
+        }
+        Event::Unregister => {
+            let s = slot.state();
+            if s.stopping || process::mpm_stopping() {
+                stop_and_wait(
+                    pid,
+                    Duration::from_secs(u64::from(s.shutdown_timeout.max(1))),
+                );
+            } else if os::process::kill(pid, 0) {
+                retire(pid, s.shutdown_timeout);
+            }
+        }
+        Event::Other => {}
+    }
 }

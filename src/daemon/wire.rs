@@ -36,7 +36,7 @@ use std::io::{self, Read, Write};
 
 pub const MAGIC: &[u8; 4] = b"MWRS";
 pub const VERSION: u16 = 2;
-pub const SECRET_LEN: usize = 32;
+pub use super::registry::SECRET_LEN;
 
 /// The kinds of frame, with the most each may carry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -95,8 +95,8 @@ pub fn post_config(pconf: &crate::httpd::pool::Pool, s: &Server) -> c_int {
 /// off) and preloads the scripts that ask for it.
 pub fn child_init(s: &Server) {
     // Daemon sockets are for connecting to, not accepting on, in here.
-    for group in crate::daemon::supervisor::groups() {
-        crate::os::close(group.listen_fd);
+    for group in crate::daemon::registry::groups() {
+        crate::os::fd::close(group.listen_fd);
     }
     let Some(cfg) = s.config() else {
         return;

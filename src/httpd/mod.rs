@@ -7,6 +7,7 @@ pub mod ffi;
 pub(crate) mod guard;
 pub mod log;
 pub mod module;
+pub mod other_child;
 pub mod pool;
 pub mod process;
 pub mod regex;

@@ -1,6 +1,7 @@
 //! Processes from Apache's point of view: forking daemon processes from the
-//! parent, Apache's "other child" supervision, the User/Group Apache runs
-//! its children as, closing Apache's listeners in a daemon.
+//! parent (supervised through `other_child`), the User/Group Apache runs
+//! its children as, closing Apache's listeners and setting the process
+//! title in a daemon.
 
 use super::ffi;
 use super::pool::{cstr_bytes, Pool};
@@ -89,62 +90,8 @@ pub fn fork(proc: &mut Proc, pool: &Pool) -> Result<Forked, i32> {
     }
 }
 
-/// Why Apache calls an other-child callback.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Reason {
-    Death,
-    Restart,
-    Unregister,
-    Other,
-}
-
-pub type Maintenance = unsafe extern "C" fn(reason: c_int, data: *mut c_void, status: c_int);
-
-pub fn reason(code: c_int) -> Reason {
-    match code {
-        ffi::APR_OC_REASON_DEATH | ffi::APR_OC_REASON_LOST => Reason::Death,
-        ffi::APR_OC_REASON_RESTART => Reason::Restart,
-        ffi::APR_OC_REASON_UNREGISTER => Reason::Unregister,
-        _ => Reason::Other,
-    }
-}
-
-/// Registers `proc` for supervision; `callback(reason, data, status)` runs
-/// in the Apache parent. `proc` and `data` must stay valid until the
-/// registration ends (it ends with `pool`).
-///
-/// # Safety
-/// `proc` and `data` must outlive the registration.
-pub unsafe fn register_other_child(
-    proc: *mut Proc,
-    callback: Maintenance,
-    data: *mut c_void,
-    pool: &Pool,
-) {
-    // SAFETY: forwarded to the caller; APR keeps both pointers until the
-    // pool's cleanup unregisters them.
-    unsafe {
-        ffi::apr_proc_other_child_register(
-            &mut (*proc).0,
-            Some(callback),
-            data,
-            std::ptr::null_mut(),
-            pool.as_ptr(),
-        )
-    }
-}
-
-/// Ends a registration early (never twice for the same data).
-///
-/// # Safety
-/// `data` must be currently registered.
-pub unsafe fn unregister_other_child(data: *mut c_void) {
-    // SAFETY: forwarded to the caller.
-    unsafe { ffi::apr_proc_other_child_unregister(data) }
-}
-
 /// The Apache parent's argv (to rewrite as a daemon's process title).
-pub fn process_argv() -> (i32, *mut *mut std::os::raw::c_char) {
+fn process_argv() -> (i32, *mut *mut std::os::raw::c_char) {
     // SAFETY: ap_server_conf->process is set up by Apache's main() before
     // any module code runs and lives for the whole process.
     unsafe {
@@ -155,6 +102,15 @@ pub fn process_argv() -> (i32, *mut *mut std::os::raw::c_char) {
         let p = &*(*s).process;
         (p.argc, p.argv as *mut *mut std::os::raw::c_char)
     }
+}
+
+/// Shows `title` as this process's command line in `ps` (a forked daemon
+/// process overwrites the argv it inherited from the Apache parent).
+pub fn set_process_title(title: &str) {
+    let (argc, argv) = process_argv();
+    // SAFETY: argv is this process's own argument vector from Apache's
+    // process_rec, laid out by the kernel.
+    unsafe { crate::os::process::set_process_title(argc, argv, title) };
 }
 
 /// Resolves a path relative to ServerRoot (as Apache does for file names).
@@ -202,4 +158,35 @@ pub fn process_lifetime_bytes<const N: usize>(
         }
     }
     out
+}
+
+/// Runs `f` on `N` bytes kept in Apache's process pool under `key`: zeroed
+/// the first time, then kept as `f` left them for every later configuration
+/// generation of this Apache parent (the process pool outlives restarts and
+/// module reloads). Only for plain data, laid out the same by every build.
+pub fn with_process_lifetime_bytes<const N: usize, R>(
+    key: &'static std::ffi::CStr,
+    f: impl FnOnce(&mut [u8; N]) -> R,
+) -> R {
+    // SAFETY: as in process_lifetime_bytes: the process pool lives as long
+    // as the parent process, and the userdata under `key` is a pool
+    // allocation of N bytes that is never freed before the process ends.
+    // The Apache parent runs module hooks on one thread, so no other
+    // reference to those bytes exists while `f` runs.
+    unsafe {
+        let s = ffi::ap_server_conf;
+        if s.is_null() || (*s).process.is_null() {
+            return f(&mut [0u8; N]);
+        }
+        let pool = (*(*s).process).pool;
+        let mut data: *mut c_void = std::ptr::null_mut();
+        ffi::apr_pool_userdata_get(&mut data, key.as_ptr(), pool);
+        if data.is_null() {
+            data = ffi::apr_palloc(pool, N);
+            std::ptr::write_bytes(data as *mut u8, 0, N);
+            // apr_pool_userdata_set copies the key into the pool.
+            ffi::apr_pool_userdata_set(data, key.as_ptr(), None, pool);
+        }
+        f(&mut *(data as *mut [u8; N]))
+    }
 }

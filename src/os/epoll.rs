@@ -63,7 +63,7 @@ impl Epoll {
 
 impl Drop for Epoll {
     fn drop(&mut self) {
-        super::close(self.0);
+        super::fd::close(self.0);
     }
 }
 
@@ -108,7 +108,7 @@ impl Parking {
     /// Watches `listen_fd` (made non-blocking) and keeps at most `limit`
     /// idle connections.
     pub fn new(listen_fd: i32, limit: usize) -> io::Result<Parking> {
-        super::set_nonblocking(listen_fd, true)?;
+        super::fd::set_nonblocking(listen_fd, true)?;
         let epoll = Epoll::new()?;
         epoll.add_listener(listen_fd, LISTENER)?;
         Ok(Parking {

@@ -189,7 +189,7 @@ impl Drop for FdReader {
         let buf = std::mem::take(&mut self.buf);
         SPARE.with(|b| *b.borrow_mut() = buf);
         for fd in self.fds.drain(..) {
-            super::close(fd);
+            super::fd::close(fd);
         }
     }
 }

@@ -29,7 +29,7 @@ pub fn create_in(dir: &Path, try_anonymous: bool, what: &str, hint: &str) -> io:
     let mut last = None;
     for _ in 0..16 {
         let mut rnd = [0u8; 8];
-        super::random_bytes(&mut rnd)?;
+        super::random::fill(&mut rnd)?;
         let path = dir.join(format!(
             "mod_wsgi_rs-spool-{:016x}",
             u64::from_ne_bytes(rnd)

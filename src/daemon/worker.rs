@@ -1,22 +1,16 @@
-//! A daemon process slot, from fork to exit. The forked process is a
-//! manager (no Python): it resets Apache's signal handling, closes Apache's
-//! listeners, takes the group's identity (every step checked), then forks
-//! the Python worker and keeps one running: a worker that dies is replaced
-//! (with a back-off when it keeps dying at start, and a log line saying
-//! whether it was a signal or an exit status), and a worker that begins a
-//! graceful exit is replaced at once so the group keeps accepting.
-//!
-//! A worker starts Python, preloads scripts and serves with `threads`
+//! The Python worker process of a daemon slot, forked by the slot
+//! manager: it starts Python, preloads scripts and serves with `threads`
 //! threads while its main thread watches the limits that end it
 //! (maximum-requests, restart-interval, inactivity-timeout, memory-limit,
 //! request-timeout, deadlock-timeout, a changed script, a stop signal).
 //! Ending is graceful: no new connections are accepted, requests in flight
-//! may finish, then the worker exits.
+//! may finish, then the worker exits (the manager has started its
+//! replacement by then).
 
+use super::registry::Group;
 use super::server;
-use super::supervisor::{self, Group};
-use crate::httpd::log::{self, Level};
-use crate::httpd::process as hproc;
+use super::spool;
+use crate::httpd::log::Level;
 use crate::os::{self, identity, signals};
 use crate::python;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -57,309 +51,26 @@ impl State {
     }
 }
 
-fn say(group: &Group, level: Level, msg: &str) {
-    log::server(
-        level,
-        &format!(
-            "daemon process '{}' (pid {}): {msg}",
-            group.cfg.name,
-            std::process::id()
-        ),
-    );
-}
-
-/// A process that cannot serve (its user does not exist, Python cannot
-/// start): it stays up and answers every request at once with a 503 and
-/// the reason, instead of leaving requests waiting or restarting in a loop.
-/// Fixing it needs a configuration change, hence an Apache restart.
-fn refuse_forever(group: &Group, msg: &str) -> ! {
-    say(
-        group,
-        Level::Crit,
-        &format!(
-            "{msg}; this process will not serve requests (each gets a 503 naming this reason)"
-        ),
-    );
-    let parent = os::parent_pid();
-    let reason = format!(
-        "daemon process group '{}' cannot serve: {msg}",
-        group.cfg.name
-    );
-    loop {
-        if signals::stop_requested() || os::parent_pid() != parent {
-            os::exit_now(0);
-        }
-        if !os::wait_readable(group.listen_fd, 200) {
-            continue;
-        }
-        if let Ok(stream) = os::accept(group.listen_fd) {
-            server::refuse_request(&stream, 503, &reason);
-        }
-    }
-}
-
-/// The group's own identity could not be taken: refuse requests as an
-/// unprivileged user (Apache's User, else nobody), never as root; exit if
-/// even that is impossible.
-fn refuse_unprivileged(group: &Group, msg: &str) -> ! {
-    let apache = hproc::apache_user();
-    let (uid, gid) = if apache.uid != 0 {
-        (apache.uid, apache.gid)
-    } else {
-        (65534, 65534)
-    };
-    let fallback = identity::Identity {
-        uid,
-        gid,
-        user_name: None,
-        groups: Some(Vec::new()),
-    };
-    if let Err(e) = identity::become_user(&fallback) {
-        say(
-            group,
-            Level::Crit,
-            &format!(
-                "{msg}; cannot drop privileges to refuse requests safely either ({e}): exiting"
-            ),
-        );
-        os::exit_now(1);
-    }
-    refuse_forever(group, msg)
-}
-
-fn identity_for(group: &Group) -> Result<identity::Identity, String> {
-    let apache = hproc::apache_user();
-    let cfg = &group.cfg;
-    let (uid, user_gid, name) = match &cfg.user {
-        Some(u) => identity::lookup_user(u)?,
-        None => (
-            apache.uid,
-            apache.gid,
-            Some(apache.name.clone()).filter(|n| !n.is_empty()),
-        ),
-    };
-    let gid = match &cfg.group {
-        Some(g) => identity::lookup_group(g)?,
-        None if cfg.user.is_some() => user_gid,
-        None => apache.gid,
-    };
-    let groups = if cfg.supplementary_groups.is_empty() {
-        None
-    } else {
-        let mut v = Vec::new();
-        for g in &cfg.supplementary_groups {
-            v.push(identity::lookup_group(g)?);
-        }
-        Some(v)
-    };
-    Ok(identity::Identity {
-        uid,
-        gid,
-        user_name: name,
-        groups,
-    })
-}
-
-/// Runs a freshly forked daemon slot; never returns. The slot's first
-/// process is a small manager (no Python): it takes the group's identity,
-/// then forks the Python worker process, replaces it when it dies, and
-/// starts its replacement as soon as a worker begins a graceful exit, so a
-/// recycling group keeps accepting.
-pub fn run(group: Arc<Group>, index: usize) -> ! {
-    signals::reset_all();
-    hproc::close_listeners();
-    for other in supervisor::groups() {
-        if other.cfg.name != group.cfg.name {
-            os::close(other.listen_fd);
-        }
-    }
-    let title = group
-        .cfg
-        .display_name()
-        .unwrap_or_else(|| format!("(wsgi:{})", group.cfg.name));
-    set_title(&format!("{title} manager"));
-    signals::catch_stop();
-    let id = identity_for(&group)
-        .unwrap_or_else(|e| refuse_unprivileged(&group, &format!("user/group: {e}")));
-    if let Some(root) = &group.cfg.chroot {
-        identity::chroot(root).unwrap_or_else(|e| refuse_unprivileged(&group, &e));
-    }
-    identity::become_user(&id)
-        .unwrap_or_else(|e| refuse_unprivileged(&group, &format!("cannot drop privileges: {e}")));
-    if let Some(mask) = group.cfg.umask {
-        os::umask(mask);
-    }
-    let home = group.cfg.home.clone().unwrap_or_else(|| "/".to_string());
-    if let Err(e) = std::env::set_current_dir(&home) {
-        refuse_forever(
-            &group,
-            &format!("cannot change to home directory '{home}': {e}"),
-        );
-    }
-    if let Some(lang) = &group.cfg.lang {
-        std::env::set_var("LANG", lang);
-    }
-    if let Some(locale) = &group.cfg.locale {
-        std::env::set_var("LC_ALL", locale);
-    }
-    if group.cfg.cpu_priority != 0 {
-        if let Err(e) = os::set_priority(group.cfg.cpu_priority) {
-            say(
-                &group,
-                Level::Warn,
-                &format!("cpu-priority not applied: {e}"),
-            );
-        }
-    }
-    manage(group, index, title)
-}
-
-fn set_title(title: &str) {
-    os::set_process_name(title);
-    let (argc, argv) = hproc::process_argv();
-    // SAFETY: argv is this process's own argument vector from Apache's
-    // process_rec, laid out by the kernel.
-    unsafe { os::set_process_title(argc, argv, title) };
-}
-
-struct Child {
-    pid: i32,
-    /// Python started and the worker began serving.
-    ready: bool,
-    draining: bool,
-}
-
-fn manage(group: Arc<Group>, index: usize, title: String) -> ! {
-    let parent = os::parent_pid();
-    let (notify_rd, notify_wr) =
-        os::pipe().unwrap_or_else(|e| refuse_forever(&group, &format!("pipe: {e}")));
-    let _ = os::set_nonblocking(notify_rd, true);
-    let mut children: Vec<Child> = Vec::new();
-    let mut next_start = Some(Instant::now());
-    let mut quick_deaths = 0u32;
-    loop {
-        if signals::stop_requested() || os::parent_pid() != parent {
-            stop_children(&group, &mut children);
-        }
-        if next_start.is_some_and(|t| Instant::now() >= t) {
-            next_start = None;
-            match os::fork() {
-                Ok(0) => {
-                    os::close(notify_rd);
-                    set_title(&title);
-                    worker_main(group.clone(), index, notify_wr);
-                }
-                Ok(pid) => children.push(Child {
-                    pid,
-                    ready: false,
-                    draining: false,
-                }),
-                Err(e) => {
-                    say(
-                        &group,
-                        Level::Crit,
-                        &format!("cannot fork a worker process: {e}"),
-                    );
-                    next_start = Some(Instant::now() + Duration::from_secs(1));
-                }
-            }
-        }
-        if os::wait_readable(notify_rd, 100) {
-            let mut buf = [0u8; 64];
-            let n = os::read_fd(notify_rd, &mut buf);
-            // A worker's pid means "draining"; its negation means "ready".
-            for msg in buf[..n - n % 4].chunks(4) {
-                let msg = i32::from_be_bytes([msg[0], msg[1], msg[2], msg[3]]);
-                if let Some(c) = children.iter_mut().find(|c| c.pid == msg.abs()) {
-                    if msg < 0 {
-                        c.ready = true;
-                        quick_deaths = 0;
-                    } else if !c.draining {
-                        c.draining = true;
-                        if next_start.is_none() {
-                            next_start = Some(Instant::now());
-                        }
-                    }
-                }
-            }
-        }
-        while let Some((pid, exit)) = os::reap_any() {
-            let Some(pos) = children.iter().position(|c| c.pid == pid) else {
-                continue;
-            };
-            let child = children.remove(pos);
-            if child.draining {
-                continue;
-            }
-            // Only a worker that died before it was ready to serve counts
-            // towards the start-up back-off.
-            quick_deaths = if child.ready { 0 } else { quick_deaths + 1 };
-            let delay = if quick_deaths > 1 {
-                Duration::from_millis((100u64 << quick_deaths.min(7)).min(10_000))
-            } else {
-                Duration::ZERO
-            };
-            log::server(
-                Level::Err,
-                &format!(
-                    "daemon process '{}' (pid {pid}) {exit}; starting a new one{}",
-                    group.cfg.name,
-                    if delay.is_zero() {
-                        String::new()
-                    } else {
-                        format!(
-                            " in {} ms (it keeps dying soon after start)",
-                            delay.as_millis()
-                        )
-                    }
-                ),
-            );
-            next_start = Some(Instant::now() + delay);
-        }
-        if next_start.is_none() && children.iter().all(|c| c.draining) {
-            next_start = Some(Instant::now());
-        }
-    }
-}
-
-fn stop_children(group: &Group, children: &mut Vec<Child>) -> ! {
-    for c in children.iter() {
-        os::kill(c.pid, libc::SIGTERM);
-    }
-    let deadline =
-        Instant::now() + Duration::from_secs(u64::from(group.cfg.shutdown_timeout.max(1)) + 1);
-    while !children.is_empty() && Instant::now() < deadline {
-        while let Some((pid, _)) = os::reap_any() {
-            children.retain(|c| c.pid != pid);
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    for c in children.iter() {
-        os::kill(c.pid, libc::SIGKILL);
-    }
-    os::exit_now(0)
-}
-
 /// The Python worker process: starts Python, preloads, serves with
-/// `threads` threads while the main thread watches the limits.
-fn worker_main(group: Arc<Group>, index: usize, notify: i32) -> ! {
+/// `threads` threads while the main thread watches the limits. `notify`
+/// is the pipe to the manager.
+pub fn run(group: Arc<Group>, index: usize, notify: i32) -> ! {
     // Request threads otherwise get a malloc arena each, and every arena
     // keeps freed memory: an idle daemon would hold a little per thread.
-    os::set_malloc_arenas(2);
+    os::memory::set_malloc_arenas(2);
     if let Some(secs) = group.cfg.cpu_time_limit {
-        let _ = os::set_limit(os::Limit::CpuSeconds, u64::from(secs));
+        let _ = os::process::set_limit(os::process::Limit::CpuSeconds, u64::from(secs));
     }
     if let Some(bytes) = group.cfg.virtual_memory_limit {
-        let _ = os::set_limit(os::Limit::AddressSpace, bytes);
+        let _ = os::process::set_limit(os::process::Limit::AddressSpace, bytes);
     }
     if let Err(e) = python::interp::start(&group.python) {
-        refuse_forever(&group, &format!("Python could not start: {e}"));
+        server::refuse_forever(&group, &format!("Python could not start: {e}"));
     }
     for (file, app_group) in &group.preloads {
         crate::wsgi::runner::preload(std::path::Path::new(file), app_group);
     }
-    say(
-        &group,
+    group.say(
         Level::Info,
         &format!(
             "instance {} ready, uid {}, gid {}, {} threads",
@@ -374,12 +85,11 @@ fn worker_main(group: Arc<Group>, index: usize, notify: i32) -> ! {
     let parking = match os::epoll::Parking::new(group.listen_fd, MAX_IDLE_CONNECTIONS) {
         Ok(p) => p,
         Err(e) => {
-            say(
-                &group,
+            group.say(
                 Level::Crit,
                 &format!("cannot watch the group's socket: {e}"),
             );
-            os::exit_now(1);
+            os::process::exit_now(1);
         }
     };
     let state = Arc::new(State {
@@ -404,19 +114,15 @@ fn worker_main(group: Arc<Group>, index: usize, notify: i32) -> ! {
             builder = builder.stack_size(size as usize);
         }
         if let Err(e) = builder.spawn(move || serve_loop(st, worker)) {
-            say(
-                &group,
-                Level::Crit,
-                &format!("cannot start worker thread: {e}"),
-            );
-            os::exit_now(1);
+            group.say(Level::Crit, &format!("cannot start worker thread: {e}"));
+            os::process::exit_now(1);
         }
     }
     let st = state.clone();
     let _ = std::thread::Builder::new()
         .name("wsgi-heartbeat".into())
         .spawn(move || heartbeat(st));
-    os::write_fd(notify, &(-(std::process::id() as i32)).to_be_bytes());
+    os::fd::write_fd(notify, &(-(std::process::id() as i32)).to_be_bytes());
     monitor(state)
 }
 
@@ -438,7 +144,7 @@ fn serve_loop(state: Arc<State>, worker: usize) {
             os::epoll::Next::Nothing => continue,
             os::epoll::Next::Conn(s) => (s, false),
             // Another thread or process may have taken it first.
-            os::epoll::Next::Listener => match os::accept(fd) {
+            os::epoll::Next::Listener => match os::socket::accept(fd) {
                 Ok(s) => (s, true),
                 Err(_) => continue,
             },
@@ -451,18 +157,21 @@ fn serve_loop(state: Arc<State>, worker: usize) {
             retire_idle(&state);
         }
         state.active.fetch_add(1, Ordering::SeqCst);
-        set_busy(&state, worker, Some((Instant::now(), thread_ident())));
+        set_busy(
+            &state,
+            worker,
+            Some((Instant::now(), os::process::thread_id())),
+        );
         // The connection is kept for another request unless this one is the
         // last before maximum-requests.
         let keep = reuse && max.is_none_or(|m| state.served.load(Ordering::SeqCst) + 1 < m);
         // A bug must not cost the process a thread: log it and go on.
         let served = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            server::serve(stream, &state, keep, fresh)
+            server::serve(stream, &state.group, state.pid, keep, fresh)
         })) {
             Ok(s) => s,
             Err(cause) => {
-                say(
-                    &state.group,
+                state.group.say(
                     Level::Crit,
                     &format!(
                         "mod_wsgi_rs internal error while serving a request (please report): \
@@ -494,7 +203,7 @@ fn serve_loop(state: Arc<State>, worker: usize) {
         // monitor then drains the process and the manager replaces it).
         if max.is_some_and(|m| count >= m) && !state.stopping.swap(true, Ordering::SeqCst) {
             retire_idle(&state);
-            os::write_fd(state.notify, &(std::process::id() as i32).to_be_bytes());
+            os::fd::write_fd(state.notify, &(std::process::id() as i32).to_be_bytes());
         }
     }
 }
@@ -504,12 +213,6 @@ fn retire_idle(state: &State) {
     for conn in state.parking.take_all() {
         server::retire(&conn);
     }
-}
-
-fn thread_ident() -> u64 {
-    // SAFETY: pthread_self has no preconditions; Python's threading ident
-    // on Linux is this same value.
-    unsafe { libc::pthread_self() as u64 }
 }
 
 fn set_busy(state: &State, worker: usize, v: Option<(Instant, u64)>) {
@@ -554,7 +257,7 @@ fn stack_of(ident: u64) -> String {
 }
 
 fn monitor(state: Arc<State>) -> ! {
-    let parent = os::parent_pid();
+    let parent = os::process::parent_pid();
     let started = Instant::now();
     loop {
         std::thread::sleep(Duration::from_millis(100));
@@ -574,15 +277,14 @@ fn should_stop(state: &State, parent: i32, started: Instant) -> Option<(&'static
     if signals::stop_requested() {
         return Some(("a stop signal arrived", shutdown));
     }
-    if os::parent_pid() != parent {
+    if os::process::parent_pid() != parent {
         return Some(("the Apache parent process went away", shutdown));
     }
     if let Some(limit) = cfg.deadlock_timeout {
         let beat = state.heartbeat.load(Ordering::SeqCst);
         let age = state.now_us().saturating_sub(beat);
         if beat > 0 && age >= u64::from(limit) * 1_000_000 {
-            say(
-                group,
+            group.say(
                 Level::Err,
                 &format!(
                     "the Python GIL has been held for {} s (deadlock-timeout {limit} s); \
@@ -590,7 +292,7 @@ fn should_stop(state: &State, parent: i32, started: Instant) -> Option<(&'static
                     age / 1_000_000
                 ),
             );
-            os::exit_now(2);
+            os::process::exit_now(2);
         }
     }
     if let Some(limit) = cfg.request_timeout {
@@ -605,8 +307,7 @@ fn should_stop(state: &State, parent: i32, started: Instant) -> Option<(&'static
             .collect();
         if !stuck.is_empty() {
             for (secs, ident) in &stuck {
-                say(
-                    group,
+                group.say(
                     Level::Err,
                     &format!(
                         "a request has run for {secs} s, over request-timeout ({limit} s); \
@@ -630,10 +331,13 @@ fn should_stop(state: &State, parent: i32, started: Instant) -> Option<(&'static
     {
         return Some(("restart-interval reached", graceful));
     }
-    if crate::python::script::reloaded() {
+    if python::script::reloaded() {
         return Some(("a WSGI script changed (script reloading)", graceful));
     }
-    if cfg.memory_limit.is_some_and(|m| os::rss_bytes() > m) {
+    if cfg
+        .memory_limit
+        .is_some_and(|m| os::memory::rss_bytes() > m)
+    {
         return Some(("memory-limit exceeded", graceful));
     }
     if cfg.inactivity_timeout.is_some_and(|t| {
@@ -650,8 +354,7 @@ fn should_stop(state: &State, parent: i32, started: Instant) -> Option<(&'static
 
 fn drain(state: &State, why: &str, wait: Duration) -> ! {
     let group = &state.group;
-    say(
-        group,
+    group.say(
         Level::Info,
         &format!(
             "stopping: {why}; finishing {} request(s) in flight (up to {} s)",
@@ -665,25 +368,24 @@ fn drain(state: &State, why: &str, wait: Duration) -> ! {
     // again).
     retire_idle(state);
     // Let the manager start the replacement now, while this one drains.
-    os::write_fd(state.notify, &(std::process::id() as i32).to_be_bytes());
+    os::fd::write_fd(state.notify, &(std::process::id() as i32).to_be_bytes());
     let deadline = Instant::now() + wait;
     // Wait for every thread to leave its accept loop (so no connection
     // accepted at the last moment is dropped) and every request to finish.
     // Responses handed to spool writers (slow clients) are finished too.
     while (state.running.load(Ordering::SeqCst) > 0
         || state.active.load(Ordering::SeqCst) > 0
-        || super::spool::in_flight() > 0)
+        || spool::in_flight() > 0)
         && Instant::now() < deadline
     {
         std::thread::sleep(Duration::from_millis(20));
     }
-    let left = state.active.load(Ordering::SeqCst) + super::spool::in_flight();
+    let left = state.active.load(Ordering::SeqCst) + spool::in_flight();
     if left > 0 {
-        say(
-            group,
+        group.say(
             Level::Warn,
             &format!("exiting with {left} request(s) still running"),
         );
     }
-    os::exit_now(0)
+    os::process::exit_now(0)
 }

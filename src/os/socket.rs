@@ -1,0 +1,100 @@
+//! Sockets: listening, accepting, receive timeouts, waiting for
+//! readiness, and sending without blocking.
+
+use super::last_error;
+use std::io;
+
+/// Sets a listening socket's backlog.
+pub fn listen(fd: i32, backlog: i32) -> io::Result<()> {
+    // SAFETY: listen on a socket the caller owns.
+    if unsafe { libc::listen(fd, backlog) } != 0 {
+        return Err(last_error());
+    }
+    Ok(())
+}
+
+/// Accepts a connection on a listening socket (blocking up to its receive
+/// timeout); the new socket is blocking and close-on-exec.
+pub fn accept(fd: i32) -> io::Result<std::os::unix::net::UnixStream> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: accept4 on a listening socket the caller owns; the returned
+    // descriptor is new and owned by the stream we wrap it in.
+    unsafe {
+        let c = libc::accept4(
+            fd,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            libc::SOCK_CLOEXEC,
+        );
+        if c < 0 {
+            return Err(last_error());
+        }
+        Ok(std::os::unix::net::UnixStream::from_raw_fd(c))
+    }
+}
+
+/// Makes blocking accept()/recv() on `fd` give up after `ms` milliseconds
+/// (EAGAIN), so threads blocked in accept() can notice a drain. Blocking
+/// accept() wakes one waiter per connection, unlike poll().
+pub fn set_receive_timeout(fd: i32, ms: u64) -> io::Result<()> {
+    let tv = libc::timeval {
+        tv_sec: (ms / 1000) as libc::time_t,
+        tv_usec: ((ms % 1000) * 1000) as libc::suseconds_t,
+    };
+    // SAFETY: setsockopt reads one valid timeval.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVTIMEO,
+            &tv as *const libc::timeval as *const libc::c_void,
+            std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+        )
+    };
+    if rc != 0 {
+        return Err(last_error());
+    }
+    Ok(())
+}
+
+/// Waits until `fd` is readable or `timeout_ms` passes; true if readable.
+pub fn wait_readable(fd: i32, timeout_ms: i32) -> bool {
+    poll_one(fd, libc::POLLIN, timeout_ms)
+}
+
+/// Waits until `fd` is writable or `timeout_ms` passes; true if writable
+/// (or in error, so that the next write reports the error).
+pub fn wait_writable(fd: i32, timeout_ms: i32) -> bool {
+    poll_one(fd, libc::POLLOUT, timeout_ms)
+}
+
+/// Polls one descriptor for `events`; true if one of them (or a hang-up or
+/// error, which the next I/O call reports) happened within `timeout_ms`.
+fn poll_one(fd: i32, events: libc::c_short, timeout_ms: i32) -> bool {
+    let mut p = libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    };
+    // SAFETY: polls one valid pollfd struct.
+    let n = unsafe { libc::poll(&mut p, 1, timeout_ms) };
+    n > 0 && p.revents & (events | libc::POLLHUP | libc::POLLERR) != 0
+}
+
+/// Sends what fits into a socket's buffer now, without blocking (whatever
+/// the socket's mode): `Err(WouldBlock)` when nothing fits.
+pub fn send_nowait(fd: i32, data: &[u8]) -> io::Result<usize> {
+    // SAFETY: send reads `data.len()` bytes from a valid slice.
+    let n = unsafe {
+        libc::send(
+            fd,
+            data.as_ptr() as *const libc::c_void,
+            data.len(),
+            libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+        )
+    };
+    if n < 0 {
+        return Err(last_error());
+    }
+    Ok(n as usize)
+}
