@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mod_wsgi_rs::config::{parse_daemon_process, split_args};
+use mod_wsgi_rs::fuzzing::{parse_daemon_process, split_args};
 
 mod common;
 

@@ -5,8 +5,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mod_wsgi_rs::config::directives::{apply_dir, apply_server, DIRECTIVES};
-use mod_wsgi_rs::config::{split_args, DirConfig, ServerConfig};
+use mod_wsgi_rs::fuzzing::{apply_dir, apply_server, DIRECTIVES};
+use mod_wsgi_rs::fuzzing::{split_args, DirConfig, ServerConfig};
 
 mod common;
 

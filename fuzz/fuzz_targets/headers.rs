@@ -4,8 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mod_wsgi_rs::wsgi::environ::{header_key, HeaderKey};
-use mod_wsgi_rs::wsgi::headers::{check_header, content_length, from_latin1, latin1, parse_status};
+use mod_wsgi_rs::fuzzing::{header_key, HeaderKey};
+use mod_wsgi_rs::fuzzing::{check_header, content_length, from_latin1, latin1, parse_status};
 
 fn text(b: &[u8], as_utf8: bool) -> String {
     if as_utf8 {

@@ -7,8 +7,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mod_wsgi_rs::config::IpSubnet;
-use mod_wsgi_rs::wsgi::proxy::{resolve, Policy};
+use mod_wsgi_rs::fuzzing::IpSubnet;
+use mod_wsgi_rs::fuzzing::{resolve, Policy};
 
 mod common;
 

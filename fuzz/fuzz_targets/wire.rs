@@ -7,11 +7,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mod_wsgi_rs::daemon::wire::{
+use mod_wsgi_rs::fuzzing::{
     check_hello, decode_environ, decode_file, decode_headers, decode_status, decode_text,
     decode_u32, encode_headers, read_frame, EnvironWriter, SECRET_LEN,
 };
-use mod_wsgi_rs::wsgi::headers::{check_header, from_latin1, parse_status};
+use mod_wsgi_rs::fuzzing::{check_header, from_latin1, parse_status};
 
 fn decode_all(payload: &[u8]) {
     let secret = [7u8; SECRET_LEN];

@@ -50,12 +50,6 @@ pub struct DirConfig {
     pub trusted_proxies: Option<Vec<String>>,
 }
 
-/// Merges a more specific directory configuration (`add`) over `base`;
-/// same as [`DirConfig::merge`].
-pub fn merge(base: &DirConfig, add: &DirConfig) -> DirConfig {
-    DirConfig::merge(base, add)
-}
-
 /// Parses `WSGIHandlerScript name file`. mod_wsgi's trailing options
 /// (`process-group=` etc.) are refused with a clear message rather than
 /// silently ignored, since there is no place to keep them yet.

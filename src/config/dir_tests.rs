@@ -2,7 +2,7 @@
 //! applied through the directive table, merging and per-request resolution.
 
 use super::alias::parse_script_alias_options;
-use super::dir::{effective, merge, parse_handler_script, DirConfig};
+use super::dir::{effective, parse_handler_script, DirConfig};
 use super::directives::apply_dir;
 use super::groups::{AppGroup, ProcessGroup};
 use super::values::MapHeadToGet;
@@ -203,7 +203,7 @@ fn merge_fields() {
         Some(vec!["HTTP_X_FORWARDED_FOR".to_string()])
     );
     assert_eq!(m.trusted_proxies, Some(vec!["10.0.0.2".to_string()]));
-    assert_eq!(merge(&base, &DirConfig::default()), base);
+    assert_eq!(DirConfig::merge(&base, &DirConfig::default()), base);
     assert_eq!(DirConfig::merge(&DirConfig::default(), &base), base);
 }
 

@@ -23,22 +23,11 @@ mod dir_tests;
 #[cfg(test)]
 mod server_tests;
 
-pub use alias::{
-    alias_match, parse_import_script, parse_script_alias, parse_script_alias_options,
-    substitute_groups, AliasMatch, ScriptAlias, ScriptAliasOptions,
-};
+pub use alias::ScriptAliasOptions;
 pub use daemon::DaemonProcess;
 pub use daemon_options::parse_daemon_process;
-pub use dir::{effective, parse_handler_script, DirConfig, RequestConfig};
+pub use dir::{effective, DirConfig, RequestConfig};
 pub use mounted::Mounted;
-pub use groups::{
-    expand_application_group, expand_callable_object, parse_application_group, parse_process_group,
-    parse_restrict_process, process_group_permitted, resolve_process_group, AppGroup, GroupContext,
-    ProcessGroup,
-};
-pub use server::{ServerConfig, DEFAULT_SOCKET_PREFIX};
+pub use server::ServerConfig;
 pub use trusted_proxy::IpSubnet;
-pub use values::{
-    parse_hash_seed, parse_int_in, parse_map_head, parse_on_off, parse_optimize, parse_python_path,
-    split_args, split_key_value, MapHeadToGet,
-};
+pub use values::{split_args, MapHeadToGet};

@@ -61,12 +61,6 @@ fn pick_vec<T: Clone>(base: &[T], add: &[T]) -> Vec<T> {
     }
 }
 
-/// Merges a virtual host's configuration (`add`) over the main server's
-/// (`base`); same as [`ServerConfig::merge`].
-pub fn merge(base: &ServerConfig, add: &ServerConfig) -> ServerConfig {
-    ServerConfig::merge(base, add)
-}
-
 impl ServerConfig {
     /// Merges a virtual host's configuration (`add`) over the main
     /// server's (`base`): a value set in the virtual host wins; lists

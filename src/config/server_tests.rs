@@ -2,7 +2,7 @@
 //! through the directive table, and merging.
 
 use super::directives::apply_server;
-use super::server::{merge, ServerConfig};
+use super::server::ServerConfig;
 
 fn with(directives: &[(&str, &[&str])]) -> ServerConfig {
     let mut c = ServerConfig::default();
@@ -170,7 +170,7 @@ fn merge_scalars() {
     assert!(m.verbose_debugging());
     assert_eq!(m.socket_prefix(), "/base");
     // Merging with an empty host changes nothing; the free function agrees.
-    assert_eq!(merge(&base, &ServerConfig::default()), base);
+    assert_eq!(ServerConfig::merge(&base, &ServerConfig::default()), base);
     assert_eq!(ServerConfig::merge(&ServerConfig::default(), &base), base);
 }
 

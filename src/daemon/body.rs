@@ -4,8 +4,8 @@
 //! daemon threads. The body stays in memory up to `MEMORY_LIMIT`, and goes
 //! to an unlinked temporary file beyond that, so memory stays bounded.
 
-use crate::httpd::request::Request;
 use crate::buffers::Pool;
+use crate::httpd::request::Request;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 

@@ -500,11 +500,6 @@ pub fn decode_u32(payload: &[u8]) -> Result<u32, WireError> {
     Ok(v)
 }
 
-/// Writes all of `buf`, retrying on EINTR.
-pub fn write_all(w: &mut impl Write, buf: &[u8]) -> Result<(), WireError> {
-    w.write_all(buf).map_err(WireError::from)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -79,8 +79,7 @@ impl Request {
         path_info,
         unparsed_uri,
         protocol,
-        handler,
-        the_request
+        handler
     );
     table_field!(
         headers_in,
@@ -103,18 +102,6 @@ impl Request {
     pub fn log_id(&self) -> Option<&[u8]> {
         // SAFETY: NULL or a pool string.
         unsafe { opt_cstr_bytes(self.rec().log_id) }
-    }
-
-    pub fn header_only(&self) -> bool {
-        self.rec().header_only != 0
-    }
-
-    pub fn is_main(&self) -> bool {
-        self.rec().main.is_null()
-    }
-
-    pub fn has_prev(&self) -> bool {
-        !self.rec().prev.is_null()
     }
 
     /// The request's start, in microseconds since the epoch.
@@ -160,11 +147,6 @@ impl Request {
         unsafe { ffi::ap_set_content_type(self.raw(), p) }
     }
 
-    pub fn set_content_length(&self, len: i64) {
-        // SAFETY: live request.
-        unsafe { ffi::ap_set_content_length(self.raw(), len) }
-    }
-
     /// Adds a response header; copies both into the request pool.
     pub fn add_header_out(&self, err_headers: bool, name: &[u8], value: &[u8]) {
         let table = if err_headers {
@@ -188,12 +170,6 @@ impl Request {
         };
         // SAFETY: live request, called once before reading.
         unsafe { ffi::ap_setup_client_block(self.raw(), policy) }
-    }
-
-    /// Whether there is a body to read (sends nothing by itself).
-    pub fn should_client_block(&self) -> bool {
-        // SAFETY: live request after setup_client_block.
-        unsafe { ffi::ap_should_client_block(self.raw()) != 0 }
     }
 
     /// Reads body bytes: Ok(0) at the end; Err on a read error (the client
@@ -221,11 +197,6 @@ impl Request {
         self.rec().read_chunked != 0
     }
 
-    pub fn connection_aborted(&self) -> bool {
-        // SAFETY: the connection outlives the request.
-        unsafe { (*self.rec().connection).aborted != 0 }
-    }
-
     /// Writes out whatever the connection's filters hold (after the
     /// response's EOS, Apache keeps small responses buffered until the
     /// handler returns).
@@ -235,19 +206,9 @@ impl Request {
         unsafe { ffi::ap_flush_conn(self.rec().connection) }
     }
 
-    /// Ensures the connection is closed after this response.
-    pub fn close_connection(&self) {
-        // SAFETY: the connection outlives the request.
-        unsafe { (*self.rec().connection).keepalive = ffi::ap_conn_keepalive_e_AP_CONN_CLOSE }
-    }
-
     pub fn bucket_alloc(&self) -> *mut ffi::apr_bucket_alloc_t {
         // SAFETY: the connection outlives the request.
         unsafe { (*self.rec().connection).bucket_alloc }
-    }
-
-    pub fn output_filters(&self) -> *mut ffi::ap_filter_t {
-        self.rec().output_filters
     }
 
     /// Names of the output filters on this request, outermost first.
@@ -281,14 +242,6 @@ impl Request {
     /// The request's per-request config vector (see `slots`).
     pub(super) fn request_vector(&self) -> *mut ffi::ap_conf_vector_t {
         self.rec().request_config
-    }
-
-    /// Adds the CGI variables Apache computes for CGI scripts to
-    /// subprocess_env (ap_add_common_vars; ap_add_cgi_vars's subset is
-    /// computed by the caller to avoid its sub-request).
-    pub fn add_common_vars(&self) {
-        // SAFETY: live request.
-        unsafe { ffi::ap_add_common_vars(self.raw()) }
     }
 
     /// The server's port as used for SERVER_PORT.

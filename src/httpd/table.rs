@@ -57,9 +57,4 @@ impl Table {
         // SAFETY: guaranteed by the caller.
         unsafe { ffi::apr_table_addn(self.raw(), key, value) }
     }
-
-    pub fn unset(&self, key: &std::ffi::CStr) {
-        // SAFETY: removes entries from a live table.
-        unsafe { ffi::apr_table_unset(self.raw(), key.as_ptr()) }
-    }
 }

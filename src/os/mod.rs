@@ -12,8 +12,8 @@ pub mod memory;
 pub mod process;
 pub mod random;
 pub mod signals;
-pub mod stat;
 pub mod socket;
+pub mod stat;
 pub mod tempfile;
 
 use std::io;

@@ -4,8 +4,8 @@
 use super::backend::{Backend, Channel, SendError};
 use super::environ::Sink;
 use super::headers::Status;
-use super::variables::{request_variables, Target};
 use super::runner::{self, Job, Outcome};
+use super::variables::{request_variables, Target};
 use crate::httpd::brigade::Brigade;
 use crate::httpd::log::{self, Level};
 use crate::httpd::request::{Request, RequestHandle};
