@@ -10,15 +10,10 @@
 //! Self-contained on std: the library of this crate is the Apache module
 //! itself, whose symbols only resolve inside Apache.
 
-#[path = "mod_wsgi_rs_cli/args.rs"]
 mod args;
-#[path = "mod_wsgi_rs_cli/conf.rs"]
 mod conf;
-#[path = "mod_wsgi_rs_cli/discover.rs"]
 mod discover;
-#[path = "mod_wsgi_rs_cli/run.rs"]
 mod run;
-#[path = "mod_wsgi_rs_cli/sys.rs"]
 mod sys;
 
 use std::fs;
