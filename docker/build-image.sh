@@ -107,6 +107,7 @@ if [ "$FROM_SOURCE" = 1 ]; then
   cp "$REPO/docker/Dockerfile.build" "$CTX/docker/"
   cp "$REPO/Cargo.toml" "$REPO/Cargo.lock" "$REPO/build.rs" "$CTX/"
   cp -r "$REPO/src" "$CTX/src"
+  cp -r "$REPO/cli" "$CTX/cli"
 else
   cp "$SO" "$CTX/target/release/libmod_wsgi_rs.so"
 fi

@@ -41,6 +41,9 @@ def cli_env(**extra):
            if k not in ("VIRTUAL_ENV", "PYTHONHOME", "PYTHONPATH")}
     env["LANG"] = "C.UTF-8"
     env.pop("LC_ALL", None)
+    # install-module never writes into the real /etc/apache2 from a test:
+    # tests that want mods-available files give a temporary directory.
+    env["MOD_WSGI_RS_MODS_AVAILABLE"] = ""
     for k, v in extra.items():
         if v is None:
             env.pop(k, None)

@@ -4,7 +4,7 @@ They run the real program (default target/release/mod-wsgi-rs, or
 $MOD_WSGI_RS_BIN) against the real module (default
 target/release/libmod_wsgi_rs.so, or $MOD_WSGI_SO) and Debian's Apache:
 
-    cargo build --release            # the module and the command
+    scripts/build                    # the module and the command
     /usr/bin/python3 -m pytest tests/cli -q
 
 Tests marked ``needs_daemon`` exercise daemon mode (the default of
@@ -33,7 +33,7 @@ def pytest_configure(config):
 def cli_bin():
     if not os.path.isfile(BIN):
         pytest.fail("mod-wsgi-rs not found at %s: build it with `cargo build --release "
-                    "--bin mod-wsgi-rs`, or set MOD_WSGI_RS_BIN" % BIN)
+                    "-p mod-wsgi-rs-cli` (or scripts/build), or set MOD_WSGI_RS_BIN" % BIN)
     if not os.path.isfile(SO):
         pytest.fail("the module is not built (%s): run scripts/build, or set MOD_WSGI_SO" % SO)
     return BIN

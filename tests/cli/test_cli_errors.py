@@ -154,8 +154,32 @@ def test_unknown_command(cli_bin):
     assert "unknown command 'serve'" in error_line(r)
 
 
+@pytest.mark.parametrize("args, message", [
+    (["start-sever"], "unknown command 'start-sever' (did you mean start-server?)"),
+    (["module-confg"], "unknown command 'module-confg' (did you mean module-config?)"),
+    (["start-server", EXAMPLE, "--procesess", "2"],
+     "unknown option --procesess for start-server (did you mean --processes?)"),
+    (["install-module", "--modules-dir", "/tmp"],
+     "unknown option --modules-dir for install-module (did you mean --modules-directory?)"),
+])
+def test_mistyped_names_get_a_suggestion(cli_bin, args, message):
+    r = run_cli(*args)
+    assert r.returncode == 2, r.stderr
+    assert message in error_line(r)
+
+
+def test_version(cli_bin):
+    from cli_helpers import REPO
+    with open(os.path.join(REPO, "cli", "Cargo.toml")) as f:
+        version = next(l.split('"')[1] for l in f if l.startswith("version = "))
+    for arg in ("--version", "-V", "version"):
+        r = run_cli(arg)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == "mod-wsgi-rs %s\n" % version
+
+
 @pytest.mark.parametrize("command, expect", [
-    ("start-server", ["--url-alias URL PATH", "--reload-on-changes", "--embedded-mode",
+    ("start-server", ["--url-alias <URL> <PATH>", "--reload-on-changes", "--embedded-mode",
                       "--processes", "--log-to-terminal", "--setup-only"]),
     ("setup-server", ["apachectl", "--port"]),
     ("module-config", ["LoadModule", "--python-home"]),

@@ -123,3 +123,87 @@ def test_install_module_without_apxs(cli_bin, workdir):
     r = run_cli("install-module", "--module-path", SO, env=env)
     assert r.returncode == 1
     assert "apache2-dev" in r.stderr and "--modules-directory" in r.stderr
+
+
+def debian_layout(workdir, wsgi_enabled=False):
+    """A temporary /etc/apache2 (mods-available, mods-enabled) and modules
+    directory; with ``wsgi_enabled``, Debian's mod_wsgi enabled in it."""
+    conf = os.path.join(workdir, "apache2")
+    avail = os.path.join(conf, "mods-available")
+    enabled = os.path.join(conf, "mods-enabled")
+    modules = os.path.join(workdir, "modules")
+    for d in (avail, enabled, modules):
+        os.makedirs(d)
+    if wsgi_enabled:
+        write(os.path.join(avail, "wsgi.load"),
+              "LoadModule wsgi_module /usr/lib/apache2/modules/mod_wsgi.so\n")
+        os.symlink("../mods-available/wsgi.load", os.path.join(enabled, "wsgi.load"))
+    return conf, avail, enabled, modules
+
+
+def a2enmod(conf, workdir, module):
+    state = os.path.join(workdir, "a2state")
+    os.makedirs(state, exist_ok=True)
+    return subprocess.run(["/usr/sbin/a2enmod", "-q", module], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True,
+                          env=cli_env(APACHE_CONFDIR=conf, APACHE_STATE_DIRECTORY=state))
+
+
+def test_install_module_writes_mods_available_for_a2enmod(cli_bin, workdir):
+    conf, avail, enabled, modules = debian_layout(workdir)
+    r = run_cli("install-module", "--module-path", SO, "--modules-directory", modules,
+                "--mods-available", avail)
+    assert r.returncode == 0, r.stderr
+    installed = os.path.join(modules, "mod_wsgi_rs.so")
+    assert r.stdout == 'LoadModule wsgi_module "%s"\n' % installed
+    assert "a2enmod wsgi_rs" in r.stderr and "warning" not in r.stderr
+    load = open(os.path.join(avail, "wsgi_rs.load")).read()
+    assert load.splitlines()[0] == "# Conflicts: wsgi"
+    assert load.endswith("LoadModule wsgi_module %s\n" % installed)
+    repo_conf = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))), "apache-conf", "wsgi_rs.conf")
+    assert filecmp.cmp(os.path.join(avail, "wsgi_rs.conf"), repo_conf, shallow=False)
+    assert os.stat(os.path.join(avail, "wsgi_rs.load")).st_mode & 0o777 == 0o644
+
+    # A local edit of wsgi_rs.conf survives a second install.
+    write(os.path.join(avail, "wsgi_rs.conf"), "# mine\n")
+    r = run_cli("install-module", "--module-path", SO, "--modules-directory", modules,
+                env=cli_env(MOD_WSGI_RS_MODS_AVAILABLE=avail))
+    assert r.returncode == 0, r.stderr
+    assert open(os.path.join(avail, "wsgi_rs.conf")).read() == "# mine\n"
+    assert "kept the existing wsgi_rs.conf" in r.stderr
+
+    if os.path.exists("/usr/sbin/a2enmod"):
+        a = a2enmod(conf, workdir, "wsgi_rs")
+        assert a.returncode == 0, a.stdout
+        assert os.path.realpath(os.path.join(enabled, "wsgi_rs.load")) == \
+            os.path.join(avail, "wsgi_rs.load")
+
+
+def test_install_module_warns_when_debian_mod_wsgi_is_enabled(cli_bin, workdir):
+    conf, avail, enabled, modules = debian_layout(workdir, wsgi_enabled=True)
+    r = run_cli("install-module", "--module-path", SO, "--modules-directory", modules,
+                "--mods-available", avail)
+    assert r.returncode == 0, r.stderr
+    warnings = [l for l in r.stderr.splitlines() if "warning" in l]
+    assert len(warnings) == 1, r.stderr
+    assert os.path.join(enabled, "wsgi.load") in warnings[0]
+    assert "a2dismod wsgi" in warnings[0]
+    if os.path.exists("/usr/sbin/a2enmod"):
+        # The Conflicts line makes a2enmod refuse while wsgi is enabled.
+        a = a2enmod(conf, workdir, "wsgi_rs")
+        assert a.returncode != 0 and "conflict" in a.stdout, a.stdout
+        assert not os.path.exists(os.path.join(enabled, "wsgi_rs.load"))
+
+
+def test_install_module_with_a_missing_mods_available(cli_bin, workdir):
+    modules = os.path.join(workdir, "modules")
+    os.mkdir(modules)
+    missing = os.path.join(workdir, "nope")
+    r = run_cli("install-module", "--module-path", SO, "--modules-directory", modules,
+                "--mods-available", missing)
+    assert r.returncode == 1
+    assert r.stderr.splitlines() == [
+        "mod-wsgi-rs: error: --mods-available %s is not a directory (Apache's "
+        "mods-available, e.g. /etc/apache2/mods-available)" % missing]
+    assert not os.path.exists(os.path.join(modules, "mod_wsgi_rs.so"))

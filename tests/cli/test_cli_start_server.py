@@ -306,6 +306,7 @@ def test_sigusr1_restarts_apache_gracefully(server):
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root runs Apache's children as www-data")
 def test_warns_when_the_app_is_unreadable_by_apache_user(cli_bin, workdir):
+    """Only writing the configuration (--setup-only): a warning."""
     from cli_helpers import free_port, run_cli
     private = os.path.join(workdir, "private")
     app = write(os.path.join(private, "app.wsgi"), "application = None\n")
@@ -313,5 +314,71 @@ def test_warns_when_the_app_is_unreadable_by_apache_user(cli_bin, workdir):
     r = run_cli("start-server", app, "--setup-only", "--port", free_port(),
                 "--server-root", os.path.join(workdir, "srv"), "--module-path", SO)
     assert r.returncode == 0, r.stderr
-    assert "mod-wsgi-rs: warning: Apache's children run as www-data, who may not be able " \
-           "to read %s" % app in r.stderr
+    assert ("mod-wsgi-rs: warning: Apache's user www-data cannot enter %s (mode 0700)"
+            % private) in r.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs Apache's children as www-data")
+def test_refuses_to_start_when_apache_user_cannot_reach_the_app(cli_bin, workdir):
+    """start-server checks before starting: one line naming the closed
+    folder and the ways out; nothing written, no Apache started."""
+    from cli_helpers import free_port, run_cli
+    private = os.path.join(workdir, "private")
+    app = write(os.path.join(private, "app", "app.wsgi"), "application = None\n")
+    os.chmod(os.path.join(private, "app"), 0o755)
+    os.chmod(private, 0o700)
+    root = os.path.join(workdir, "srv")
+    r = run_cli("start-server", app, "--port", free_port(), "--server-root", root,
+                "--module-path", SO)
+    assert r.returncode == 1, r.stdout + r.stderr
+    lines = r.stderr.splitlines()
+    assert lines == ["mod-wsgi-rs: error: Apache's user www-data cannot enter %s (mode 0700): "
+                     "move the app elsewhere, chmod o+x %s, or pass --user" % (private, private)]
+    assert not os.path.exists(root)
+
+    # A readable folder but an unreadable script.
+    os.chmod(private, 0o711)
+    os.chmod(app, 0o600)
+    r = run_cli("start-server", app, "--port", free_port(), "--server-root", root,
+                "--module-path", SO)
+    assert r.returncode == 1
+    assert ("Apache's user www-data cannot read %s (mode 0600): chmod o+r %s, or pass --user"
+            % (app, app)) in r.stderr
+
+    # Once the folder can be entered and the script read, it is accepted.
+    os.chmod(app, 0o644)
+    r = run_cli("start-server", app, "--setup-only", "--port", free_port(),
+                "--server-root", root, "--module-path", SO)
+    assert r.returncode == 0, r.stderr
+    assert "warning" not in r.stderr
+
+
+SLOW_APP = '''
+import time
+
+def application(environ, start_response):
+    if environ.get("PATH_INFO") == "/slow":
+        time.sleep(float(environ.get("QUERY_STRING") or 0))
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"done"]
+'''
+
+
+@pytest.mark.parametrize("mode", [[], ["--embedded-mode"]], ids=["daemon", "embedded"])
+def test_mpm_limits_are_consistent(server, workdir, mode):
+    """A request that stays in progress across the MPM's once-a-second
+    check must not make Apache warn that the server is near its capacity
+    (AH10159: MinSpareThreads as large as MaxRequestWorkers), nor report a
+    child it does not know (AH00488)."""
+    app = write(os.path.join(workdir, "slow.wsgi"), SLOW_APP)
+    srv = server(app, *mode)
+    r = srv.get("/slow?2.2", timeout=30)
+    assert (r.status, r.body) == (200, b"done"), srv.diagnostics()
+    assert srv.get("/").status == 200
+    log = srv.error_log()
+    assert "AH10159" not in log, log
+    assert "AH00488" not in log, log
+    conf = open(os.path.join(srv.root, "httpd.conf")).read()
+    limits = dict(re.findall(r"^(MinSpareThreads|MaxRequestWorkers|ThreadsPerChild) (\d+)$",
+                             conf, re.M))
+    assert int(limits["MinSpareThreads"]) < int(limits["MaxRequestWorkers"]), limits

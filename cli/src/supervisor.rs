@@ -12,9 +12,9 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use super::args::{CliError, Result};
-use super::conf::Settings;
-use super::sys;
+use crate::error::{CliError, Result};
+use crate::settings::Settings;
+use crate::sys;
 
 /// How long Apache may take to stop after SIGTERM before it is killed.
 const STOP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -198,10 +198,7 @@ pub fn supervise(s: &Settings) -> Result<i32> {
     let me = std::process::id() as i32;
     let mut cmd = apache_command(s);
     cmd.process_group(0);
-    // SAFETY: the closure only makes async-signal-safe calls (prctl, getppid).
-    unsafe {
-        cmd.pre_exec(move || sys::die_with_parent(me));
-    }
+    sys::die_with_parent(&mut cmd, me);
     let child = cmd
         .spawn()
         .map_err(|e| CliError::fail(format!("cannot run {}: {e}", s.httpd.display())))?;

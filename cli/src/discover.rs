@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::args::{CliError, Result};
+use crate::error::{CliError, Result};
 
 /// The file name of the module as cargo builds it.
 pub const BUILT_SO: &str = "libmod_wsgi_rs.so";

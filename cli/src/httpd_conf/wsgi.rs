@@ -1,0 +1,92 @@
+//! The application: mod_wsgi_rs, its Python, the daemon process group (or
+//! embedded mode) and the WSGIScriptAlias.
+
+use std::fmt::Write as _;
+
+use crate::quote::{q, qp};
+use crate::settings::{Entry, Settings};
+
+use super::documents::grant_file;
+
+pub fn application(c: &mut String, s: &Settings) {
+    let _ = writeln!(c, "\n# The application.");
+    let _ = writeln!(c, "LoadModule wsgi_module {}", qp(&s.module_so));
+    if let Some((home, _)) = &s.python_home {
+        let _ = writeln!(c, "WSGIPythonHome {}", qp(home));
+    }
+    let group = if s.embedded {
+        if !s.python_paths.is_empty() {
+            let _ = writeln!(c, "WSGIPythonPath {}", q(&python_path(s)));
+        }
+        "%{GLOBAL}".to_string()
+    } else {
+        daemon_process(c, s);
+        s.group_name()
+    };
+    let _ = writeln!(c, "WSGIProcessGroup {group}");
+    let _ = writeln!(c, "WSGIApplicationGroup %{{GLOBAL}}");
+    let callable = match &s.entry {
+        Entry::Script(_) => s.callable_object.as_str(),
+        Entry::Module { .. } => "application",
+    };
+    let _ = writeln!(c, "WSGICallableObject {}", q(callable));
+    let script = s.script_path();
+    // Giving both groups preloads the application when its process starts.
+    let _ = writeln!(
+        c,
+        "WSGIScriptAlias {} {} process-group={group} application-group=%{{GLOBAL}}",
+        q(&s.mount_point),
+        qp(&script)
+    );
+    grant_file(c, &script);
+    if s.reload {
+        let _ = writeln!(
+            c,
+            "# --reload-on-changes\nWSGIImportScript {} process-group={group} application-group=%{{GLOBAL}}",
+            qp(&s.monitor_path())
+        );
+    }
+}
+
+fn python_path(s: &Settings) -> String {
+    s.python_paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// WSGIRestrictEmbedded, WSGISocketPrefix and WSGIDaemonProcess.
+fn daemon_process(c: &mut String, s: &Settings) {
+    let _ = writeln!(c, "WSGIRestrictEmbedded On");
+    let _ = writeln!(c, "WSGISocketPrefix {}", qp(&s.socket_prefix()));
+    // processes= is left out for a single process: giving it at all makes
+    // wsgi.multiprocess True, as in mod_wsgi.
+    let pool = if s.processes > 1 {
+        format!("processes={} threads={}", s.processes, s.threads)
+    } else {
+        format!("threads={}", s.threads)
+    };
+    let mut d = format!(
+        "WSGIDaemonProcess {} \\\n    display-name={} \\\n    {pool}",
+        s.group_name(),
+        q(&s.display_name()),
+    );
+    if s.daemon_home {
+        let _ = write!(d, " \\\n    home={}", qp(&s.working_directory));
+    }
+    if let Some((home, _)) = &s.python_home {
+        let _ = write!(d, " \\\n    python-home={}", qp(home));
+    }
+    if !s.python_paths.is_empty() {
+        let _ = write!(d, " \\\n    python-path={}", q(&python_path(s)));
+    }
+    let timeouts: Vec<String> = s.timeouts.iter().map(|(n, v)| format!("{n}={v}")).collect();
+    for chunk in timeouts.chunks(4) {
+        let _ = write!(d, " \\\n    {}", chunk.join(" "));
+    }
+    if let Some(m) = s.maximum_requests {
+        let _ = write!(d, " \\\n    maximum-requests={m}");
+    }
+    let _ = writeln!(c, "{d}");
+}

@@ -1,0 +1,235 @@
+//! A validated `start-server`/`setup-server` request, built from the
+//! command line by `from_args`, and the names derived from it.
+
+mod application;
+mod files;
+mod from_args;
+mod listen;
+mod logging;
+mod python;
+mod run_as;
+
+use std::path::PathBuf;
+
+use crate::discover::HomeSource;
+
+pub use from_args::settings;
+
+/// What serves the requests.
+#[derive(Clone, Debug)]
+pub enum Entry {
+    /// A WSGI script file (absolute).
+    Script(PathBuf),
+    /// `package.module` and the attribute path of the callable in it.
+    Module { module: String, callable: String },
+}
+
+/// `--application-type`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum AppType {
+    Script,
+    Module,
+}
+
+/// Which Apache MPM to run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Mpm {
+    Event,
+    Worker,
+    Prefork,
+}
+
+impl Mpm {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mpm::Event => "event",
+            Mpm::Worker => "worker",
+            Mpm::Prefork => "prefork",
+        }
+    }
+}
+
+/// A validated `start-server`/`setup-server` request.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub command_line: String,
+    pub entry: Entry,
+    pub host: String,
+    pub port: u16,
+    pub server_name: String,
+    pub server_root: PathBuf,
+    pub processes: u32,
+    pub threads: u32,
+    pub max_clients: Option<u32>,
+    pub mpm: Mpm,
+    pub embedded: bool,
+    pub callable_object: String,
+    pub mount_point: String,
+    pub url_aliases: Vec<(String, PathBuf)>,
+    pub document_root: Option<PathBuf>,
+    pub working_directory: PathBuf,
+    pub python_home: Option<(PathBuf, HomeSource)>,
+    pub python_paths: Vec<PathBuf>,
+    pub reload: bool,
+    /// `(user, group)` for Apache's children when started as root.
+    pub run_as: Option<(String, String)>,
+    pub log_to_terminal: bool,
+    pub access_log: bool,
+    pub log_level: String,
+    pub log_directory: PathBuf,
+    pub limit_request_body: u64,
+    pub timeouts: Vec<(&'static str, u64)>,
+    pub maximum_requests: Option<u64>,
+    pub include_files: Vec<PathBuf>,
+    pub httpd: PathBuf,
+    pub modules_dir: PathBuf,
+    pub static_modules: Vec<String>,
+    pub module_so: PathBuf,
+    pub python_version: Option<String>,
+    /// True under `start-server` (the mod-wsgi-rs process watches Apache);
+    /// false for `setup-server`, whose Apache runs through `apachectl`.
+    pub supervised: bool,
+    /// Whether the daemon processes start in the working directory
+    /// (`home=`); false when their user could not enter it.
+    pub daemon_home: bool,
+}
+
+impl Settings {
+    pub fn conf_path(&self) -> PathBuf {
+        self.server_root.join("httpd.conf")
+    }
+    pub fn pid_file(&self) -> PathBuf {
+        self.server_root.join("httpd.pid")
+    }
+    pub fn apachectl(&self) -> PathBuf {
+        self.server_root.join("apachectl")
+    }
+    pub fn error_log(&self) -> PathBuf {
+        if self.log_to_terminal {
+            PathBuf::from("/dev/stderr")
+        } else {
+            self.log_directory.join("error_log")
+        }
+    }
+    pub fn access_log_path(&self) -> PathBuf {
+        if self.log_to_terminal {
+            PathBuf::from("/dev/stdout")
+        } else {
+            self.log_directory.join("access_log")
+        }
+    }
+    pub fn runtime_dir(&self) -> PathBuf {
+        self.server_root.join("run")
+    }
+    pub fn reload_dir(&self) -> PathBuf {
+        self.server_root.join("reload")
+    }
+    /// The file the reload monitor creates to ask for a restart.
+    pub fn reload_trigger(&self) -> PathBuf {
+        self.reload_dir().join("restart")
+    }
+    pub fn handler_path(&self) -> PathBuf {
+        self.server_root.join("handler.wsgi")
+    }
+    pub fn monitor_path(&self) -> PathBuf {
+        self.server_root.join("reload-monitor.py")
+    }
+    /// The file WSGIScriptAlias points at.
+    pub fn script_path(&self) -> PathBuf {
+        match &self.entry {
+            Entry::Script(p) => p.clone(),
+            Entry::Module { .. } => self.handler_path(),
+        }
+    }
+    /// `host:port`, the name of the daemon process group.
+    pub fn group_name(&self) -> String {
+        format!("{}:{}", self.host_label(), self.port)
+    }
+    pub fn display_name(&self) -> String {
+        format!(
+            "(wsgi:{}:{}:{})",
+            self.host_label(),
+            self.port,
+            crate::sys::euid()
+        )
+    }
+    pub fn host_label(&self) -> String {
+        host_label(&self.host)
+    }
+    /// The `Listen` argument.
+    pub fn listen(&self) -> String {
+        match self.host.as_str() {
+            "*" | "" => self.port.to_string(),
+            h if h.contains(':') => format!("[{}]:{}", h.trim_matches(['[', ']']), self.port),
+            h => format!("{h}:{}", self.port),
+        }
+    }
+    pub fn url(&self) -> String {
+        let host = match self.host.as_str() {
+            "*" | "" | "0.0.0.0" | "::" | "[::]" => self.server_name.clone(),
+            h if h.contains(':') => format!("[{}]", h.trim_matches(['[', ']'])),
+            h => h.to_string(),
+        };
+        let mount = if self.mount_point == "/" {
+            "/".to_string()
+        } else {
+            format!("{}/", self.mount_point)
+        };
+        format!("http://{host}:{}{mount}", self.port)
+    }
+    pub fn socket_prefix(&self) -> PathBuf {
+        self.server_root.join("wsgi")
+    }
+}
+
+/// The label of a `--host` value used in names (server root, group).
+pub fn host_label(host: &str) -> String {
+    match host {
+        "*" | "" => "all".to_string(),
+        h => h.trim_matches(['[', ']']).to_string(),
+    }
+}
+
+#[cfg(test)]
+impl Settings {
+    /// A plausible daemon-mode request, for unit tests.
+    pub fn for_tests() -> Settings {
+        Settings {
+            command_line: "mod-wsgi-rs start-server app.wsgi".into(),
+            entry: Entry::Script(PathBuf::from("/srv/app/app.wsgi")),
+            host: "127.0.0.1".into(),
+            port: 8000,
+            server_name: "localhost".into(),
+            server_root: PathBuf::from("/tmp/mod_wsgi_rs-127.0.0.1:8000:0"),
+            processes: 1,
+            threads: 5,
+            max_clients: None,
+            mpm: Mpm::Event,
+            embedded: false,
+            callable_object: "application".into(),
+            mount_point: "/".into(),
+            url_aliases: Vec::new(),
+            document_root: None,
+            working_directory: PathBuf::from("/srv/app"),
+            python_home: None,
+            python_paths: Vec::new(),
+            reload: false,
+            run_as: None,
+            log_to_terminal: false,
+            access_log: false,
+            log_level: "warn".into(),
+            log_directory: PathBuf::from("/tmp/mod_wsgi_rs-127.0.0.1:8000:0"),
+            limit_request_body: 10_485_760,
+            timeouts: vec![("socket-timeout", 60)],
+            maximum_requests: None,
+            include_files: Vec::new(),
+            httpd: PathBuf::from("/usr/sbin/apache2"),
+            modules_dir: PathBuf::from("/usr/lib/apache2/modules"),
+            static_modules: Vec::new(),
+            module_so: PathBuf::from("/usr/lib/apache2/modules/mod_wsgi_rs.so"),
+            python_version: None,
+            supervised: true,
+            daemon_home: true,
+        }
+    }
+}
