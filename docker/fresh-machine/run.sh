@@ -8,7 +8,8 @@
 #      examples/hello.wsgi on http://127.0.0.1:8000/; checked with a request
 #      (the example's body, in the daemon group mod-wsgi-rs makes, and
 #      Apache's start-up line naming mod_wsgi_rs), then stopped with Ctrl-C
-#      (SIGINT), which must leave no Apache process behind;
+#      (SIGINT), which must leave no Apache process behind; Debian's
+#      mod_wsgi, installed for the tests, must not be left enabled;
 #   2. ./scripts/test: the whole suite; its exit status counts.
 #
 # Prints PASS/FAIL lines and how long each command took; exits non-zero
@@ -86,6 +87,15 @@ if kill -0 "$serve" 2>/dev/null; then
   else
     fail "Apache processes left after Ctrl-C: $(apache_pids | tr '\n' ' ')"
   fi
+fi
+# install-deps installed Debian's mod_wsgi (the tests' reference) and left
+# it disabled for the system's Apache.
+if dpkg-query -W -f='${Status}' libapache2-mod-wsgi-py3 2>/dev/null | grep -q "install ok installed" \
+   && [ ! -e /etc/apache2/mods-enabled/wsgi.load ]; then
+  pass "Debian's mod_wsgi is installed and not enabled (a2dismod wsgi)"
+else
+  fail "Debian's mod_wsgi: $(dpkg-query -W -f='${Status}' libapache2-mod-wsgi-py3 2>&1)," \
+       "mods-enabled/wsgi.load $([ -e /etc/apache2/mods-enabled/wsgi.load ] && echo present || echo absent)"
 fi
 if [ "$FAILED" != 0 ]; then
   echo "--- serve-example's output (last 60 lines) ---"
