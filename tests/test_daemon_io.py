@@ -18,6 +18,10 @@ from harness.daemon import (SKIP_IN_DAEMON_RUN, kib, open_files,
 pytestmark = [pytest.mark.skipif(**SKIP_IN_DAEMON_RUN), pytest.mark.rs_only]
 
 BODY = r"""
+# Apache makes its children dumpable only with a CoreDumpDirectory: then
+# their own user may read their /proc/<pid>/fd without CAP_SYS_PTRACE
+# (test_file_wrapper_is_passed_to_the_apache_child reads it as www-data).
+CoreDumpDirectory @STATE@
 WSGISocketPrefix @SOCKETS@/wsgi
 WSGIDaemonProcess io processes=1 threads=1
 WSGIDaemonProcess big processes=1 threads=2
@@ -156,7 +160,9 @@ def test_file_wrapper_is_passed_to_the_apache_child(srv):
     """The daemon opens the file; while a slow client holds up the
     response, the Apache child has that file open (or mapped): the
     descriptor came over the socket instead of the bytes. The body is
-    complete and the file-like's close() runs in the daemon."""
+    complete and the file-like's close() runs in the daemon. The child's
+    descriptors are read as its own user (harness.daemon.open_files), which
+    needs no CAP_SYS_PTRACE."""
     path = os.path.join(srv.state, "data.bin")
     data = os.urandom(FW_SIZE)
     with open(path, "wb") as f:
@@ -176,7 +182,7 @@ def test_file_wrapper_is_passed_to_the_apache_child(srv):
         def child_has_file():
             return [p for p in srv.mpm_children() if path in open_files(p)]
 
-        holders = wait_for(child_has_file, timeout=5,
+        holders = wait_for(child_has_file, timeout=5, interval=0.1,
                            what="an Apache child holding %s" % path)
         assert holders
         rest = recv_until_close(s)

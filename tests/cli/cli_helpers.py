@@ -2,21 +2,58 @@
 where the program and the module are, running the program, watching
 processes, HTTP requests, and ``Server``, one ``start-server`` run."""
 
+import atexit
 import http.client
 import os
+import shutil
 import signal
 import socket
+import stat
 import subprocess
 import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
+
+
+def _readable_by_others(path):
+    """Whether any user (Apache's children run as www-data) can read ``path``:
+    it is readable by others and every directory above it searchable."""
+    path = os.path.abspath(path)
+    if not os.stat(path).st_mode & stat.S_IROTH:
+        return False
+    d = os.path.dirname(path)
+    while True:
+        if not os.stat(d).st_mode & stat.S_IXOTH:
+            return False
+        if d == "/":
+            return True
+        d = os.path.dirname(d)
+
+
+# A clone www-data cannot read (e.g. under /root, mode 0700): the tests use
+# world-readable copies of the example and the module, and run the program
+# from a world-readable directory (its daemons start in the current one).
+RUN_DIR = tempfile.mkdtemp(prefix="mwr-cli-", dir="/tmp")
+os.chmod(RUN_DIR, 0o755)
+atexit.register(shutil.rmtree, RUN_DIR, True)
+
+
+def _readable(path):
+    if not os.path.isfile(path) or _readable_by_others(path):
+        return path
+    copy = os.path.join(RUN_DIR, os.path.basename(path))
+    shutil.copyfile(path, copy)
+    os.chmod(copy, 0o644)
+    return copy
+
+
 BIN = os.path.abspath(os.environ.get("MOD_WSGI_RS_BIN")
                       or os.path.join(REPO, "target", "release", "mod-wsgi-rs"))
-SO = os.path.abspath(os.environ.get("MOD_WSGI_SO")
-                     or os.path.join(REPO, "target", "release", "libmod_wsgi_rs.so"))
-EXAMPLE = os.path.join(REPO, "examples", "hello.wsgi")
+SO = _readable(os.path.abspath(os.environ.get("MOD_WSGI_SO")
+                               or os.path.join(REPO, "target", "release", "libmod_wsgi_rs.so")))
+EXAMPLE = _readable(os.path.join(REPO, "examples", "hello.wsgi"))
 APACHE = "/usr/sbin/apache2"
 
 START_TIMEOUT = 20.0
@@ -56,7 +93,7 @@ def run_cli(*args, env=None, timeout=60, cwd=None):
     """Runs mod-wsgi-rs to completion; returns the CompletedProcess."""
     return subprocess.run([BIN] + [str(a) for a in args], stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, env=env or cli_env(),
-                          timeout=timeout, cwd=cwd, text=True)
+                          timeout=timeout, cwd=cwd or RUN_DIR, text=True)
 
 
 def _stat(pid):

@@ -190,6 +190,18 @@ def _proc_state(pid):
         return None
 
 
+def _proc_euid(pid):
+    """The effective uid of ``pid`` (None once it is gone)."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("Uid:"):
+                    return int(line.split()[2])
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return None
+
+
 def pid_alive(pid):
     state = _proc_state(pid)
     return state is not None and state not in ("Z", "X")
@@ -239,10 +251,19 @@ def descendants(pid):
 
 
 def _is_apache(pid):
+    """Whether ``pid`` runs APACHE_BIN. Another user's /proc/<pid>/exe is
+    readable only with CAP_SYS_PTRACE (left out of Docker's default
+    capabilities): without it, a process of another user re-parented to us
+    counts as Apache's (the tests start no other processes as another user
+    that outlive their parent: run_python_as waits for its child)."""
     try:
-        return os.path.realpath("/proc/%d/exe" % pid) == os.path.realpath(APACHE_BIN)
+        return os.path.realpath("/proc/%d/exe" % pid, strict=True) == \
+            os.path.realpath(APACHE_BIN)
+    except PermissionError:
+        # (not the owner of /proc/<pid>: root's for a non-dumpable process)
+        return _proc_euid(pid) not in (None, os.geteuid())
     except OSError:
-        return False
+        return False  # gone
 
 
 def orphaned_apaches():

@@ -4,6 +4,8 @@ another user, and a small concurrent client."""
 
 import glob
 import http.client
+import inspect
+import json
 import os
 import subprocess
 import sys
@@ -46,14 +48,15 @@ def socket_paths(srv):
 
 # ------------------------------------------------------------------ /proc
 def proc_status(pid):
-    """/proc/<pid>/status as a dict of str -> str (empty if gone)."""
+    """/proc/<pid>/status as a dict of str -> str (empty once the process is
+    gone). Anyone may read it: no privilege is involved."""
     out = {}
     try:
         with open("/proc/%d/status" % pid) as f:
             for line in f:
                 k, _, v = line.partition(":")
                 out[k] = v.strip()
-    except OSError:
+    except (FileNotFoundError, ProcessLookupError):
         pass
     return out
 
@@ -64,26 +67,69 @@ def kib(status, key):
     return int(v[0]) if v else 0
 
 
-def open_files(pid):
-    """Targets of /proc/<pid>/fd/* and the files mapped in /proc/<pid>/maps."""
+def _read_open_files(pid):
+    """Targets of /proc/<pid>/fd/* and the files mapped in /proc/<pid>/maps,
+    read by the calling process (empty once the process is gone). Runs
+    in-process or, as source, in a snippet run as another user: so it
+    imports what it needs itself. PermissionError propagates."""
+    import os
     found = set()
     try:
         for fd in os.listdir("/proc/%d/fd" % pid):
             try:
                 found.add(os.readlink("/proc/%d/fd/%s" % (pid, fd)))
-            except OSError:
-                pass
-    except OSError:
-        pass
-    try:
+            except FileNotFoundError:
+                pass  # closed since the listing
         with open("/proc/%d/maps" % pid) as f:
             for line in f:
                 parts = line.split(None, 5)
                 if len(parts) == 6:
                     found.add(parts[5].strip())
+    except (FileNotFoundError, ProcessLookupError):
+        return set()
+    return found
+
+
+def open_files(pid):
+    """Targets of /proc/<pid>/fd/* and the files mapped in /proc/<pid>/maps
+    (empty once the process is gone).
+
+    Another user's descriptors and mappings are readable only with
+    CAP_SYS_PTRACE, which Docker's default capabilities and hardened hosts
+    leave out, or by that same user when the process is dumpable (Apache
+    makes its children dumpable when CoreDumpDirectory is set). So a process
+    of another user (Apache's children run as www-data) is always read by a
+    snippet run as that user, which needs only setuid: the same path with
+    and without CAP_SYS_PTRACE. What cannot be read raises PermissionError
+    saying why, never an empty set that a poll would wait on until it times
+    out."""
+    st = proc_status(pid)
+    if not st:
+        return set()
+    uid, gid = int(st["Uid"].split()[1]), int(st["Gid"].split()[1])
+    if uid == os.geteuid():
+        return _read_open_files(pid)
+    if os.geteuid() != 0:
+        raise PermissionError(
+            "process %d runs as uid %d and the tests as uid %d: only root can "
+            "read its /proc/%d/fd (as that user); run the tests as root"
+            % (pid, uid, os.geteuid(), pid))
+    code = (inspect.getsource(_read_open_files) +
+            "\nimport json\nprint(json.dumps(sorted(_read_open_files(%d))))\n" % pid)
+    rc, out = run_python_as(uid, gid, code)
+    if rc == 0:
+        return set(json.loads(out))
+    why = out.strip().splitlines()[-1] if out.strip() else "exit status %d" % rc
+    hint = ""
+    try:
+        if os.stat("/proc/%d/fd" % pid).st_uid != uid:
+            hint = (" (the process is not dumpable, so not even its own user "
+                    "may read it: an Apache child is dumpable only when "
+                    "CoreDumpDirectory is set in the server's config)")
     except OSError:
         pass
-    return found
+    raise PermissionError("cannot read /proc/%d/fd as its user (uid %d): %s%s"
+                          % (pid, uid, why, hint))
 
 
 # ----------------------------------------------------- as another user
