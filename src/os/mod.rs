@@ -1,7 +1,8 @@
 //! Thin safe wrappers over the libc calls daemon mode needs, by topic:
 //! descriptors (fd), sockets (socket), processes (process), memory, random
 //! bytes, epoll-based connection parking, passing file descriptors over
-//! UNIX sockets (fdpass), changing identity, signals and temporary files.
+//! UNIX sockets (fdpass), changing identity, signals, temporary files and
+//! keeping the standard descriptors 0-2 open (stdio).
 //! Each `unsafe` block here carries its SAFETY note; callers stay safe Rust.
 
 pub mod epoll;
@@ -12,8 +13,9 @@ pub mod memory;
 pub mod process;
 pub mod random;
 pub mod signals;
-pub mod stat;
 pub mod socket;
+pub mod stat;
+pub mod stdio;
 pub mod tempfile;
 
 use std::io;

@@ -4,8 +4,8 @@
 use super::backend::{Backend, Channel, SendError};
 use super::environ::Sink;
 use super::headers::Status;
-use super::variables::{request_variables, Target};
 use super::runner::{self, Job, Outcome};
+use super::variables::{request_variables, Target};
 use crate::httpd::brigade::Brigade;
 use crate::httpd::log::{self, Level};
 use crate::httpd::request::{Request, RequestHandle};
@@ -131,6 +131,11 @@ pub fn run(r: &Request, t: &Target<'_>) -> c_int {
         }
         (outcome, None) => outcome,
     };
+    // The safety net for descriptors 0-2 closed behind os.close's back: one
+    // poll() (a freed 0-2 would be the next client socket's number).
+    if let Some(msg) = crate::os::stdio::check_after_request() {
+        log::request(r, Level::Warn, &msg);
+    }
     match outcome {
         Outcome::Done => crate::httpd::ffi::OK,
         Outcome::Status(s) => c_int::from(s),
