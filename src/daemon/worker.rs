@@ -186,6 +186,11 @@ fn serve_loop(state: Arc<State>, worker: usize) {
             }
         };
         set_busy(&state, worker, None);
+        // Descriptors 0-2 the application closed behind os.close's back are
+        // reopened before this thread takes another connection (one poll()).
+        if let Some(msg) = os::stdio::check_after_request() {
+            state.group.say(Level::Warn, &msg);
+        }
         state.active.fetch_sub(1, Ordering::SeqCst);
         state.idle_threads.fetch_add(1, Ordering::SeqCst);
         if let Some(conn) = served.keep {

@@ -123,6 +123,11 @@ impl Request {
         self.update(|r| r.filename = p);
     }
 
+    pub fn set_path_info(&self, path_info: &[u8]) {
+        let p = self.pool().strdup(path_info);
+        self.update(|r| r.path_info = p);
+    }
+
     pub fn set_handler(&self, handler: &'static CStr) {
         self.update(|r| r.handler = handler.as_ptr());
     }

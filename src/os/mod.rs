@@ -14,6 +14,7 @@ pub mod random;
 pub mod signals;
 pub mod socket;
 pub mod stat;
+pub mod stdio;
 pub mod tempfile;
 
 use std::io;

@@ -130,6 +130,17 @@ pub fn start(settings: &Settings) -> Result<(), String> {
     if started() {
         return Ok(());
     }
+    // Before Python (and any request thread) exists: 0-2 open, and the
+    // copies that keep them open afterwards (see os::stdio).
+    if let Err(e) = crate::os::stdio::protect() {
+        crate::httpd::log::server(
+            crate::httpd::log::Level::Warn,
+            &format!(
+                "cannot keep file descriptors 0-2 open ({e}): an application that closes them \
+                 may send its stderr to a connection"
+            ),
+        );
+    }
     let version = built_version();
     let home_kind = match &settings.home {
         Some(h) => Some(check_home(h, &version)?),
@@ -214,10 +225,12 @@ fn bootstrap(py: Python<'_>, settings: &Settings) -> PyResult<()> {
     let setup = globals
         .get_item("setup")?
         .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("bootstrap has no setup()"))?;
+    let keep_standard_fd = pyo3::wrap_pyfunction!(super::stdio::keep_standard_fd, &m)?;
     setup.call1((
         settings.python_path.clone(),
         settings.restrict_stdin,
         settings.restrict_signal,
+        keep_standard_fd,
     ))?;
     Ok(())
 }

@@ -5,7 +5,8 @@
 //! `_mod_wsgi_<md5 of the path>`, with the group mixed into the hash for
 //! groups other than %{GLOBAL}. Modules are cached per process and
 //! re-executed when the file's modification time changes (with
-//! WSGIScriptReloading On).
+//! WSGIScriptReloading On). The first script of a second application group
+//! a process loads gets one warning: the groups share the interpreter.
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyModule};
@@ -103,6 +104,7 @@ pub fn load(
     if let Some(m) = cached(py) {
         return Ok(m);
     }
+    warn_second_group(group, path);
     let key = (group.to_string(), path.to_path_buf());
     let p = key.1.clone();
     let (source, stamp) = py
@@ -136,6 +138,51 @@ pub fn load(
             },
         );
     Ok(module)
+}
+
+/// The first application group this process loaded a script for (and that
+/// script), and whether the one-time warning about a second group was given.
+static GROUPS: Mutex<(Option<(String, std::path::PathBuf)>, bool)> = Mutex::new((None, false));
+
+/// How an application group is named in log lines ("" is %{GLOBAL}).
+fn group_label(group: &str) -> String {
+    if group.is_empty() {
+        "%{GLOBAL}".to_string()
+    } else {
+        format!("'{group}'")
+    }
+}
+
+/// The first time this process loads a script of a second application
+/// group, one warning naming both groups and the fix: every group runs in
+/// the one interpreter of the process, so they share sys.modules and
+/// os.environ (mod_wsgi would give each its own sub-interpreter).
+fn warn_second_group(group: &str, path: &Path) {
+    let mut seen = GROUPS.lock().unwrap_or_else(|e| e.into_inner());
+    let (first, warned) = &mut *seen;
+    let Some((first_group, first_script)) = first else {
+        *first = Some((group.to_string(), path.to_path_buf()));
+        return;
+    };
+    if *warned || first_group == group {
+        return;
+    }
+    *warned = true;
+    crate::httpd::log::server(
+        crate::httpd::log::Level::Warn,
+        &format!(
+            "application groups {} (script '{}') and {} (script '{}') share this process and its \
+             one Python interpreter: they see each other's sys.modules, os.environ and module \
+             state (two Django sites would share DJANGO_SETTINGS_MODULE). To keep applications \
+             apart, run each in its own daemon process group (a WSGIDaemonProcess per \
+             application, selected with process-group= or WSGIProcessGroup). Logged once per \
+             process.",
+            group_label(first_group),
+            first_script.display(),
+            group_label(group),
+            path.display()
+        ),
+    );
 }
 
 /// The module name for a script: `_mod_wsgi_` + md5(path), as mod_wsgi

@@ -131,6 +131,11 @@ pub fn run(r: &Request, t: &Target<'_>) -> c_int {
         }
         (outcome, None) => outcome,
     };
+    // The safety net for descriptors 0-2 closed behind os.close's back: one
+    // poll() (a freed 0-2 would be the next client socket's number).
+    if let Some(msg) = crate::os::stdio::check_after_request() {
+        log::request(r, Level::Warn, &msg);
+    }
     match outcome {
         Outcome::Done => crate::httpd::ffi::OK,
         Outcome::Status(s) => c_int::from(s),
