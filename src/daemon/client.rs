@@ -14,9 +14,9 @@ use crate::httpd::ffi;
 use crate::httpd::log::{self, Level};
 use crate::httpd::request::Request;
 use crate::os::fdpass::FdReader;
-use crate::wsgi::variables::{request_variables, Target};
 use crate::wsgi::environ::Sink;
 use crate::wsgi::headers::{check_header, from_latin1, parse_status};
+use crate::wsgi::variables::{request_variables, Target};
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
 use std::os::raw::c_int;
@@ -513,7 +513,17 @@ fn attempt(
     let reused = pid != 0;
     let name = &group.cfg.name;
     let mut out = Vec::with_capacity(8192);
-    wire::hello(&mut out, &registry::secret(), r.request_time());
+    let Some(secret) = registry::secret(name) else {
+        log::request(
+            r,
+            Level::Err,
+            &format!(
+                "no secret for daemon process group '{name}' in this Apache child: restart Apache"
+            ),
+        );
+        return Attempt::Ended(ffi::HTTP_INTERNAL_SERVER_ERROR, None);
+    };
+    wire::hello(&mut out, &secret, r.request_time());
     let mut env = EnvironWriter::new();
     request_variables(r, t, &mut env);
     out.extend_from_slice(&env.finish());
