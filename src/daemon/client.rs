@@ -513,7 +513,17 @@ fn attempt(
     let reused = pid != 0;
     let name = &group.cfg.name;
     let mut out = Vec::with_capacity(8192);
-    wire::hello(&mut out, &registry::secret(), r.request_time());
+    let Some(secret) = registry::secret(name) else {
+        log::request(
+            r,
+            Level::Err,
+            &format!(
+                "no secret for daemon process group '{name}' in this Apache child: restart Apache"
+            ),
+        );
+        return Attempt::Ended(ffi::HTTP_INTERNAL_SERVER_ERROR, None);
+    };
+    wire::hello(&mut out, &secret, r.request_time());
     let mut env = EnvironWriter::new();
     request_variables(r, t, &mut env);
     out.extend_from_slice(&env.finish());

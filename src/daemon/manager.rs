@@ -16,6 +16,7 @@ use crate::httpd::process as hproc;
 use crate::os::{self, identity, signals};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use zeroize::Zeroize;
 
 /// The group's own identity could not be taken: refuse requests as an
 /// unprivileged user (Apache's User, else nobody), never as root; exit if
@@ -84,13 +85,9 @@ fn identity_for(group: &Group) -> Result<identity::Identity, String> {
 /// starts its replacement as soon as a worker begins a graceful exit, so a
 /// recycling group keeps accepting.
 pub fn run(group: Arc<Group>, index: usize) -> ! {
+    forget_other_groups(&group);
     signals::reset_all();
     hproc::close_listeners();
-    for other in registry::groups() {
-        if other.cfg.name != group.cfg.name {
-            os::fd::close(other.listen_fd);
-        }
-    }
     let title = group
         .cfg
         .display_name()
@@ -126,6 +123,23 @@ pub fn run(group: Arc<Group>, index: usize) -> ! {
         }
     }
     manage(group, index, title)
+}
+
+/// A daemon process must not be able to reach another group: close the
+/// other groups' sockets, zero their secrets, and zero the master secret
+/// in the copy of Apache's process pool this process inherited (every
+/// secret derives from it).
+fn forget_other_groups(group: &Group) {
+    for other in registry::groups() {
+        if other.cfg.name != group.cfg.name {
+            os::fd::close(other.listen_fd);
+        }
+    }
+    hproc::with_process_lifetime_bytes::<{ registry::SECRET_LEN }, _>(
+        registry::MASTER_KEY,
+        |master| master.zeroize(),
+    );
+    registry::keep_only_secret_of(&group.cfg.name);
 }
 
 fn set_title(title: &str) {

@@ -1,6 +1,6 @@
 //! Daemon mode, by process role:
 //!
-//! - `registry`: the groups, their socket paths and the per-start secret,
+//! - `registry`: the groups, their socket paths and the per-group secrets,
 //!   filled in by the Apache parent and read by every process forked after.
 //! - `supervisor` (Apache parent): creates the sockets, forks each slot's
 //!   manager, restarts it when it dies, stops it at stop and restart.

@@ -1,4 +1,4 @@
-//! Serving one connection in a daemon process: check HELLO (the per-start
+//! Serving one connection in a daemon process: check HELLO (the group's
 //! secret), read ENVIRON, answer 503 if the request waited longer than
 //! queue-timeout, then run the application with a `DaemonBackend` that
 //! speaks the wire protocol back to the Apache child. A process that
@@ -472,7 +472,17 @@ pub fn serve(stream: UnixStream, group: &Group, pid: u32, keep: bool, fresh: boo
     if fresh {
         let _ = stream.set_read_timeout(Some(timeout));
     }
-    let secret = registry::secret();
+    let Some(secret) = registry::secret(&cfg.name) else {
+        log::server(
+            Level::Err,
+            &format!(
+                "daemon process '{}': this process holds no secret for its group, so it \
+                 refuses every connection; restart Apache",
+                cfg.name
+            ),
+        );
+        return NO_REQUEST;
+    };
     // HELLO and ENVIRON usually arrive together: read them with one
     // recv() into a stack buffer, then from the socket if ENVIRON is
     // larger. Nothing follows them until the daemon asks (READ).
@@ -493,7 +503,7 @@ pub fn serve(stream: UnixStream, group: &Group, pid: u32, keep: bool, fresh: boo
                     Level::Err,
                     &format!(
                         "daemon process '{}': refused a connection that is not from this \
-                         Apache ({e})",
+                         Apache for this group ({e})",
                         cfg.name
                     ),
                 );

@@ -6,8 +6,9 @@
 //! hard, and at a graceful restart the old generation's managers drain and
 //! exit by themselves, watched by the next generation (retired managers).
 //!
-//! The groups and the secret go into the registry, which Apache's children
-//! and the daemon processes inherit when they are forked after post_config.
+//! The groups and their secrets go into the registry, which Apache's
+//! children and the daemon processes inherit when they are forked after
+//! post_config.
 
 use super::manager;
 use super::registry::{self, Group, SECRET_LEN};
@@ -22,6 +23,7 @@ use std::os::fd::IntoRawFd;
 use std::os::raw::c_int;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use zeroize::Zeroize;
 
 /// One supervised daemon slot (its manager process); kept in the config
 /// pool with its registration.
@@ -99,19 +101,7 @@ pub fn start(
     main: &ServerConfig,
     all: Vec<(DaemonProcess, Vec<(String, String)>)>,
 ) -> Result<(), String> {
-    // One secret for the life of this Apache parent: Apache children of an
-    // older generation, still finishing requests after a graceful restart,
-    // must be able to talk to the new daemons.
-    let mut failed = None;
-    let secret = process::process_lifetime_bytes::<SECRET_LEN>(c"mod_wsgi_rs.secret", |buf| {
-        if let Err(e) = os::random::fill(buf) {
-            failed = Some(e);
-        }
-    });
-    if let Some(e) = failed {
-        return Err(format!("cannot read /dev/urandom: {e}"));
-    }
-    registry::set_secret(secret);
+    install_secrets(all.iter().map(|(cfg, _)| cfg.name.as_str()))?;
     registry::set_groups(Vec::new());
     adopt_retired(pconf);
     if all.is_empty() {
@@ -178,6 +168,30 @@ pub fn start(
             spawn(slot);
         }
     }
+    Ok(())
+}
+
+/// Gives each group its secret, derived from the master secret of this
+/// Apache parent: drawn once and kept in Apache's process pool, so a group
+/// has the same secret in every generation and Apache children of an older
+/// generation, still finishing requests after a graceful restart, reach the
+/// new daemons. A function of its own (never inlined) so that no copy of
+/// the master stays in a live stack frame of the caller, which forks the
+/// daemons.
+#[inline(never)]
+fn install_secrets<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<(), String> {
+    let mut failed = None;
+    let mut master = process::process_lifetime_bytes::<SECRET_LEN>(registry::MASTER_KEY, |buf| {
+        if let Err(e) = os::random::fill(buf) {
+            failed = Some(e);
+        }
+    });
+    if let Some(e) = failed {
+        master.zeroize();
+        return Err(format!("cannot draw the daemon processes' secret: {e}"));
+    }
+    registry::set_secrets(&master, names);
+    master.zeroize();
     Ok(())
 }
 

@@ -12,7 +12,7 @@
 //! its limit is refused (the connection is then dropped), never trusted.
 //!
 //! A request: the Apache child sends HELLO (protocol magic, version, the
-//! per-start secret, the request's start time) and ENVIRON. The daemon
+//! target group's secret, the request's start time) and ENVIRON. The daemon
 //! answers READY (its pid), then pulls the request body with READ frames
 //! (the child answers each with BODY, or BODY_END at the end, so
 //! `Expect: 100-continue` is only answered when the application reads),

@@ -109,10 +109,20 @@ fn recv_into(fd: RawFd, buf: &mut [u8], fds: &mut VecDeque<RawFd>) -> io::Result
 
 /// One recvmsg() into the `len` writable bytes at `ptr` (initialised or
 /// not: recvmsg only writes them).
+///
+/// A message whose control data did not fit (`MSG_CTRUNC`: the peer passed
+/// more descriptors than MAX_FDS, which no daemon does) is a protocol
+/// error: the kernel has dropped the descriptors that did not fit, so the
+/// stream can no longer be trusted. The descriptors that did arrive are
+/// closed and an `InvalidData` error says so; the caller drops the
+/// connection and logs it.
 fn recv_raw(fd: RawFd, ptr: *mut u8, len: usize, fds: &mut VecDeque<RawFd>) -> io::Result<usize> {
+    let mut arrived = Vec::new();
+    let mut truncated = false;
     // SAFETY: receives into the caller's `len` writable bytes with a control
     // buffer big enough for MAX_FDS descriptors; every SCM_RIGHTS descriptor
-    // found is taken into `fds` (and closed on drop if never used).
+    // found is taken into `arrived`, then either handed to `fds` (closed on
+    // drop if never used) or closed below.
     let n = unsafe {
         let mut iov = libc::iovec {
             iov_base: ptr as *mut libc::c_void,
@@ -129,14 +139,14 @@ fn recv_raw(fd: RawFd, ptr: *mut u8, len: usize, fds: &mut VecDeque<RawFd>) -> i
         msg.msg_controllen = space.min(std::mem::size_of_val(&control)) as _;
         let n = libc::recvmsg(fd, &mut msg, libc::MSG_CMSG_CLOEXEC);
         if n >= 0 {
+            truncated = msg.msg_flags & libc::MSG_CTRUNC != 0;
             let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
             while !cmsg.is_null() {
                 if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
                     let data = libc::CMSG_DATA(cmsg);
                     let bytes = (*cmsg).cmsg_len as usize - (data as usize - cmsg as usize);
                     for i in 0..bytes / std::mem::size_of::<RawFd>() {
-                        let fd = std::ptr::read_unaligned((data as *const RawFd).add(i));
-                        fds.push_back(fd);
+                        arrived.push(std::ptr::read_unaligned((data as *const RawFd).add(i)));
                     }
                 }
                 cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
@@ -147,6 +157,20 @@ fn recv_raw(fd: RawFd, ptr: *mut u8, len: usize, fds: &mut VecDeque<RawFd>) -> i
     if n < 0 {
         return Err(io::Error::last_os_error());
     }
+    if truncated {
+        let closed = arrived.len();
+        for fd in arrived {
+            super::fd::close(fd);
+        }
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "protocol error: the peer passed more file descriptors in one message than the \
+                 {MAX_FDS} expected (control data truncated; {closed} received and closed)"
+            ),
+        ));
+    }
+    fds.extend(arrived);
     Ok(n as usize)
 }
 
@@ -216,6 +240,74 @@ mod tests {
         let mut text = String::new();
         f.read_to_string(&mut text).unwrap();
         assert!(text.contains("Name:"));
+        assert!(r.take_fd().is_none());
+    }
+
+    /// Sends `data` with `fds` attached in one message.
+    fn send_fds(stream: &UnixStream, data: &[u8], fds: &[RawFd]) {
+        let payload = std::mem::size_of_val(fds) as u32;
+        // SAFETY: a msghdr over a valid iovec and a u64-aligned control
+        // buffer of CMSG_SPACE(payload) bytes holding one SCM_RIGHTS message.
+        let sent = unsafe {
+            let mut iov = libc::iovec {
+                iov_base: data.as_ptr() as *mut libc::c_void,
+                iov_len: data.len(),
+            };
+            let space = libc::CMSG_SPACE(payload) as usize;
+            let mut control = vec![0u64; space.div_ceil(8)];
+            let mut msg: libc::msghdr = std::mem::zeroed();
+            msg.msg_iov = &mut iov;
+            msg.msg_iovlen = 1;
+            msg.msg_control = control.as_mut_ptr() as *mut libc::c_void;
+            msg.msg_controllen = space as _;
+            let cmsg = libc::CMSG_FIRSTHDR(&msg);
+            (*cmsg).cmsg_level = libc::SOL_SOCKET;
+            (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+            (*cmsg).cmsg_len = libc::CMSG_LEN(payload) as _;
+            std::ptr::copy_nonoverlapping(
+                fds.as_ptr(),
+                libc::CMSG_DATA(cmsg) as *mut RawFd,
+                fds.len(),
+            );
+            libc::sendmsg(stream.as_raw_fd(), &msg, libc::MSG_NOSIGNAL)
+        };
+        assert_eq!(sent, data.len() as isize, "{}", io::Error::last_os_error());
+    }
+
+    #[test]
+    fn too_many_descriptors_is_a_protocol_error_and_closes_what_arrived() {
+        let (a, b) = UnixStream::pair().unwrap();
+        let (rd, wr) = crate::os::fd::pipe().unwrap();
+        let (pipe_rd, pipe_wr) = (unsafe_file(rd), unsafe_file(wr));
+        // The pipe's write end, passed more times than the reader takes.
+        let many = vec![pipe_wr.as_raw_fd(); MAX_FDS + 2];
+        send_fds(&a, b"x", &many);
+        drop(pipe_wr);
+        let mut r = FdReader::new(&b);
+        let mut buf = [0u8; 16];
+        let e = r.read(&mut buf).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData, "{e}");
+        assert!(e.to_string().contains("protocol error"), "{e}");
+        assert!(r.take_fd().is_none());
+        // Every copy of the write end is closed (the kernel dropped those
+        // that did not fit, the reader closed those that arrived): the
+        // read end sees end-of-file instead of blocking.
+        let mut rest = Vec::new();
+        (&pipe_rd).read_to_end(&mut rest).unwrap();
+        assert!(rest.is_empty());
+    }
+
+    #[test]
+    fn as_many_descriptors_as_expected_arrive() {
+        let (a, b) = UnixStream::pair().unwrap();
+        let file = std::fs::File::open("/proc/self/status").unwrap();
+        send_fds(&a, b"y", &[file.as_raw_fd(); MAX_FDS]);
+        let mut r = FdReader::new(&b);
+        let mut buf = [0u8; 1];
+        assert_eq!(r.read(&mut buf).unwrap(), 1);
+        for _ in 0..MAX_FDS {
+            drop(unsafe_file(r.take_fd().expect("a descriptor")));
+        }
         assert!(r.take_fd().is_none());
     }
 

@@ -84,6 +84,38 @@ mod tests {
         );
     }
 
+    /// A daemon group with `chroot=` has no /dev inside its root: a named
+    /// temporary file (the fallback where O_TMPFILE is missing) still gets
+    /// its random name. Needs root (chroot); checked in a forked child.
+    #[test]
+    fn named_fallback_works_inside_a_chroot_without_dev() {
+        if crate::os::identity::current_uid() != 0 {
+            eprintln!("skipped: chroot needs root");
+            return;
+        }
+        let root = std::env::temp_dir().join(format!("mwrs-chroot-test-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("tmp")).unwrap();
+        let root_str = root.to_str().unwrap().to_string();
+        let pid = crate::os::process::fork().unwrap();
+        if pid == 0 {
+            // The child: only chroot, one temporary file, then _exit.
+            let ok = crate::os::identity::chroot(&root_str).is_ok()
+                && !Path::new("/dev").exists()
+                && create_in(Path::new("/tmp"), false, "a test", "fix it").is_ok();
+            crate::os::process::exit_now(if ok { 0 } else { 1 });
+        }
+        let mut status = 0;
+        // SAFETY: waits for our own child, writing one int.
+        let waited = unsafe { libc::waitpid(pid, &mut status, 0) };
+        std::fs::remove_dir_all(&root).unwrap();
+        assert_eq!(waited, pid);
+        assert!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            "creating a named temporary file inside a chroot without /dev failed \
+             (status {status:#x})"
+        );
+    }
+
     #[test]
     fn temp_files_are_anonymous() {
         let mut f = create("a test", "fix it").unwrap();
