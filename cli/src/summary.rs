@@ -21,6 +21,8 @@ pub fn summary(s: &Settings) -> String {
     let app = match &s.entry {
         Entry::Script(p) => p.display().to_string(),
         Entry::Module { module, callable } => format!("{module}:{callable} (module)"),
+        Entry::Paste(p) => format!("{} (Paste)", p.display()),
+        Entry::Static(p) => format!("{} (static files only)", p.display()),
     };
     lines.push(("Application", app));
     lines.push((
