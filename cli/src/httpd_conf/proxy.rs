@@ -40,8 +40,8 @@ pub fn proxies(c: &mut String, s: &Settings) {
         let _ = writeln!(
             c,
             "ProxyPass {f} {t} upgrade=websocket\nProxyPassReverse {f} {t}\n\
-             <Location {f}>\n    RequestHeader set X-Forwarded-Port \"%{{SERVER_PORT}}s\"\n    \
-             RequestHeader set X-Forwarded-Scheme \"%{{REQUEST_SCHEME}}s\"\n    \
+             <Location {f}>\n    RequestHeader set X-Forwarded-Port \"expr=%{{SERVER_PORT}}\"\n    \
+             RequestHeader set X-Forwarded-Scheme \"expr=%{{REQUEST_SCHEME}}\"\n    \
              RequestHeader set X-Forwarded-Prefix {p}\n</Location>",
             f = q(&from),
             t = q(&to),
@@ -62,8 +62,8 @@ pub fn proxies(c: &mut String, s: &Settings) {
         let _ = writeln!(
             c,
             "<VirtualHost {}>\nServerName {host}\nProxyPass / {t} upgrade=websocket\n\
-             ProxyPassReverse / {t}\nRequestHeader set X-Forwarded-Port \"%{{SERVER_PORT}}s\"\n\
-             RequestHeader set X-Forwarded-Scheme \"%{{REQUEST_SCHEME}}s\"\n</VirtualHost>",
+             ProxyPassReverse / {t}\nRequestHeader set X-Forwarded-Port \"expr=%{{SERVER_PORT}}\"\n\
+             RequestHeader set X-Forwarded-Scheme \"expr=%{{REQUEST_SCHEME}}\"\n</VirtualHost>",
             s.listen(),
             t = q(&to),
         );
