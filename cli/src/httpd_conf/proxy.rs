@@ -23,7 +23,7 @@ pub fn proxies(c: &mut String, s: &Settings) {
     let _ = writeln!(c, "ProxyTimeout {timeout}");
     let mut mounts: Vec<(&str, &str)> = pairs(&w.proxy_mount_point).collect();
     // The longest URL first, so that /a/b is not taken by /a.
-    mounts.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+    mounts.sort_by_key(|m| std::cmp::Reverse(m.0.len()));
     for (mount, url) in mounts {
         let prefix = match mount.trim_end_matches('/') {
             "" => "/",

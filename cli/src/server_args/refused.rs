@@ -22,8 +22,8 @@ pub struct RefusedArgs {
     #[arg(long, value_name = "URL", action = ArgAction::Append)]
     ignore_activity: Vec<String>,
 
-    /// The module flushes as soon as the daemon's data pauses: nothing to tune (for
-    /// mod_ratelimit, see --response-buffer-size).
+    /// mod_wsgi_rs's WSGIDaemonProcess has no response-flush-delay: nothing to set
+    /// (--response-buffer-size bounds what is passed on without a flush).
     #[arg(long, value_name = "MILLISECONDS")]
     response_flush_delay: Option<String>,
 
@@ -88,8 +88,8 @@ pub struct RefusedArgs {
     #[arg(long, value_name = "NAME")]
     auth_group: Option<String>,
 
-    /// WSGIDestroyInterpreter has no effect in this module (processes exit without
-    /// finalizing Python when they must): nothing to change.
+    /// mod_wsgi_rs accepts WSGIDestroyInterpreter but it has no effect there: nothing to
+    /// set.
     #[arg(long)]
     orphan_interpreter: bool,
 
