@@ -277,3 +277,60 @@ def test_daemon_limits_reach_wsgidaemonprocess(cli_bin, workdir):
     c = subprocess.run([os.path.join(root, "apachectl"), "configtest"], capture_output=True,
                        text=True)
     assert c.returncode == 0 and "Syntax OK" in c.stderr, c.stderr
+
+
+def test_virtual_hosts_pid_file_process_name_and_socket_prefix(server, workdir, env_app,
+                                                               static_dir):
+    pidfile = os.path.join(workdir, "run", "apache.pid")
+    os.makedirs(os.path.dirname(pidfile))
+    sockets = os.path.join(workdir, "sockets")
+    os.makedirs(sockets)
+    os.chmod(sockets, 0o755)
+    types = write(os.path.join(workdir, "my.types"), "text/x-mine txt\n")
+    srv = server(env_app, "--server-alias", "www.example.test", "--server-alias", "*.other.test",
+                 "--pid-file", pidfile, "--process-name", "my-apache",
+                 "--socket-prefix", sockets, "--mime-types", types,
+                 "--url-alias", "/static", static_dir)
+    for host in ("localhost", "www.example.test", "a.other.test"):
+        assert srv.get("/", headers={"Host": host}).status == 200, host
+    assert srv.get("/", headers={"Host": "elsewhere.test"}).status == 403
+    r = srv.get("/static/hello.txt", headers={"Host": "localhost"})
+    assert r.headers["Content-Type"].startswith("text/x-mine")
+    apache = int(read(pidfile))
+    assert not os.path.exists(os.path.join(srv.root, "httpd.pid"))
+    with open("/proc/%d/cmdline" % apache, "rb") as f:
+        assert f.read().split(b"\0")[0] == b"my-apache"
+    assert any(f.startswith("wsgi.") for f in os.listdir(sockets))
+
+
+def test_virtual_hosts_allow_localhost(server, env_app):
+    srv = server(env_app, "--server-alias", "www.example.test", "--allow-localhost")
+    assert srv.get("/", headers={"Host": "elsewhere.test"}).status == 200
+
+
+def test_web_server_options_pass_configtest(cli_bin, workdir, static_dir):
+    root = os.path.join(workdir, "root")
+    rules = write(os.path.join(workdir, "rewrite.conf"), "RewriteRule ^old$ new [R=301]\n")
+    key, crt = os.path.join(workdir, "k.key"), os.path.join(workdir, "k.crt")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-keyout", key, "-out", crt, "-subj", "/CN=localhost"],
+                   check=True, capture_output=True)
+    r = run_cli("setup-server", EXAMPLE, "--server-root", root, "--module-path", SO,
+                "--document-root", static_dir, "--with-cgi", "--allow-override", "FileInfo",
+                "--allow-override", "Indexes", "--rewrite-rules", rules,
+                "--proxy-virtual-host", "api.example.test", "http://127.0.0.1:9999/",
+                "--proxy-timeout", "300", "--https-port", "8443", "--ssl-certificate-file", crt,
+                "--ssl-certificate-key-file", key, "--ssl-ca-certificate-file", crt,
+                "--ssl-verify-client", "/private", "--ssl-certificate-chain-file", crt,
+                "--server-mpm", "prefork", "--embedded-mode", "--processes", "2")
+    assert r.returncode == 0, r.stderr
+    conf = read(os.path.join(root, "httpd.conf"))
+    for line in ("Options FollowSymLinks ExecCGI", "AddHandler cgi-script .cgi",
+                 "AllowOverride FileInfo Indexes", 'Include "%s"' % rules,
+                 "ServerName api.example.test", "ProxyTimeout 300",
+                 "SSLVerifyClient none", '<Location "/private">\n    SSLVerifyClient require',
+                 "mod_cgi.so"):
+        assert line in conf, line
+    c = subprocess.run([os.path.join(root, "apachectl"), "configtest"], capture_output=True,
+                       text=True)
+    assert c.returncode == 0 and "Syntax OK" in c.stderr, c.stderr
