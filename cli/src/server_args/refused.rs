@@ -182,3 +182,38 @@ pub fn refusal(matches: &ArgMatches) -> Option<String> {
     given.sort();
     given.into_iter().next().map(|(_, m)| m)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal_of(args: &[&str]) -> Option<String> {
+        let m = Cli::command().try_get_matches_from(args).unwrap();
+        refusal(&m)
+    }
+
+    #[test]
+    fn the_first_refused_option_is_named_with_its_alternative() {
+        let why = refusal_of(&[
+            "mod-wsgi-rs",
+            "start-server",
+            "app.wsgi",
+            "--port",
+            "9000",
+            "--enable-gdb",
+            "--server-metrics",
+        ])
+        .unwrap();
+        assert!(
+            why.starts_with("--enable-gdb is not supported: No gdb integration"),
+            "{why}"
+        );
+        let why =
+            refusal_of(&["mod-wsgi-rs", "setup-server", "--add-handler", ".md", "x"]).unwrap();
+        assert!(why.contains("WSGIScriptAliasMatch"), "{why}");
+        assert_eq!(
+            refusal_of(&["mod-wsgi-rs", "start-server", "a.wsgi", "--http2"]),
+            None
+        );
+    }
+}
