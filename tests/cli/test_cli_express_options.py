@@ -60,7 +60,7 @@ def read(path):
         return f.read()
 
 
-def test_https_http2_https_only_and_hsts(server, workdir, env_app):
+def test_https_http2_https_only_and_hsts(server, workdir, env_app, static_dir):
     key, crt = os.path.join(workdir, "server.key"), os.path.join(workdir, "server.crt")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
                     "-keyout", key, "-out", crt, "-subj", "/CN=localhost"],
@@ -70,11 +70,15 @@ def test_https_http2_https_only_and_hsts(server, workdir, env_app):
     https_port = free_port()
     srv = server(env_app, "--https-port", https_port, "--ssl-certificate-file", crt,
                  "--ssl-certificate-key-file", key, "--https-only",
-                 "--hsts-policy", "max-age=600", "--http2", "--ssl-environment")
-    # Plain HTTP is redirected to HTTPS.
+                 "--hsts-policy", "max-age=600", "--http2", "--ssl-environment",
+                 "--document-root", static_dir)
+    # Plain HTTP is redirected to HTTPS, static files included.
     r = srv.get("/x?y=1")
     assert r.status == 301, srv.diagnostics()
     assert r.headers["Location"] == "https://127.0.0.1:%d/x?y=1" % https_port
+    r = srv.get("/hello.txt")
+    assert r.status == 301 and r.headers["Location"].endswith(":%d/hello.txt" % https_port)
+    assert "HTTPS URL       : https://127.0.0.1:%d/" % https_port in srv.output()[0]
     # HTTPS answers, with HSTS, the SSL variables and HTTP/2 offered by ALPN.
     ctx = ssl.create_default_context(cafile=crt)
     ctx.check_hostname = False
@@ -90,6 +94,9 @@ def test_https_http2_https_only_and_hsts(server, workdir, env_app):
         body = json.loads(r.read())
         assert r.status == 200
         assert r.getheader("Strict-Transport-Security") == "max-age=600"
+        conn.request("GET", "/hello.txt")
+        r = conn.getresponse()
+        assert (r.status, r.read()) == (200, b"static hello\n")
     finally:
         conn.close()
     assert body["wsgi.url_scheme"] == "https"
@@ -104,6 +111,24 @@ def test_https_needs_a_certificate(cli_bin, workdir):
     assert "--ssl-certificate-file" in r.stderr and "openssl req" in r.stderr
     r = run_cli("start-server", EXAMPLE, "--https-only")
     assert r.returncode == 2 and "--https-only needs --https-port" in r.stderr
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--setenv", "NO SPACE", "x"], "--setenv NO SPACE must be an environment variable name"),
+    (["--setenv", "A", 'quo"te'], "contains a character Apache's configuration cannot quote"),
+    (["--proxy-mount-point", "/api", "localhost:9000"], "is not a URL such as http://"),
+    (["--proxy-mount-point", "api", "http://x/"], "'api' is not a URL path"),
+    (["--error-document", "200", "/x.html"], "'200' is not an HTTP error status"),
+    (["--service-user", "svc", "nobody"], "no --service-script svc SCRIPT is given"),
+    (["--initial-workers", "2"], "--initial-workers expects a number from 0 to 1"),
+    (["--memory-limit", "lots"], "--memory-limit expects a number of bytes"),
+    (["--application-type", "static", "/nonexistent-dir"], "is not a directory"),
+])
+def test_bad_express_option_values(cli_bin, workdir, args, message):
+    app = [] if "static" in args else [EXAMPLE]
+    r = run_cli("setup-server", *app, *args, "--server-root", os.path.join(workdir, "r"))
+    assert r.returncode in (1, 2), r
+    assert message in r.stderr.splitlines()[0], r.stderr
 
 
 def test_environment_and_group_options(server, workdir, env_app):

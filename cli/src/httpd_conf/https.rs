@@ -6,8 +6,20 @@ use std::fmt::Write as _;
 use crate::quote::{q, qp};
 use crate::settings::Settings;
 
-/// Server-wide lines: Protocols, the HTTPS Listen and, for --https-only,
-/// the redirect of plain HTTP.
+/// --https-only: plain HTTP is redirected before anything else (static
+/// files included) can answer it.
+pub fn redirect(c: &mut String, s: &Settings) {
+    if let Some(h) = s.https.as_ref().filter(|h| h.only) {
+        let _ = writeln!(
+            c,
+            "\n# --https-only\nRewriteEngine On\nRewriteCond %{{HTTPS}} !=on\n\
+             RewriteRule ^ https://%{{SERVER_NAME}}:{}%{{REQUEST_URI}} [R=301,L]",
+            h.port
+        );
+    }
+}
+
+/// Server-wide lines: Protocols, the HTTPS Listen and its virtual host.
 pub fn server(c: &mut String, s: &Settings) {
     if s.http2 {
         let _ = writeln!(c, "\n# HTTP/2 (--http2).\nProtocols h2 h2c http/1.1");

@@ -37,6 +37,7 @@ pub fn httpd_conf(s: &Settings) -> String {
     server::connections(&mut c, s);
     mpm::limits(&mut c, s);
     logging::logs(&mut c, s);
+    https::redirect(&mut c, s);
     documents::document_root(&mut c, s);
     documents::error_documents(&mut c, s);
     environment::request_environment(&mut c, s);

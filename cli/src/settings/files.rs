@@ -127,3 +127,41 @@ pub fn check_error_documents(command: &str, a: &ServerArgs) -> Result<()> {
     }
     Ok(())
 }
+
+/// `--setenv NAME VALUE`, `--proxy-mount-point URL-PATH URL` and
+/// `--proxy-virtual-host HOSTNAME URL`: words httpd.conf can carry.
+pub fn check_pairs(command: &str, a: &ServerArgs) -> Result<()> {
+    for (name, value) in a.env.setenv_pairs() {
+        crate::values::env_name(name)
+            .map_err(|e| CliError::usage(command, format!("--setenv {name} {e}")))?;
+        check_conf_text("--setenv", value)?;
+    }
+    let proxies = crate::server_args::pairs(&a.web.proxy_mount_point)
+        .map(|p| ("proxy-mount-point", p))
+        .chain(
+            crate::server_args::pairs(&a.web.proxy_virtual_host).map(|p| ("proxy-virtual-host", p)),
+        );
+    for (option, (from, url)) in proxies {
+        let bad_from = if option == "proxy-mount-point" {
+            crate::values::url_path(from).is_err()
+        } else {
+            crate::values::server_alias(from).is_err()
+        };
+        if bad_from {
+            return Err(CliError::usage(
+                command,
+                format!(
+                    "--{option}: '{from}' is not a URL path starting with '/' (or a host name)"
+                ),
+            ));
+        }
+        if !(url.contains("://") || url.starts_with("unix:")) || url.contains(char::is_whitespace) {
+            return Err(CliError::usage(
+                command,
+                format!("--{option} {from}: '{url}' is not a URL such as http://127.0.0.1:9000/"),
+            ));
+        }
+        check_conf_text(&format!("--{option}"), url)?;
+    }
+    Ok(())
+}

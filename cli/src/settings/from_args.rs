@@ -24,6 +24,7 @@ pub fn settings(command: &str, a: &ServerArgs, raw: &[String]) -> Result<Setting
         _ => files::document_root(a)?,
     };
     files::check_error_documents(command, a)?;
+    files::check_pairs(command, a)?;
     let python = python::python(command, a)?;
     let run_as = run_as::run_as(command, a)?;
     let log_directory = logging::log_directory(a, &server_root)?;

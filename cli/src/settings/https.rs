@@ -89,6 +89,11 @@ pub fn https(command: &str, a: &ServerArgs) -> Result<Option<Https>> {
         .as_deref()
         .map(|f| existing_file("ssl-ca-certificate-file", Path::new(f)))
         .transpose()?;
+    if h.hsts_policy.is_some() && !h.https_only {
+        crate::error::warn(
+            "--hsts-policy is only sent with --https-only: add it, or drop the policy",
+        );
+    }
     if !h.ssl_verify_client.is_empty() && ca_certificate.is_none() {
         return Err(CliError::usage(
             command,

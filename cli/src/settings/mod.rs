@@ -210,6 +210,10 @@ impl Settings {
         }
     }
     pub fn url(&self) -> String {
+        self.url_on("http", self.port)
+    }
+    /// The application's URL with `scheme` on `port`.
+    pub fn url_on(&self, scheme: &str, port: u16) -> String {
         let host = match self.host.as_str() {
             "*" | "" | "0.0.0.0" | "::" | "[::]" => self.server_name.clone(),
             h if h.contains(':') => format!("[{}]", h.trim_matches(['[', ']'])),
@@ -220,7 +224,7 @@ impl Settings {
         } else {
             format!("{}/", self.mount_point)
         };
-        format!("http://{host}:{}{mount}", self.port)
+        format!("{scheme}://{host}:{port}{mount}")
     }
     pub fn socket_prefix(&self) -> PathBuf {
         self.socket_dir
