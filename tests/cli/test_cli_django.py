@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from cli_helpers import (BIN, REPO, Server, cli_env, free_port, http_request,
+from cli_helpers import (BIN, REPO, SO, Server, cli_env, free_port, http_request,
                          kill_everything, make_dir, pid_alive, wait_for, write)
 
 PYTHON = "/usr/bin/python3"  # the Python the module is built for
@@ -41,7 +41,11 @@ def test_manage_py_runmodwsgi_serves_pages_and_static_files(cli_bin, venv, workd
     with open(settings, "a") as f:
         f.write("\nINSTALLED_APPS += ['mod_wsgi_rs.server']\nALLOWED_HOSTS = ['*']\n"
                 "DEBUG = False\nSTATIC_ROOT = BASE_DIR / 'collected'\n")
-    env = cli_env(PYTHONPATH=os.path.join(REPO, "python"), MOD_WSGI_RS_BIN=BIN)
+    # A copy of the package Apache's user can read wherever the checkout is.
+    pylib = os.path.join(workdir, "pylib")
+    shutil.copytree(os.path.join(REPO, "python", "mod_wsgi_rs"),
+                    os.path.join(pylib, "mod_wsgi_rs"))
+    env = cli_env(PYTHONPATH=pylib, MOD_WSGI_RS_BIN=BIN)
     subprocess.run([python, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=project,
                    env=env, check=True)
     for dirpath, dirnames, filenames in os.walk(workdir):
@@ -51,7 +55,7 @@ def test_manage_py_runmodwsgi_serves_pages_and_static_files(cli_bin, venv, workd
     port = free_port()
     out = open(os.path.join(workdir, "runmodwsgi.out"), "w+")
     proc = subprocess.Popen([python, "manage.py", "runmodwsgi", "--port", str(port),
-                             "--server-root", root, "--log-level", "info"],
+                             "--server-root", root, "--module-path", SO],
                             cwd=project, env=env, stdout=out, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL)
     pidfile = os.path.join(root, "httpd.pid")
