@@ -19,6 +19,7 @@ mod error;
 mod httpd_conf;
 mod python_files;
 mod quote;
+mod server_args;
 mod server_root;
 mod settings;
 mod summary;
@@ -28,7 +29,7 @@ mod usage;
 mod values;
 
 use clap::error::ErrorKind;
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use cli::{Cli, Command};
 use commands::{install, module, server};
@@ -51,12 +52,22 @@ fn run(cli: &Cli, argv: &[String]) -> Result<i32> {
     }
 }
 
+fn subcommand_name(m: &clap::ArgMatches) -> &str {
+    m.subcommand_name().unwrap_or("start-server")
+}
+
 fn main() {
     let argv: Vec<String> = std::env::args_os()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    let result = match Cli::try_parse_from(&argv) {
-        Ok(cli) => run(&cli, &argv),
+    let parsed = Cli::command()
+        .try_get_matches_from(&argv)
+        .and_then(|m| Ok((Cli::from_arg_matches(&m)?, m)));
+    let result = match parsed {
+        Ok((cli, matches)) => match server_args::refusal(&matches) {
+            Some(why) => Err(error::CliError::usage(subcommand_name(&matches), why)),
+            None => run(&cli, &argv),
+        },
         Err(e) => match e.kind() {
             // --help, --version, and the help shown for no command at all.
             ErrorKind::DisplayHelp

@@ -6,21 +6,26 @@ use crate::settings::{Entry, Settings};
 
 /// One `Name: value` line per fact.
 pub fn summary(s: &Settings) -> String {
-    let mut lines = vec![
-        ("Server URL", s.url()),
+    let mut lines = vec![("Server URL", s.url())];
+    if let Some(h) = &s.https {
+        lines.push(("HTTPS URL", s.url_on("https", h.port)));
+    }
+    lines.extend([
         ("Server Root", s.server_root.display().to_string()),
         ("Server Conf", s.conf_path().display().to_string()),
         (
             "Error Log File",
             format!("{} ({})", s.error_log().display(), s.log_level),
         ),
-    ];
+    ]);
     if s.access_log {
         lines.push(("Access Log File", s.access_log_path().display().to_string()));
     }
     let app = match &s.entry {
         Entry::Script(p) => p.display().to_string(),
         Entry::Module { module, callable } => format!("{module}:{callable} (module)"),
+        Entry::Paste(p) => format!("{} (Paste)", p.display()),
+        Entry::Static(p) => format!("{} (static files only)", p.display()),
     };
     lines.push(("Application", app));
     lines.push((

@@ -180,14 +180,55 @@ fn error_log_tail(s: &Settings, lines: usize) -> Option<String> {
     (!all.is_empty()).then(|| all[from..].join("\n"))
 }
 
-fn apache_command(s: &Settings) -> Command {
+fn apache_command(s: &Settings) -> Result<Command> {
     let mut cmd = Command::new(&s.httpd);
     cmd.arg("-f").arg(s.conf_path()).arg("-DFOREGROUND");
+    if let Some(log) = s.startup_log() {
+        cmd.arg("-E").arg(log);
+    }
+    if let Some(name) = &s.process_name {
+        cmd.arg0(name);
+    }
     if std::env::var_os("LANG").is_none() && std::env::var_os("LC_ALL").is_none() {
         cmd.env("LANG", "C.UTF-8");
     }
+    if let Some(script) = &s.envvars_script {
+        cmd.envs(envvars(script)?);
+    }
+    if let Some(lang) = &s.env.lang {
+        cmd.env("LANG", lang);
+    }
+    if let Some(locale) = &s.env.locale {
+        cmd.env("LC_ALL", locale);
+    }
     cmd.stdin(Stdio::null());
-    cmd
+    Ok(cmd)
+}
+
+/// The environment after sourcing `script` in a shell (--envvars-script),
+/// as apachectl does.
+fn envvars(script: &Path) -> Result<Vec<(String, String)>> {
+    let out = Command::new("/bin/sh")
+        .arg("-c")
+        .arg("set -a && . \"$1\" >&2 && exec env -0")
+        .arg("sh")
+        .arg(script)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| CliError::fail(format!("cannot run /bin/sh for --envvars-script: {e}")))?;
+    if !out.status.success() {
+        return Err(CliError::fail(format!(
+            "--envvars-script {} failed ({}): fix the script",
+            script.display(),
+            out.status
+        )));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .split('\0')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect())
 }
 
 /// Runs Apache in the foreground until it exits or we are asked to stop.
@@ -196,7 +237,7 @@ pub fn supervise(s: &Settings) -> Result<i32> {
     sys::install_handlers();
     sys::become_subreaper();
     let me = std::process::id() as i32;
-    let mut cmd = apache_command(s);
+    let mut cmd = apache_command(s)?;
     cmd.process_group(0);
     sys::die_with_parent(&mut cmd, me);
     let child = cmd

@@ -36,7 +36,147 @@ pub fn app_type(v: &str) -> Parsed<AppType> {
     match v {
         "script" => Ok(AppType::Script),
         "module" => Ok(AppType::Module),
-        _ => Err("must be 'script' or 'module'".into()),
+        "paste" => Ok(AppType::Paste),
+        "static" => Ok(AppType::Static),
+        _ => Err("must be 'script', 'module', 'paste' or 'static'".into()),
+    }
+}
+
+/// A fraction from 0 to 1.
+pub fn fraction(v: &str) -> Parsed<f64> {
+    v.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|f| (0.0..=1.0).contains(f))
+        .ok_or_else(|| "expects a number from 0 to 1".into())
+}
+
+/// A positive number of seconds, such as 0.005.
+pub fn positive_seconds(v: &str) -> Parsed<String> {
+    v.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite() && *f > 0.0)
+        .map(|_| v.trim().to_string())
+        .ok_or_else(|| "expects a positive number of seconds, such as 0.005".into())
+}
+
+/// A size in bytes, optionally with a K, M or G suffix.
+pub fn size(v: &str) -> Parsed<String> {
+    let t = v.trim();
+    let digits = t.strip_suffix(['k', 'K', 'm', 'M', 'g', 'G']).unwrap_or(t);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && digits.len() < 16 {
+        Ok(t.to_string())
+    } else {
+        Err("expects a number of bytes, optionally with K, M or G (such as 512M)".into())
+    }
+}
+
+/// One word of httpd.conf: printable, no white space or quotes.
+pub fn conf_word(v: &str) -> Parsed<String> {
+    if !v.is_empty()
+        && v.chars()
+            .all(|c| c.is_ascii_graphic() && !"\"'\\".contains(c))
+    {
+        Ok(v.to_string())
+    } else {
+        Err("must be one word without spaces or quotes".into())
+    }
+}
+
+/// Text httpd.conf can carry inside double quotes (a log format).
+pub fn conf_text(v: &str) -> Parsed<String> {
+    if v.is_empty() || v.contains(['\n', '\r']) || v.contains("${") || v.ends_with('\\') {
+        Err("must be one line of text (not ending in a backslash)".into())
+    } else {
+        Ok(v.to_string())
+    }
+}
+
+/// A header value (no line breaks).
+pub fn header_value(v: &str) -> Parsed<String> {
+    conf_text(v).and_then(|t| {
+        if t.contains('"') {
+            Err("must not contain '\"'".into())
+        } else {
+            Ok(t)
+        }
+    })
+}
+
+/// An HTTP header name.
+pub fn header_name(v: &str) -> Parsed<String> {
+    if !v.is_empty()
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        Ok(v.to_string())
+    } else {
+        Err("must be a header name such as X-Forwarded-For".into())
+    }
+}
+
+/// A host name for ServerAlias (wildcards allowed).
+pub fn server_alias(v: &str) -> Parsed<String> {
+    if !v.is_empty()
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-_*?:".contains(c))
+    {
+        Ok(v.to_string())
+    } else {
+        Err("must be a host name (wildcards * and ? allowed)".into())
+    }
+}
+
+/// A daemon process group or application group name.
+pub fn group_name(v: &str) -> Parsed<String> {
+    if !v.is_empty()
+        && v.chars()
+            .all(|c| c.is_ascii_graphic() && !"\"'\\/".contains(c))
+    {
+        Ok(v.to_string())
+    } else {
+        Err("must be a name without spaces, quotes or '/'".into())
+    }
+}
+
+/// An environment variable name.
+pub fn env_name(v: &str) -> Parsed<String> {
+    if is_identifier(v) && v.is_ascii() {
+        Ok(v.to_string())
+    } else {
+        Err("must be an environment variable name such as HOME".into())
+    }
+}
+
+/// A locale name such as en_US.UTF-8.
+pub fn locale_name(v: &str) -> Parsed<String> {
+    if !v.is_empty()
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
+    {
+        Ok(v.to_string())
+    } else {
+        Err("must be a locale name such as en_US.UTF-8".into())
+    }
+}
+
+/// A file name without a directory.
+pub fn file_name(v: &str) -> Parsed<String> {
+    if !v.is_empty() && v != "." && v != ".." && !v.contains(['/', '"', '\\', '\n']) {
+        Ok(v.to_string())
+    } else {
+        Err("must be a file name without '/'".into())
+    }
+}
+
+/// On, Off or Auto.
+pub fn on_off_auto(v: &str) -> Parsed<String> {
+    match v.to_ascii_lowercase().as_str() {
+        "on" => Ok("On".into()),
+        "off" => Ok("Off".into()),
+        "auto" => Ok("Auto".into()),
+        _ => Err("must be On, Off or Auto".into()),
     }
 }
 

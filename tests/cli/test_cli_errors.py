@@ -127,7 +127,7 @@ def test_python_home_missing(cli_bin, workdir):
     (["--url-alias", "static", "/tmp"], "--url-alias URL must start with '/'"),
     (["--mount-point", "app"], "--mount-point must be a URL path starting with '/'"),
     (["--server-mpm", "threaded"], "--server-mpm must be event, worker or prefork"),
-    (["--application-type", "egg"], "--application-type must be 'script' or 'module'"),
+    (["--application-type", "egg"], "--application-type must be 'script', 'module', 'paste' or 'static'"),
     (["--log-level", "loud"], "--log-level must be"),
     (["--embedded-mode=yes"], "--embedded-mode is a flag and takes no value"),
     (["--user", "root"], None),

@@ -19,6 +19,9 @@ pub fn run(command: &str, a: &ServerArgs, raw: &[String]) -> Result<i32> {
     }
     supervisor::check_not_running(&s)?;
     supervisor::check_port(&s.host, s.port)?;
+    if let Some(h) = &s.https {
+        supervisor::check_port(&s.host, h.port)?;
+    }
     server_root::write_server_root(&s)?;
     print!("{}", summary(&s));
     println!("\nStarting Apache in the foreground; Ctrl-C stops it.");

@@ -1,11 +1,17 @@
 //! httpd.conf for one application, section by section: the server and
 //! where it listens, the modules, the MPM's limits, logging, documents and
-//! static files, and the WSGI application.
+//! static files, the request environment, the WSGI application and
+//! services, proxies, compression and status, HTTPS and virtual hosts.
 
 mod documents;
+mod environment;
+mod https;
 mod logging;
 pub mod mpm;
+mod proxy;
 mod server;
+mod services;
+mod status;
 mod wsgi;
 
 use std::fmt::Write as _;
@@ -31,9 +37,18 @@ pub fn httpd_conf(s: &Settings) -> String {
     server::connections(&mut c, s);
     mpm::limits(&mut c, s);
     logging::logs(&mut c, s);
+    https::redirect(&mut c, s);
     documents::document_root(&mut c, s);
+    documents::error_documents(&mut c, s);
+    environment::request_environment(&mut c, s);
     wsgi::application(&mut c, s);
+    services::services(&mut c, s);
     documents::url_aliases(&mut c, s);
+    proxy::proxies(&mut c, s);
+    status::compression(&mut c, s);
+    status::server_status(&mut c, s);
+    https::server(&mut c, s);
+    server::virtual_hosts(&mut c, s);
     for f in &s.include_files {
         let _ = writeln!(c, "\nInclude {}", crate::quote::qp(f));
     }

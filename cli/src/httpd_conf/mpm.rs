@@ -26,6 +26,8 @@ pub struct MpmLimits {
     pub server_limit: u32,
     pub min_spare_threads: u32,
     pub max_spare_threads: u32,
+    /// StartServers.
+    pub start_servers: u32,
 }
 
 impl MpmLimits {
@@ -45,7 +47,9 @@ impl MpmLimits {
                 server_limit: max,
                 min_spare_threads: 1,
                 max_spare_threads: max.max(2),
-            };
+                start_servers: s.processes.min(max).max(1),
+            }
+            .with_fractions(s.workers);
         }
         let (wanted, per_child) = if s.embedded {
             let max = s.max_clients.unwrap_or(wsgi_threads);
@@ -68,7 +72,38 @@ impl MpmLimits {
             // Apache would otherwise raise it itself.
             max_spare_threads: (max_request_workers + per_child)
                 .max(min_spare_threads + per_child + 1),
+            start_servers: children,
         }
+        .with_fractions(s.workers)
+    }
+
+    /// --initial-workers, --minimum-spare-workers and --maximum-spare-workers:
+    /// fractions of MaxRequestWorkers, kept within what keeps the limits
+    /// consistent (see the module comment).
+    fn with_fractions(mut self, [initial, min_spare, max_spare]: [Option<f64>; 3]) -> MpmLimits {
+        let part = |f: f64, of: u32| (f * f64::from(of)).ceil() as u32;
+        let max = self.max_request_workers;
+        let per_child = self.threads_per_child;
+        if let Some(f) = initial {
+            self.start_servers = part(f, self.children).clamp(1, self.children);
+        }
+        if let Some(f) = min_spare {
+            self.min_spare_threads = part(f, max).clamp(1, per_child.max(1));
+            if per_child == 1 {
+                self.min_spare_threads = part(f, max).clamp(1, max);
+            }
+        }
+        let floor = if per_child == 1 {
+            self.min_spare_threads + 1
+        } else {
+            self.min_spare_threads + per_child + 1
+        };
+        if let Some(f) = max_spare {
+            self.max_spare_threads = part(f, max).max(floor);
+        } else {
+            self.max_spare_threads = self.max_spare_threads.max(floor);
+        }
+        self
     }
 }
 
@@ -82,10 +117,7 @@ pub fn limits(c: &mut String, s: &Settings) {
             c,
             "StartServers {}\nMinSpareServers {}\nMaxSpareServers {}\nServerLimit {}\n\
              MaxRequestWorkers {max}\nMaxConnectionsPerChild 0",
-            s.processes.min(max).max(1),
-            l.min_spare_threads,
-            l.max_spare_threads,
-            l.server_limit,
+            l.start_servers, l.min_spare_threads, l.max_spare_threads, l.server_limit,
         );
     } else {
         let _ = writeln!(
@@ -93,7 +125,7 @@ pub fn limits(c: &mut String, s: &Settings) {
             "StartServers {}\nServerLimit {}\nThreadLimit {tpc}\nThreadsPerChild {tpc}\n\
              MaxRequestWorkers {max}\nMinSpareThreads {}\nMaxSpareThreads {}\n\
              MaxConnectionsPerChild 0",
-            l.children,
+            l.start_servers,
             l.server_limit,
             l.min_spare_threads,
             l.max_spare_threads,

@@ -22,6 +22,7 @@ fn default_daemon_mode() {
             server_limit: 2,
             min_spare_threads: 2,
             max_spare_threads: 20,
+            start_servers: 1,
         }
     );
 }
@@ -90,5 +91,23 @@ fn section_text() {
              MaxRequestWorkers 10\nMinSpareThreads 2\nMaxSpareThreads 20\n"
         ),
         "{c}"
+    );
+}
+
+#[test]
+fn worker_fractions() {
+    let mut s = settings(Mpm::Event, false, 4, 25, None);
+    s.workers = [Some(0.5), Some(0.1), Some(0.9)];
+    let l = MpmLimits::of(&s);
+    assert_eq!(l.max_request_workers, 150);
+    assert_eq!(l.start_servers, 3);
+    assert_eq!(l.min_spare_threads, 15);
+    assert_eq!(l.max_spare_threads, 135);
+    let mut s = settings(Mpm::Prefork, false, 1, 5, Some(10));
+    s.workers = [Some(0.0), Some(1.0), Some(0.0)];
+    let l = MpmLimits::of(&s);
+    assert_eq!(
+        (l.start_servers, l.min_spare_threads, l.max_spare_threads),
+        (1, 10, 11)
     );
 }

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::quote::{q, qp};
-use crate::settings::Settings;
+use crate::settings::{Mpm, Settings};
 
 pub fn server_files_and_listen(c: &mut String, s: &Settings) {
     let _ = writeln!(c, "ServerRoot {}", qp(&s.server_root));
@@ -44,10 +44,50 @@ pub fn modules(c: &mut String, s: &Settings) {
         "<IfModule !mpm_event_module>\n<IfModule !mpm_worker_module>\n<IfModule !mpm_prefork_module>\n    LoadModule mpm_{mpm}_module {}\n</IfModule>\n</IfModule>\n</IfModule>",
         qp(&s.modules_dir.join(format!("mod_mpm_{mpm}.so")))
     );
-    let mut modules = vec!["unixd", "authz_core", "log_config", "mime", "dir", "alias"];
-    if s.document_root.is_some() && s.mount_point == "/" {
-        modules.push("rewrite");
-    }
+    let mut modules = vec![
+        "unixd",
+        "authz_core",
+        "log_config",
+        "mime",
+        "dir",
+        "alias",
+        "reqtimeout",
+    ];
+    let w = &s.web;
+    let proxy = !w.proxy_mount_point.is_empty() || !w.proxy_virtual_host.is_empty();
+    let wanted = [
+        (
+            "rewrite",
+            (s.document_root.is_some() && s.mount_point == "/")
+                || s.https.is_some()
+                || !s.server_aliases.is_empty()
+                || s.rewrite_rules.is_some()
+                || proxy,
+        ),
+        (
+            "authz_host",
+            w.server_status || !s.server_aliases.is_empty(),
+        ),
+        ("ssl", s.https.is_some()),
+        ("socache_shmcb", s.https.is_some()),
+        ("http2", s.http2),
+        (
+            "headers",
+            proxy || s.https.as_ref().is_some_and(|h| h.hsts_policy.is_some()),
+        ),
+        ("proxy", proxy),
+        ("proxy_http", proxy),
+        ("env", !s.env.setenv.is_empty() || !s.env.passenv.is_empty()),
+        ("status", w.server_status),
+        ("filter", w.compress_responses),
+        ("deflate", w.compress_responses),
+        ("autoindex", w.directory_listing),
+        (
+            if s.mpm == Mpm::Prefork { "cgi" } else { "cgid" },
+            w.with_cgi,
+        ),
+    ];
+    modules.extend(wanted.iter().filter(|(_, on)| *on).map(|(m, _)| *m));
     for m in modules {
         load_module(c, s, m);
     }
@@ -60,10 +100,68 @@ pub fn connections(c: &mut String, s: &Settings) {
         .iter()
         .find(|(n, _)| *n == "socket-timeout")
         .map_or(60, |(_, v)| *v);
+    let w = &s.web;
+    let keep_alive = if w.keep_alive_timeout == 0 {
+        "KeepAlive Off".to_string()
+    } else {
+        format!(
+            "KeepAlive On\nKeepAliveTimeout {}\nMaxKeepAliveRequests 100",
+            w.keep_alive_timeout
+        )
+    };
     let _ = writeln!(
         c,
-        "\nTimeout {socket_timeout}\nKeepAlive On\nKeepAliveTimeout 2\nMaxKeepAliveRequests 100\n\
+        "\nTimeout {socket_timeout}\n{keep_alive}\nListenBacklog {}\n\
          LimitRequestBody {}\nHostnameLookups Off\nTraceEnable Off\nServerSignature Off\nServerTokens Prod",
-        s.limit_request_body
+        w.server_backlog, s.limit_request_body
     );
+    let rate = |n: u32| {
+        if n == 0 {
+            String::new()
+        } else {
+            format!(",MinRate={n}")
+        }
+    };
+    let range = |t: u32, max: u32| {
+        if max > t {
+            format!("{t}-{max}")
+        } else {
+            t.to_string()
+        }
+    };
+    let _ = writeln!(
+        c,
+        "RequestReadTimeout header={}{} body={}{}",
+        range(w.header_timeout, w.header_max_timeout),
+        rate(w.header_min_rate),
+        range(w.body_timeout, w.body_max_timeout),
+        rate(w.body_min_rate),
+    );
+}
+
+/// With --server-alias: name-based virtual hosts. Requests for the names
+/// (or, with --allow-localhost, from this machine) reach the site, which
+/// the virtual hosts inherit from the main server; any other is refused.
+pub fn virtual_hosts(c: &mut String, s: &Settings) {
+    if s.server_aliases.is_empty() {
+        return;
+    }
+    let deny = if s.allow_localhost {
+        "Require local"
+    } else {
+        "Require all denied"
+    };
+    let mut ports = vec![s.port];
+    ports.extend(s.https.as_ref().map(|h| h.port));
+    let _ = writeln!(c, "\n# Name-based virtual hosts (--server-alias).");
+    for port in ports {
+        let ssl = super::https::vhost_ssl(s, port);
+        let _ = writeln!(
+            c,
+            "<VirtualHost _default_:{port}>\nServerName _default_.invalid\n<Location />\n    {deny}\n</Location>\n{ssl}</VirtualHost>\n\
+             <VirtualHost *:{port}>\nServerName {}\nServerAlias {}\n{ssl}</VirtualHost>",
+            s.server_name,
+            s.server_aliases.join(" ")
+        );
+    }
 }

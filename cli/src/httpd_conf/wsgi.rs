@@ -1,5 +1,5 @@
 //! The application: mod_wsgi_rs, its Python, the daemon process group (or
-//! embedded mode) and the WSGIScriptAlias.
+//! embedded mode), the WSGIScriptAlias and the module's request settings.
 
 use std::fmt::Write as _;
 
@@ -14,6 +14,11 @@ pub fn application(c: &mut String, s: &Settings) {
     if let Some((home, _)) = &s.python_home {
         let _ = writeln!(c, "WSGIPythonHome {}", qp(home));
     }
+    module_settings(c, s);
+    if !s.has_application() {
+        return;
+    }
+    let app_group = &s.application_group;
     let group = if s.embedded {
         if !s.python_paths.is_empty() {
             let _ = writeln!(c, "WSGIPythonPath {}", q(&python_path(s)));
@@ -24,17 +29,17 @@ pub fn application(c: &mut String, s: &Settings) {
         s.group_name()
     };
     let _ = writeln!(c, "WSGIProcessGroup {group}");
-    let _ = writeln!(c, "WSGIApplicationGroup %{{GLOBAL}}");
+    let _ = writeln!(c, "WSGIApplicationGroup {app_group}");
     let callable = match &s.entry {
         Entry::Script(_) => s.callable_object.as_str(),
-        Entry::Module { .. } => "application",
+        _ => "application",
     };
     let _ = writeln!(c, "WSGICallableObject {}", q(callable));
     let script = s.script_path();
     // Giving both groups preloads the application when its process starts.
     let _ = writeln!(
         c,
-        "WSGIScriptAlias {} {} process-group={group} application-group=%{{GLOBAL}}",
+        "WSGIScriptAlias {} {} process-group={group} application-group={app_group}",
         q(&s.mount_point),
         qp(&script)
     );
@@ -42,9 +47,42 @@ pub fn application(c: &mut String, s: &Settings) {
     if s.reload {
         let _ = writeln!(
             c,
-            "# --reload-on-changes\nWSGIImportScript {} process-group={group} application-group=%{{GLOBAL}}",
+            "# --reload-on-changes\nWSGIImportScript {} process-group={group} application-group={app_group}",
             qp(&s.monitor_path())
         );
+    }
+}
+
+/// The module's settings that do not depend on the application.
+fn module_settings(c: &mut String, s: &Settings) {
+    let w = &s.web;
+    let flags = [
+        ("WSGIScriptReloading Off", w.disable_reloading),
+        ("WSGIChunkedRequest On", w.chunked_request),
+        ("WSGIEnableSendfile On", w.enable_sendfile),
+        ("WSGIErrorOverride On", w.error_override),
+        ("WSGIVerboseDebugging On", s.logs.verbose_debugging),
+    ];
+    for (line, on) in flags {
+        if on {
+            let _ = writeln!(c, "{line}");
+        }
+    }
+    if w.map_head_to_get != "Auto" {
+        let _ = writeln!(c, "WSGIMapHEADToGET {}", w.map_head_to_get);
+    }
+    for spec in &s.env.python_warnings {
+        let _ = writeln!(c, "WSGIPythonWarnings {}", q(spec));
+    }
+    if !w.trust_proxy_header.is_empty() {
+        let _ = writeln!(
+            c,
+            "WSGITrustedProxyHeaders {}",
+            w.trust_proxy_header.join(" ")
+        );
+        if !w.trust_proxy.is_empty() {
+            let _ = writeln!(c, "WSGITrustedProxies {}", w.trust_proxy.join(" "));
+        }
     }
 }
 
@@ -87,6 +125,17 @@ fn daemon_process(c: &mut String, s: &Settings) {
     }
     if let Some(m) = s.maximum_requests {
         let _ = write!(d, " \\\n    maximum-requests={m}");
+    }
+    if let Some(eggs) = &s.python_eggs {
+        let _ = write!(d, " \\\n    python-eggs={}", qp(eggs));
+    }
+    let extra: Vec<String> = s
+        .daemon_options
+        .iter()
+        .map(|(n, v)| format!("{n}={}", q(v)))
+        .collect();
+    for chunk in extra.chunks(3) {
+        let _ = write!(d, " \\\n    {}", chunk.join(" "));
     }
     let _ = writeln!(c, "{d}");
 }

@@ -58,11 +58,36 @@ pub fn working_directory(a: &ServerArgs) -> Result<PathBuf> {
 
 /// What serves the requests.
 pub fn entry(command: &str, a: &ServerArgs) -> Result<Entry> {
+    if a.application_type == AppType::Static {
+        // The directory to serve; the current one when none is given.
+        let dir = match (&a.entry_point, &a.script) {
+            (None, None) => ".".to_string(),
+            _ => target(command, a)?,
+        };
+        return Ok(Entry::Static(existing_dir(
+            "application-type static",
+            &dir,
+        )?));
+    }
     let target = target(command, a)?;
     match a.application_type {
         AppType::Script => script(&target),
         AppType::Module => module(command, &target, &a.callable_object),
+        AppType::Paste => paste(&target),
+        AppType::Static => unreachable!("handled above"),
     }
+}
+
+fn paste(target: &str) -> Result<Entry> {
+    let path = discover::absolute(Path::new(target));
+    if !path.is_file() {
+        return Err(CliError::fail(format!(
+            "Paste configuration {} does not exist (--application-type paste takes a .ini file)",
+            path.display()
+        )));
+    }
+    check_conf_text("the Paste configuration path", &path.display().to_string())?;
+    Ok(Entry::Paste(path))
 }
 
 fn script(target: &str) -> Result<Entry> {

@@ -4,6 +4,8 @@
 mod application;
 mod files;
 mod from_args;
+mod handlers;
+mod https;
 mod listen;
 mod logging;
 mod python;
@@ -12,8 +14,11 @@ mod run_as;
 use std::path::PathBuf;
 
 use crate::discover::HomeSource;
+use crate::server_args::{EnvArgs, LogArgs, WebArgs};
 
 pub use from_args::settings;
+pub use handlers::Service;
+pub use https::Https;
 
 /// What serves the requests.
 #[derive(Clone, Debug)]
@@ -22,6 +27,10 @@ pub enum Entry {
     Script(PathBuf),
     /// `package.module` and the attribute path of the callable in it.
     Module { module: String, callable: String },
+    /// A Paste Deploy configuration file (absolute), loaded by the shim.
+    Paste(PathBuf),
+    /// No application: the directory (absolute) is served as static files.
+    Static(PathBuf),
 }
 
 /// `--application-type`.
@@ -29,6 +38,8 @@ pub enum Entry {
 pub enum AppType {
     Script,
     Module,
+    Paste,
+    Static,
 }
 
 /// Which Apache MPM to run.
@@ -92,6 +103,29 @@ pub struct Settings {
     /// Whether the daemon processes start in the working directory
     /// (`home=`); false when their user could not enter it.
     pub daemon_home: bool,
+    pub server_aliases: Vec<String>,
+    pub allow_localhost: bool,
+    /// --initial-workers, --minimum-spare-workers, --maximum-spare-workers.
+    pub workers: [Option<f64>; 3],
+    pub pid_file: PathBuf,
+    pub mime_types: Option<PathBuf>,
+    pub socket_dir: Option<PathBuf>,
+    pub shell: String,
+    pub process_name: Option<String>,
+    pub https: Option<Https>,
+    pub http2: bool,
+    /// WSGIDaemonProcess options beyond the pool and the time limits.
+    pub daemon_options: Vec<(&'static str, String)>,
+    pub application_group: String,
+    pub process_group: Option<String>,
+    pub python_eggs: Option<PathBuf>,
+    pub rewrite_rules: Option<PathBuf>,
+    pub services: Vec<Service>,
+    pub envvars_script: Option<PathBuf>,
+    pub rotatelogs: Option<PathBuf>,
+    pub web: WebArgs,
+    pub env: EnvArgs,
+    pub logs: LogArgs,
 }
 
 impl Settings {
@@ -99,7 +133,7 @@ impl Settings {
         self.server_root.join("httpd.conf")
     }
     pub fn pid_file(&self) -> PathBuf {
-        self.server_root.join("httpd.pid")
+        self.pid_file.clone()
     }
     pub fn apachectl(&self) -> PathBuf {
         self.server_root.join("apachectl")
@@ -108,15 +142,20 @@ impl Settings {
         if self.log_to_terminal {
             PathBuf::from("/dev/stderr")
         } else {
-            self.log_directory.join("error_log")
+            self.log_directory.join(&self.logs.error_log_name)
         }
     }
     pub fn access_log_path(&self) -> PathBuf {
         if self.log_to_terminal {
             PathBuf::from("/dev/stdout")
         } else {
-            self.log_directory.join("access_log")
+            self.log_directory.join(&self.logs.access_log_name)
         }
+    }
+    pub fn startup_log(&self) -> Option<PathBuf> {
+        self.logs
+            .startup_log
+            .then(|| self.log_directory.join(&self.logs.startup_log_name))
     }
     pub fn runtime_dir(&self) -> PathBuf {
         self.server_root.join("run")
@@ -137,13 +176,15 @@ impl Settings {
     /// The file WSGIScriptAlias points at.
     pub fn script_path(&self) -> PathBuf {
         match &self.entry {
-            Entry::Script(p) => p.clone(),
-            Entry::Module { .. } => self.handler_path(),
+            Entry::Script(p) | Entry::Static(p) => p.clone(),
+            Entry::Module { .. } | Entry::Paste(_) => self.handler_path(),
         }
     }
-    /// `host:port`, the name of the daemon process group.
+    /// `--process-group`, else `host:port`: the daemon process group.
     pub fn group_name(&self) -> String {
-        format!("{}:{}", self.host_label(), self.port)
+        self.process_group
+            .clone()
+            .unwrap_or_else(|| format!("{}:{}", self.host_label(), self.port))
     }
     pub fn display_name(&self) -> String {
         format!(
@@ -158,13 +199,21 @@ impl Settings {
     }
     /// The `Listen` argument.
     pub fn listen(&self) -> String {
+        self.listen_on(self.port)
+    }
+    /// The `Listen` argument for `port` on --host.
+    pub fn listen_on(&self, port: u16) -> String {
         match self.host.as_str() {
-            "*" | "" => self.port.to_string(),
-            h if h.contains(':') => format!("[{}]:{}", h.trim_matches(['[', ']']), self.port),
-            h => format!("{h}:{}", self.port),
+            "*" | "" => port.to_string(),
+            h if h.contains(':') => format!("[{}]:{port}", h.trim_matches(['[', ']'])),
+            h => format!("{h}:{port}"),
         }
     }
     pub fn url(&self) -> String {
+        self.url_on("http", self.port)
+    }
+    /// The application's URL with `scheme` on `port`.
+    pub fn url_on(&self, scheme: &str, port: u16) -> String {
         let host = match self.host.as_str() {
             "*" | "" | "0.0.0.0" | "::" | "[::]" => self.server_name.clone(),
             h if h.contains(':') => format!("[{}]", h.trim_matches(['[', ']'])),
@@ -175,10 +224,17 @@ impl Settings {
         } else {
             format!("{}/", self.mount_point)
         };
-        format!("http://{host}:{}{mount}", self.port)
+        format!("{scheme}://{host}:{port}{mount}")
     }
     pub fn socket_prefix(&self) -> PathBuf {
-        self.server_root.join("wsgi")
+        self.socket_dir
+            .as_ref()
+            .unwrap_or(&self.server_root)
+            .join("wsgi")
+    }
+    /// Whether there is a WSGI application (not `--application-type static`).
+    pub fn has_application(&self) -> bool {
+        !matches!(self.entry, Entry::Static(_))
     }
 }
 
@@ -230,6 +286,35 @@ impl Settings {
             python_version: None,
             supervised: true,
             daemon_home: true,
+            server_aliases: Vec::new(),
+            allow_localhost: false,
+            workers: [None; 3],
+            pid_file: PathBuf::from("/tmp/mod_wsgi_rs-127.0.0.1:8000:0/httpd.pid"),
+            mime_types: None,
+            socket_dir: None,
+            shell: "/bin/sh".into(),
+            process_name: None,
+            https: None,
+            http2: false,
+            daemon_options: Vec::new(),
+            application_group: "%{GLOBAL}".into(),
+            process_group: None,
+            python_eggs: None,
+            rewrite_rules: None,
+            services: Vec::new(),
+            envvars_script: None,
+            rotatelogs: None,
+            web: WebArgs {
+                keep_alive_timeout: 2,
+                map_head_to_get: "Auto".into(),
+                ..WebArgs::default()
+            },
+            env: EnvArgs::default(),
+            logs: LogArgs {
+                error_log_name: "error_log".into(),
+                access_log_name: "access_log".into(),
+                ..LogArgs::default()
+            },
         }
     }
 }

@@ -76,7 +76,7 @@ pub fn check_access(s: &mut Settings) -> Result<()> {
         }
     }
     let app = match &s.entry {
-        Entry::Script(p) => first_denial(p, &who),
+        Entry::Script(p) | Entry::Paste(p) | Entry::Static(p) => first_denial(p, &who),
         Entry::Module { .. } => wd_denied,
     };
     if let Some(denied) = app {

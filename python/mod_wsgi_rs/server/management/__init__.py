@@ -1,0 +1,1 @@
+"""Django management commands of mod_wsgi_rs.server."""

@@ -1,0 +1,1 @@
+"""The runmodwsgi command."""
