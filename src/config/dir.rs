@@ -48,6 +48,59 @@ pub struct DirConfig {
     /// `WSGITrustedProxies`: addresses / subnets as written (each checked
     /// by [`IpSubnet::parse`]).
     pub trusted_proxies: Option<Vec<String>>,
+    /// `WSGIIgnoreActivity`: requests here do not reset their daemon
+    /// process's inactivity-timeout (default Off).
+    pub ignore_activity: Option<bool>,
+    /// `WSGIGroupAuthoritative` (default On in mod_wsgi): whether a
+    /// `WSGIAuthGroupScript` that finds no matching group ends the check
+    /// (On) or lets other authorisation providers decide (Off).
+    pub group_authoritative: Option<bool>,
+    /// `WSGIDispatchScript file [application-group=NAME]`.
+    pub dispatch_script: Option<DispatchScript>,
+}
+
+/// `WSGIDispatchScript file [application-group=NAME]`: a script whose
+/// `process_group(environ)` / `application_group(environ)` /
+/// `callable_object(environ)` functions choose those values per request.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DispatchScript {
+    /// The script file, as written.
+    pub file: String,
+    /// The application group (interpreter) the script itself runs in, as
+    /// written (`%{GLOBAL}` or a name); None = mod_wsgi's default.
+    pub application_group: Option<String>,
+}
+
+/// Parses `WSGIDispatchScript`'s arguments as mod_wsgi does: the script
+/// file, then only `application-group=NAME` (not empty).
+pub fn parse_dispatch_script(args: &[&str]) -> Result<DispatchScript, String> {
+    let file = args.first().copied().unwrap_or("");
+    if file.is_empty() || file.starts_with("application-group=") {
+        return Err(
+            "needs the dispatch script file, then optionally application-group=NAME, e.g. WSGIDispatchScript /srv/dispatch.py"
+                .to_string(),
+        );
+    }
+    let mut out = DispatchScript {
+        file: file.to_string(),
+        application_group: None,
+    };
+    for arg in &args[1..] {
+        match arg.split_once('=') {
+            Some(("application-group", v)) if !v.is_empty() => {
+                out.application_group = Some(super::values::unquote(v).to_string())
+            }
+            Some(("application-group", _)) => {
+                return Err("application-group needs a name: write application-group=NAME".to_string())
+            }
+            _ => {
+                return Err(format!(
+                    "invalid option '{arg}' to WSGIDispatchScript: the only option is application-group=NAME"
+                ))
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Parses `WSGIHandlerScript name file`. mod_wsgi's trailing options
@@ -103,12 +156,25 @@ impl DirConfig {
             handler_scripts,
             trusted_proxy_headers: pick(&base.trusted_proxy_headers, &add.trusted_proxy_headers),
             trusted_proxies: pick(&base.trusted_proxies, &add.trusted_proxies),
+            ignore_activity: pick(&base.ignore_activity, &add.ignore_activity),
+            group_authoritative: pick(&base.group_authoritative, &add.group_authoritative),
+            dispatch_script: pick(&base.dispatch_script, &add.dispatch_script),
         }
     }
 
     /// `WSGICallableObject` (default `application`).
     pub fn callable_object(&self) -> &str {
         self.callable_object.as_deref().unwrap_or("application")
+    }
+
+    /// `WSGIIgnoreActivity` (default Off).
+    pub fn ignore_activity(&self) -> bool {
+        self.ignore_activity.unwrap_or(false)
+    }
+
+    /// `WSGIGroupAuthoritative` (default On).
+    pub fn group_authoritative(&self) -> bool {
+        self.group_authoritative.unwrap_or(true)
     }
 
     /// `WSGIPassAuthorization` (default Off).
@@ -192,6 +258,13 @@ impl DirConfig {
             Some(entry) => entry.1 = file,
             None => self.handler_scripts.push((name, file)),
         }
+        Ok(())
+    }
+
+    /// `WSGIDispatchScript file [application-group=NAME]`: the last one
+    /// of a context wins.
+    pub fn set_dispatch_script(&mut self, args: &[&str]) -> Result<(), String> {
+        self.dispatch_script = Some(parse_dispatch_script(args)?);
         Ok(())
     }
 

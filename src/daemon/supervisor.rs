@@ -44,6 +44,10 @@ fn base_settings(main: &ServerConfig) -> Settings {
         restrict_stdin: main.restrict_stdin(),
         restrict_stdout: main.restrict_stdout(),
         restrict_signal: main.restrict_signal(),
+        // A daemon group has its own (python-eggs=, switch-interval=);
+        // the WSGIPython* directives are for embedded mode, as in mod_wsgi.
+        python_eggs: None,
+        switch_interval: None,
         process_group: String::new(),
         threads: 0,
         processes: 0,
@@ -150,6 +154,8 @@ pub fn start(
             .chain(&main.python_path)
             .cloned()
             .collect();
+        python.python_eggs = cfg.python_eggs.clone();
+        python.switch_interval = cfg.switch_interval;
         python.process_group = cfg.name.clone();
         python.threads = cfg.threads as usize;
         python.processes = cfg.processes as usize;
