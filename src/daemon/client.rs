@@ -415,6 +415,10 @@ pub fn relay(r: &Request, name: &str, t: &Target<'_>) -> c_int {
         );
         return ffi::HTTP_INTERNAL_SERVER_ERROR;
     };
+    if let Err(e) = super::script_owner::check(&group.cfg, t.script) {
+        log::request(r, Level::Err, &e);
+        return ffi::HTTP_FORBIDDEN;
+    }
     // Receive the body first, so a slow upload holds this Apache thread,
     // not a daemon thread. A client that sent `Expect: 100-continue` gets
     // its 100 from Apache here (as from a buffering proxy), not when the

@@ -139,6 +139,17 @@ pub fn start(
         };
         let fd = create_socket(&path, cfg.listen_backlog, owner)
             .map_err(|e| format!("WSGIDaemonProcess {}: {e}", cfg.name))?;
+        // send-buffer-size= / receive-buffer-size= on the listener, as
+        // mod_wsgi sets them (the daemon sets its connections too).
+        if let Err(e) = os::socket::set_buffer_sizes(fd, cfg.send_buffer_size, cfg.receive_buffer_size) {
+            log::server(
+                Level::Warn,
+                &format!(
+                    "WSGIDaemonProcess {}: cannot set the socket buffer sizes ({e}); the system defaults are used",
+                    cfg.name
+                ),
+            );
+        }
         let cleanup_path = path.clone();
         pconf.on_cleanup(Box::new(move || {
             os::fd::close(fd);

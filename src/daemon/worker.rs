@@ -68,7 +68,11 @@ pub fn run(group: Arc<Group>, index: usize, notify: i32) -> ! {
         server::refuse_forever(&group, &format!("Python could not start: {e}"));
     }
     for (file, app_group) in &group.preloads {
-        crate::wsgi::runner::preload(std::path::Path::new(file), app_group);
+        let file = std::path::Path::new(file);
+        match super::script_owner::check(&group.cfg, file) {
+            Ok(()) => crate::wsgi::runner::preload(file, app_group),
+            Err(e) => group.say(Level::Err, &e),
+        }
     }
     group.say(
         Level::Info,
@@ -145,7 +149,16 @@ fn serve_loop(state: Arc<State>, worker: usize) {
             os::epoll::Next::Conn(s) => (s, false),
             // Another thread or process may have taken it first.
             os::epoll::Next::Listener => match os::socket::accept(fd) {
-                Ok(s) => (s, true),
+                Ok(s) => {
+                    // send-buffer-size= / receive-buffer-size= (a UNIX
+                    // socket does not inherit the listener's).
+                    let _ = os::socket::set_buffer_sizes(
+                        std::os::fd::AsRawFd::as_raw_fd(&s),
+                        cfg.send_buffer_size,
+                        cfg.receive_buffer_size,
+                    );
+                    (s, true)
+                }
                 Err(_) => continue,
             },
         };
