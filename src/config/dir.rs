@@ -326,6 +326,8 @@ pub struct RequestConfig {
     pub enable_sendfile: bool,
     /// Default On.
     pub buffer_request_body: bool,
+    /// `WSGIIgnoreActivity` (default Off).
+    pub ignore_activity: bool,
     /// `WSGIRestrictProcess` in force; None = no restriction.
     pub restrict_process: Option<Vec<String>>,
     /// `WSGITrustedProxyHeaders` in force (environ names); None = trust no
@@ -382,6 +384,7 @@ pub fn effective(dir: &DirConfig, alias: Option<&ScriptAliasOptions>) -> Request
         error_override: dir.error_override(),
         enable_sendfile: dir.enable_sendfile(),
         buffer_request_body: dir.buffer_request_body.unwrap_or(true),
+        ignore_activity: dir.ignore_activity(),
         restrict_process: dir.restrict_process.clone(),
         trusted_proxy_headers: dir.trusted_proxy_headers.clone(),
         trusted_proxies: dir.trusted_proxies.clone(),

@@ -195,6 +195,7 @@ fn serve_loop(state: Arc<State>, worker: usize) {
                 server::Served {
                     request: true,
                     keep: None,
+                    ignore_activity: false,
                 }
             }
         };
@@ -211,7 +212,9 @@ fn serve_loop(state: Arc<State>, worker: usize) {
             continue;
         }
         let count = state.served.fetch_add(1, Ordering::SeqCst) + 1;
-        state.last_activity.store(state.now_us(), Ordering::SeqCst);
+        if !served.ignore_activity {
+            state.last_activity.store(state.now_us(), Ordering::SeqCst);
+        }
         // Stop accepting at once when maximum-requests is reached (the
         // monitor then drains the process and the manager replaces it).
         if max.is_some_and(|m| count >= m) && !state.stopping.swap(true, Ordering::SeqCst) {
