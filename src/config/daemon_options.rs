@@ -5,9 +5,8 @@ use std::collections::HashSet;
 
 use super::daemon::{DaemonProcess, DEFAULT_HEADER_BUFFER_SIZE, DEFAULT_RESPONSE_BUFFER_SIZE};
 use super::values::{
-    parse_int_in, parse_on_off, parse_python_path, parse_seconds, parse_size, parse_switch_interval,
-    parse_umask,
-    split_key_value, suggest, unknown_option, unquote,
+    parse_int_in, parse_on_off, parse_python_path, parse_seconds, parse_size,
+    parse_switch_interval, parse_umask, split_key_value, suggest, unknown_option, unquote,
 };
 
 /// Every option `WSGIDaemonProcess` accepts.
@@ -196,7 +195,8 @@ fn apply_option(d: &mut DaemonProcess, key: &str, value: &str) -> Result<(), Str
         "cpu-priority" => d.cpu_priority = parse_int_in(key, value, -20, 20)? as i32,
         "switch-interval" => {
             d.switch_interval = Some(
-                parse_switch_interval(value).map_err(|e| format!("option 'switch-interval': {e}"))?,
+                parse_switch_interval(value)
+                    .map_err(|e| format!("option 'switch-interval': {e}"))?,
             )
         }
         "user" => {

@@ -11,8 +11,8 @@
 //! [`super::no_effect`].
 
 use super::dir::DirConfig;
-use super::server::ServerConfig;
 use super::no_effect::{self as why, any_one, on_off};
+use super::server::ServerConfig;
 use super::values::flag;
 
 /// Where a directive may appear (mod_wsgi's contexts).
@@ -81,10 +81,7 @@ pub enum Action {
     /// as mod_wsgi checks them, nothing is stored, and the Apache glue logs
     /// "NAME has no effect in mod_wsgi_rs: WHY" once at start-up. Nothing
     /// is accepted silently.
-    NoEffect {
-        check: ArgsCheck,
-        why: &'static str,
-    },
+    NoEffect { check: ArgsCheck, why: &'static str },
     /// Refused at configuration time: "NAME is not supported by mod_wsgi_rs
     /// yet; INSTEAD instead of NAME" (accepting and ignoring it would be
     /// unsafe, e.g. an access-control directive would leave a site open).

@@ -19,7 +19,9 @@ pub fn on_off(args: &[&str]) -> Result<(), String> {
 /// `WSGIAcceptMutex default|flock|fcntl|sysvsem|posixsem|pthread` (the
 /// mechanisms APR has on Linux, as mod_wsgi lists them).
 pub fn accept_mutex(args: &[&str]) -> Result<(), String> {
-    const MECHANISMS: &[&str] = &["default", "flock", "fcntl", "sysvsem", "posixsem", "pthread"];
+    const MECHANISMS: &[&str] = &[
+        "default", "flock", "fcntl", "sysvsem", "posixsem", "pthread",
+    ];
     let v = one_arg(args)?;
     if MECHANISMS.iter().any(|m| m.eq_ignore_ascii_case(v)) {
         Ok(())

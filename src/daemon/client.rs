@@ -281,7 +281,8 @@ impl Relay<'_> {
             .or(cfg.socket_timeout)
             .and_then(|secs| {
                 let old = self.r.client_socket_timeout()?;
-                self.r.set_client_socket_timeout(i64::from(secs) * 1_000_000);
+                self.r
+                    .set_client_socket_timeout(i64::from(secs) * 1_000_000);
                 Some(old)
             });
         let end = self.relay(reader);

@@ -21,7 +21,10 @@ enum Owner {
 /// reason, naming the file, its owner and what the group expects.
 pub fn check(cfg: &DaemonProcess, script: &Path) -> Result<(), String> {
     let (want, spec) = match (&cfg.script_user, &cfg.script_group) {
-        (Some(u), _) => (identity::lookup_user(u).map(|(uid, _, _)| Owner::User(uid)), u),
+        (Some(u), _) => (
+            identity::lookup_user(u).map(|(uid, _, _)| Owner::User(uid)),
+            u,
+        ),
         (None, Some(g)) => (identity::lookup_group(g).map(Owner::Group), g),
         (None, None) => return Ok(()),
     };
@@ -38,7 +41,10 @@ pub fn check(cfg: &DaemonProcess, script: &Path) -> Result<(), String> {
         )
     })?;
     let dir = script.parent().unwrap_or(Path::new("/"));
-    for (what, path) in [("WSGI script", script), ("directory of the WSGI script", dir)] {
+    for (what, path) in [
+        ("WSGI script", script),
+        ("directory of the WSGI script", dir),
+    ] {
         let m = std::fs::metadata(path).map_err(|e| {
             format!(
                 "cannot check the owner of the {what} {} for {option}={spec}: {e}",

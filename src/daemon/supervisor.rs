@@ -141,7 +141,9 @@ pub fn start(
             .map_err(|e| format!("WSGIDaemonProcess {}: {e}", cfg.name))?;
         // send-buffer-size= / receive-buffer-size= on the listener, as
         // mod_wsgi sets them (the daemon sets its connections too).
-        if let Err(e) = os::socket::set_buffer_sizes(fd, cfg.send_buffer_size, cfg.receive_buffer_size) {
+        if let Err(e) =
+            os::socket::set_buffer_sizes(fd, cfg.send_buffer_size, cfg.receive_buffer_size)
+        {
             log::server(
                 Level::Warn,
                 &format!(
