@@ -14,8 +14,11 @@ import time
 import pytest
 
 from harness.apache import Apache, IMPL, start_server
+from harness.daemon import SKIP_IN_DAEMON_RUN
 
 rs_only = pytest.mark.rs_only
+# Sets up its own daemon groups: runs in the embedded run only.
+own_groups = pytest.mark.skipif(**SKIP_IN_DAEMON_RUN)
 
 # mod_wsgi 6.1.1, installed with pip into a virtualenv (optional).
 V611_GLOB = "/work/ref/v611/lib/python3*/site-packages/mod_wsgi/server/mod_wsgi-py*.so"
@@ -264,6 +267,7 @@ NO_EFFECT_NAMES = [
 
 
 @rs_only
+@own_groups
 def test_no_effect_lines_appear_once_at_start(request):
     srv = start_server(request, NO_EFFECT_BODY)
     assert srv.get("/hello").status == 200
@@ -309,6 +313,7 @@ WSGIScriptAlias /info @APPS@/procinfo.wsgi process-group=d61 application-group=%
 
 
 @rs_only
+@own_groups
 def test_daemon_switch_interval_eggs_and_socket_buffers(request):
     srv = start_server(request, DAEMON_BODY)
     info = srv.get("/info").json()
@@ -335,6 +340,7 @@ WSGIScriptAlias /writable @APPS@/writable/hello.wsgi process-group=mine applicat
 
 
 @rs_only
+@own_groups
 def test_script_user_and_group_are_enforced(request):
     if os.geteuid() != 0:
         pytest.skip("needs root to own files as different users")
@@ -383,6 +389,7 @@ WSGIScriptAlias /probe @APPS@/procinfo.wsgi process-group=idle application-group
 
 
 @rs_only
+@own_groups
 def test_ignore_activity_does_not_keep_a_daemon_alive(request):
     srv = start_server(request, IGNORE_BODY)
     first = srv.get("/busy").json()
