@@ -81,7 +81,8 @@ DIRECTIVES_61 = {
     "WSGIAuthGroupScript": ("<Location /ags>\n    WSGIAuthGroupScript @APPS@/preload.py\n"
                             "</Location>"),
     "WSGIGroupAuthoritative": "<Location /ga>\n    WSGIGroupAuthoritative Off\n</Location>",
-    "WSGIHandlerScript": "WSGIHandlerScript my-handler @APPS@/hello.wsgi",
+    "WSGIHandlerScript": ("WSGIHandlerScript my-handler @APPS@/hello.wsgi process-group=%{GLOBAL} "
+                          "application-group=%{GLOBAL} pass-authorization=On"),
     "WSGIServerMetrics": "WSGIServerMetrics Off",
     "WSGITelemetryService": "WSGITelemetryService unix:@ROOT@/telemetry.sock interval=1",
     "WSGISlowRequests": "WSGISlowRequests 2.5",

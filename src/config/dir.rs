@@ -1,13 +1,15 @@
 //! The per-directory (`<Directory>`, `<Location>`, `.htaccess`)
 //! configuration, and the per-request resolution of everything.
 
-use super::alias::ScriptAliasOptions;
+use super::alias::{parse_script_alias_options, ScriptAliasOptions};
 use super::groups::{
     parse_application_group, parse_process_group, parse_restrict_process, process_group_permitted,
     AppGroup, ProcessGroup,
 };
 use super::trusted_proxy::{header_env_name, IpSubnet};
-use super::values::{one_arg, parse_callable_object, parse_map_head, pick, MapHeadToGet};
+use super::values::{
+    one_arg, parse_callable_object, parse_map_head, pick, split_key_value, MapHeadToGet,
+};
 
 /// Configuration of the per-directory directives (`Scope::Dir` in the
 /// directive table, which applies them through the setters below), set in a `<Directory>`, `<Location>`, `<Files>` or
@@ -40,8 +42,8 @@ pub struct DirConfig {
     pub buffer_request_body: Option<bool>,
     /// `WSGIRestrictProcess` (`%{GLOBAL}` stored as `""`)
     pub restrict_process: Option<Vec<String>>,
-    /// `WSGIHandlerScript name file`: (name, file).
-    pub handler_scripts: Vec<(String, String)>,
+    /// `WSGIHandlerScript name file [options]`, one per name.
+    pub handler_scripts: Vec<HandlerScript>,
     /// `WSGITrustedProxyHeaders`, stored as environ names
     /// (`HTTP_X_FORWARDED_FOR`), as mod_wsgi does.
     pub trusted_proxy_headers: Option<Vec<String>>,
@@ -103,30 +105,45 @@ pub fn parse_dispatch_script(args: &[&str]) -> Result<DispatchScript, String> {
     Ok(out)
 }
 
-/// Parses `WSGIHandlerScript name file`. mod_wsgi's trailing options
-/// (`process-group=` etc.) are refused with a clear message rather than
-/// silently ignored, since there is no place to keep them yet.
-pub fn parse_handler_script(args: &[&str]) -> Result<(String, String), String> {
-    match args {
-        [name, file] if !name.is_empty() && !file.is_empty() => {
-            let is_option = |s: &str| {
-                s.split_once('=').is_some_and(|(k, _)| {
-                    matches!(k, "process-group" | "application-group" | "pass-authorization")
-                })
-            };
-            if name.contains('=') || is_option(file) {
-                return Err("needs a handler name, then the script file, e.g. WSGIHandlerScript my-handler /srv/handler.wsgi".to_string());
-            }
-            Ok((name.to_string(), file.to_string()))
-        }
-        [_, _, opt, ..] => Err(format!(
-            "options such as '{opt}' on WSGIHandlerScript are not supported; set WSGIProcessGroup / WSGIApplicationGroup / WSGIPassAuthorization in the same context instead"
-        )),
-        _ => Err(
-            "needs a handler name, then the script file, e.g. WSGIHandlerScript my-handler /srv/handler.wsgi"
-                .to_string(),
-        ),
+/// Parses `WSGIHandlerScript name file [options]` as mod_wsgi does: the
+/// options are `process-group=`, `application-group=` and
+/// `pass-authorization=On|Off` (checked as on `WSGIScriptAlias`).
+pub fn parse_handler_script(args: &[&str]) -> Result<HandlerScript, String> {
+    let usage = || {
+        "needs a handler name, then the script file, e.g. WSGIHandlerScript my-handler /srv/handler.wsgi"
+            .to_string()
+    };
+    let [name, file, options @ ..] = args else {
+        return Err(usage());
+    };
+    let is_option = |s: &str| s.contains('=') && split_key_value(s).is_some();
+    if name.is_empty() || file.is_empty() || name.contains('=') || is_option(file) {
+        return Err(usage());
     }
+    let options = parse_script_alias_options(options)?;
+    if options.callable_object.is_some() {
+        return Err(
+            "callable-object= is not an option of WSGIHandlerScript; the options are process-group=, application-group= and pass-authorization="
+                .to_string(),
+        );
+    }
+    Ok(HandlerScript {
+        name: name.to_string(),
+        file: file.to_string(),
+        options,
+    })
+}
+
+/// One `WSGIHandlerScript name file [options]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HandlerScript {
+    /// The handler name (`SetHandler` / `AddHandler`).
+    pub name: String,
+    /// The script file.
+    pub file: String,
+    /// `process-group=`, `application-group=`, `pass-authorization=`
+    /// (`callable_object` is always None).
+    pub options: ScriptAliasOptions,
 }
 
 impl DirConfig {
@@ -136,9 +153,9 @@ impl DirConfig {
     /// `WSGIRestrictProcess` are replaced as a whole, as in mod_wsgi.
     pub fn merge(base: &DirConfig, add: &DirConfig) -> DirConfig {
         let mut handler_scripts = add.handler_scripts.clone();
-        for (name, file) in &base.handler_scripts {
-            if !handler_scripts.iter().any(|(n, _)| n == name) {
-                handler_scripts.push((name.clone(), file.clone()));
+        for h in &base.handler_scripts {
+            if !handler_scripts.iter().any(|a| a.name == h.name) {
+                handler_scripts.push(h.clone());
             }
         }
         DirConfig {
@@ -212,8 +229,8 @@ impl DirConfig {
     pub fn handler_script(&self, name: &str) -> Option<&str> {
         self.handler_scripts
             .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, f)| f.as_str())
+            .find(|h| h.name == name)
+            .map(|h| h.file.as_str())
     }
 
     // --- directive setters (rows of `super::directives::DIRECTIVES`; the
@@ -253,10 +270,10 @@ impl DirConfig {
     /// `WSGIHandlerScript name file`: a repeated name replaces the earlier
     /// file.
     pub fn add_handler_script(&mut self, args: &[&str]) -> Result<(), String> {
-        let (name, file) = parse_handler_script(args)?;
-        match self.handler_scripts.iter_mut().find(|(n, _)| *n == name) {
-            Some(entry) => entry.1 = file,
-            None => self.handler_scripts.push((name, file)),
+        let h = parse_handler_script(args)?;
+        match self.handler_scripts.iter_mut().find(|e| e.name == h.name) {
+            Some(entry) => *entry = h,
+            None => self.handler_scripts.push(h),
         }
         Ok(())
     }
