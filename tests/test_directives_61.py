@@ -234,16 +234,16 @@ def test_bad_values_fail_configtest(so, line, needle):
 NO_EFFECT_BODY = r"""
 WSGISocketPrefix @SOCKETS@/wsgi
 WSGIDaemonProcess ne processes=1 threads=2 server-metrics=On
-WSGISocketRotation Off
+WSGISocketRotation On
 WSGIAcceptMutex fcntl
 WSGIVerboseDebugging On
-WSGIDestroyInterpreter Off
+WSGIDestroyInterpreter On
 WSGIPerInterpreterGIL On
 WSGIFreeThreading On
 <WSGIInterpreterOptions process-group=ne>
     WSGIPerInterpreterGIL On
 </WSGIInterpreterOptions>
-WSGICaseSensitivity On
+WSGICaseSensitivity Off
 WSGIServerMetrics On
 WSGITelemetryService unix:@ROOT@/telemetry.sock
 WSGISlowRequests 1
@@ -284,9 +284,15 @@ def test_no_effect_lines_appear_once_at_start(request):
 
 
 @rs_only
-def test_off_values_that_change_nothing_log_nothing(request):
+def test_values_that_change_nothing_log_nothing(request):
+    """Values with which mod_wsgi behaves as mod_wsgi_rs always does."""
     srv = start_server(request, "WSGIFreeThreading Off\nWSGIServerMetrics Off\n"
-                                "WSGIScriptAlias /hello @APPS@/hello.wsgi\n")
+                                "WSGISocketRotation Off\nWSGIDestroyInterpreter Off\n"
+                                "WSGIPerInterpreterGIL Off\nWSGIVerboseDebugging Off\n"
+                                "WSGICaseSensitivity On\n"
+                                "WSGIScriptAlias /hello @APPS@/hello.wsgi\n"
+                                "<Location /hello>\n    WSGIPassApacheRequest Off\n"
+                                "</Location>\n")
     assert srv.get("/hello").status == 200
     assert "has no effect" not in srv.error_log()
 

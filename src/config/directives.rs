@@ -79,9 +79,16 @@ pub enum Action {
     /// Accepted, but does nothing in mod_wsgi_rs (it cannot apply by this
     /// module's design, or mod_wsgi removed it): the arguments are checked
     /// as mod_wsgi checks them, nothing is stored, and the Apache glue logs
-    /// "NAME has no effect in mod_wsgi_rs: WHY" once at start-up. Nothing
-    /// is accepted silently.
-    NoEffect { check: ArgsCheck, why: &'static str },
+    /// "NAME has no effect in mod_wsgi_rs: WHY" once at start-up, unless
+    /// the value is `unless`. Nothing is accepted silently.
+    NoEffect {
+        check: ArgsCheck,
+        why: &'static str,
+        /// The value (compared case-insensitively) with which mod_wsgi
+        /// behaves as mod_wsgi_rs always does: then there is nothing to
+        /// log.
+        unless: Option<&'static str>,
+    },
     /// Refused at configuration time: "NAME is not supported by mod_wsgi_rs
     /// yet; INSTEAD instead of NAME" (accepting and ignoring it would be
     /// unsafe, e.g. an access-control directive would leave a site open).
@@ -199,27 +206,27 @@ directives! {
     "WSGISocketPrefix", Global, 1, 1, Server(S::set_socket_prefix), "path prefix of the daemon sockets";
     "WSGIPythonEggs", Global, 1, 1, Server(S::set_python_eggs), "Python egg cache directory (PYTHON_EGG_CACHE) for embedded mode";
     "WSGISwitchInterval", Global, 1, 1, Server(S::set_switch_interval), "Python's thread switch interval in seconds (sys.setswitchinterval) for embedded mode";
-    "WSGICaseSensitivity", Global, 1, 1, NoEffect { check: on_off, why: why::CASE_SENSITIVITY }, "On or Off: whether the file system is case-sensitive";
+    "WSGICaseSensitivity", Global, 1, 1, NoEffect { check: on_off, why: why::CASE_SENSITIVITY, unless: Some("On") }, "On or Off: whether the file system is case-sensitive";
     "WSGIServerMetrics", Global, 1, 1, ServerNoted { set: S::set_server_metrics, note: |a| why::is_on(a).then_some(why::SERVER_METRICS) }, "On or Off: allow mod_wsgi.server_metrics() in embedded mode";
     "WSGIFreeThreading", Global, 1, 1, ServerNoted { set: S::set_free_threading, note: |a| why::is_on(a).then_some(why::FREE_THREADING) }, "On or Off: run Python without the GIL (free-threaded builds only)";
-    "WSGIPerInterpreterGIL", Global, 1, 1, NoEffect { check: on_off, why: why::PER_INTERPRETER_GIL }, "On or Off: give each sub-interpreter its own GIL";
-    "<WSGIInterpreterOptions", Global, 0, MANY, NoEffect { check: why::interpreter_options, why: why::INTERPRETER_OPTIONS }, "section of options for the interpreters of process-group=NAME and/or application-group=NAME";
-    "WSGIDestroyInterpreter", Global, 1, 1, NoEffect { check: on_off, why: why::DESTROY_INTERPRETER }, "On or Off: finalise the interpreter at process exit";
-    "WSGIAcceptMutex", Global, 1, 1, NoEffect { check: why::accept_mutex, why: why::ACCEPT_MUTEX }, "accept mutex mechanism for daemon processes";
-    "WSGISocketRotation", Global, 1, 1, NoEffect { check: on_off, why: why::SOCKET_ROTATION }, "On or Off: a new daemon socket path at each restart";
-    "WSGIVerboseDebugging", Global, 1, 1, NoEffect { check: on_off, why: why::VERBOSE_DEBUGGING }, "On or Off: verbose debugging messages";
-    "WSGILazyInitialization", Global, 1, 1, NoEffect { check: on_off, why: why::LAZY_INITIALIZATION }, "On or Off (removed in mod_wsgi 6.0)";
-    "WSGINewRelicConfigFile", Global, 1, 1, NoEffect { check: any_one, why: why::NEW_RELIC }, "New Relic agent configuration file (removed in mod_wsgi 6.0)";
-    "WSGINewRelicEnvironment", Global, 1, 1, NoEffect { check: any_one, why: why::NEW_RELIC }, "New Relic agent environment (removed in mod_wsgi 6.0)";
-    "WSGITelemetryService", Global, 1, 2, NoEffect { check: why::telemetry_service, why: why::TELEMETRY_SERVICE }, "unix:/path [interval=N]: push telemetry to a metrics service";
-    "WSGISlowRequests", Global, 1, 1, NoEffect { check: why::slow_requests, why: why::SLOW_REQUESTS }, "threshold in seconds for slow-request reports";
-    "WSGITelemetryOptions", Global, 1, MANY, NoEffect { check: why::telemetry_options, why: why::TELEMETRY_OPTIONS }, "[+|-]CaptureUserAgent, None or All";
+    "WSGIPerInterpreterGIL", Global, 1, 1, NoEffect { check: on_off, why: why::PER_INTERPRETER_GIL, unless: Some("Off") }, "On or Off: give each sub-interpreter its own GIL";
+    "<WSGIInterpreterOptions", Global, 0, MANY, NoEffect { check: why::interpreter_options, why: why::INTERPRETER_OPTIONS, unless: None }, "section of options for the interpreters of process-group=NAME and/or application-group=NAME";
+    "WSGIDestroyInterpreter", Global, 1, 1, NoEffect { check: on_off, why: why::DESTROY_INTERPRETER, unless: Some("Off") }, "On or Off: finalise the interpreter at process exit";
+    "WSGIAcceptMutex", Global, 1, 1, NoEffect { check: why::accept_mutex, why: why::ACCEPT_MUTEX, unless: None }, "accept mutex mechanism for daemon processes";
+    "WSGISocketRotation", Global, 1, 1, NoEffect { check: on_off, why: why::SOCKET_ROTATION, unless: Some("Off") }, "On or Off: a new daemon socket path at each restart";
+    "WSGIVerboseDebugging", Global, 1, 1, NoEffect { check: on_off, why: why::VERBOSE_DEBUGGING, unless: Some("Off") }, "On or Off: verbose debugging messages";
+    "WSGILazyInitialization", Global, 1, 1, NoEffect { check: on_off, why: why::LAZY_INITIALIZATION, unless: None }, "On or Off (removed in mod_wsgi 6.0)";
+    "WSGINewRelicConfigFile", Global, 1, 1, NoEffect { check: any_one, why: why::NEW_RELIC, unless: None }, "New Relic agent configuration file (removed in mod_wsgi 6.0)";
+    "WSGINewRelicEnvironment", Global, 1, 1, NoEffect { check: any_one, why: why::NEW_RELIC, unless: None }, "New Relic agent environment (removed in mod_wsgi 6.0)";
+    "WSGITelemetryService", Global, 1, 2, NoEffect { check: why::telemetry_service, why: why::TELEMETRY_SERVICE, unless: None }, "unix:/path [interval=N]: push telemetry to a metrics service";
+    "WSGISlowRequests", Global, 1, 1, NoEffect { check: why::slow_requests, why: why::SLOW_REQUESTS, unless: None }, "threshold in seconds for slow-request reports";
+    "WSGITelemetryOptions", Global, 1, MANY, NoEffect { check: why::telemetry_options, why: why::TELEMETRY_OPTIONS, unless: None }, "[+|-]CaptureUserAgent, None or All";
     "WSGIProcessGroup", Directory, 1, 1, Dir(D::set_process_group), "daemon process group name, or %{GLOBAL} for embedded mode";
     "WSGIApplicationGroup", Directory, 1, 1, Dir(D::set_application_group), "application group: %{GLOBAL}, %{RESOURCE}, %{SERVER}, %{HOST}, %{ENV:name} or a name";
     "WSGIRestrictProcess", Directory, 1, MANY, Dir(D::set_restrict_process), "daemon process groups that may be selected here";
     "WSGIHandlerScript", Directory, 2, MANY, Dir(D::add_handler_script), "handler name, script file, then options";
     "WSGIDispatchScript", Directory, 1, MANY, Dir(D::set_dispatch_script), "dispatch script file, then application-group=NAME";
-    "WSGIPassApacheRequest", Directory, 1, 1, NoEffect { check: on_off, why: why::PASS_APACHE_REQUEST }, "On or Off: pass the Apache request object in the environ";
+    "WSGIPassApacheRequest", Directory, 1, 1, NoEffect { check: on_off, why: why::PASS_APACHE_REQUEST, unless: Some("Off") }, "On or Off: pass the Apache request object in the environ";
     "WSGICallableObject", Htaccess, 1, 1, Dir(D::set_callable_object), "name of the WSGI application object in the script";
     "WSGIPassAuthorization", Htaccess, 1, 1, DirFlag(|c| &mut c.pass_authorization), "On or Off: pass the Authorization header as HTTP_AUTHORIZATION";
     "WSGIScriptReloading", Htaccess, 1, 1, DirFlag(|c| &mut c.script_reloading), "On or Off: reload a script when its file changes";
@@ -283,7 +290,10 @@ fn refusal(d: &Directive, instead: &str) -> String {
 /// [`Action::ServerNoted`]), or None.
 pub fn no_effect_note(d: &Directive, args: &[&str]) -> Option<&'static str> {
     match d.action {
-        Action::NoEffect { why, .. } => Some(why),
+        Action::NoEffect { why, unless, .. } => {
+            let same = matches!((unless, args), (Some(u), [a]) if a.eq_ignore_ascii_case(u));
+            (!same).then_some(why)
+        }
         Action::ServerNoted { note, .. } => note(args),
         _ => None,
     }

@@ -274,9 +274,16 @@ fn wrong_scope_and_unknown_names() {
 #[test]
 fn every_no_effect_row_says_why() {
     for d in DIRECTIVES {
-        if let Action::NoEffect { why, .. } = d.action {
+        if let Action::NoEffect { why, unless, .. } = d.action {
             assert!(why.len() > 20, "{}: {why}", d.name);
-            assert_eq!(no_effect_note(d, &["On"]), Some(why));
+            let other = match unless {
+                Some(u) if u.eq_ignore_ascii_case("on") => "Off",
+                _ => "On",
+            };
+            assert_eq!(no_effect_note(d, &[other]), Some(why), "{}", d.name);
+            if let Some(u) = unless {
+                assert_eq!(no_effect_note(d, &[&u.to_lowercase()]), None, "{}", d.name);
+            }
         }
     }
     let metrics = find("WSGIServerMetrics").unwrap();

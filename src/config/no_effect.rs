@@ -144,8 +144,8 @@ pub const ACCEPT_MUTEX: &str = "daemon processes have no accept mutex: their idl
      on one epoll set and the kernel hands each connection to one of them";
 pub const SOCKET_ROTATION: &str = "a daemon group's socket keeps one path across graceful \
      restarts (as with Off), so Apache children of the older generation reach the new daemons";
-pub const DESTROY_INTERPRETER: &str = "each process's one interpreter is never finalised: it \
-     ends with its process (as with Off); use atexit in the application for clean-up";
+pub const DESTROY_INTERPRETER: &str = "the interpreter is not finalised when its process \
+     exits (as with Off): it ends with the process";
 pub const PER_INTERPRETER_GIL: &str = "applications run in their process's main interpreter \
      (no sub-interpreters), so there is no per-interpreter GIL to enable; use daemon process \
      groups to separate applications";
@@ -155,9 +155,9 @@ pub const INTERPRETER_OPTIONS: &str = "applications run in their process's main 
      WSGIDaemonProcess options python-path= / switch-interval= instead";
 pub const FREE_THREADING: &str = "this build of Python is not free-threaded (PEP 703), and \
      mod_wsgi_rs does not support free-threaded builds: the GIL stays on";
-pub const CASE_SENSITIVITY: &str = "script file names are used as written (Linux file systems \
-     are case-sensitive); mod_wsgi only lower-cases them on case-insensitive file systems \
-     (Windows, macOS)";
+pub const CASE_SENSITIVITY: &str = "script file names are used as written, as with On \
+     (Linux file systems are case-sensitive); Off, meant for case-insensitive file systems, \
+     would lower-case them for module names and %{RESOURCE}";
 pub const PASS_APACHE_REQUEST: &str = "the raw apache.request_rec capsule is not put in the \
      environ: it is only usable by C extensions built against Apache's headers, and only in \
      embedded mode";
