@@ -417,3 +417,76 @@ def test_ignore_activity_does_not_keep_a_daemon_alive(request):
         time.sleep(0.25)
     assert pid != first["pid"], srv.error_log_tail()
     srv.wait_for_log(r"inactivity-timeout reached", since=mark)
+
+
+FLUSH_BODY = r"""
+WSGISocketPrefix @SOCKETS@/wsgi
+WSGIDaemonProcess prompt processes=1 threads=2
+WSGIDaemonProcess lingering processes=1 threads=2 response-flush-delay=30000
+WSGIScriptAlias /prompt @APPS@/stream.wsgi process-group=prompt application-group=%{GLOBAL}
+WSGIScriptAlias /lingering @APPS@/stream.wsgi process-group=lingering application-group=%{GLOBAL}
+"""
+
+
+def _send_get(srv, path):
+    sock = srv.open_socket()
+    sock.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                 % path.encode())
+    return sock
+
+
+def _release(srv, token):
+    open(os.path.join(srv.state, "release-" + token), "w").close()
+
+
+@rs_only
+@own_groups
+def test_response_flush_delay(request):
+    """The Apache child flushes a daemon's response once the daemon has
+    sent nothing more for response-flush-delay (default 5 ms)."""
+    from harness.apache import recv_until, recv_until_close
+    import socket
+    srv = start_server(request, FLUSH_BODY)
+    # Default delay: the first block reaches the client while the app
+    # still waits (for the release file) to produce the second.
+    sock = _send_get(srv, "/prompt?mode=release&token=p")
+    try:
+        assert b"first-block p" in recv_until(sock, b"first-block p", timeout=5)
+    finally:
+        _release(srv, "p")
+        sock.close()
+    # A 30 s delay: nothing is flushed while the daemon is silent (the
+    # block waits in Apache's output filters for more data)...
+    sock = _send_get(srv, "/lingering?mode=release&token=l")
+    try:
+        sock.settimeout(1.0)
+        with pytest.raises(socket.timeout):
+            sock.recv(65536)
+        # ...and the next block from the daemon carries it along.
+        _release(srv, "l")
+        sock.settimeout(10)
+        data = recv_until_close(sock)
+    finally:
+        sock.close()
+    assert b"first-block l" in data and b"second-block released" in data, data
+
+
+@rs_only
+@own_groups
+def test_response_socket_timeout(request):
+    """response-socket-timeout= bounds the Apache child's writes to a
+    client that stopped reading (Apache's Timeout is 10 s here)."""
+    srv = start_server(request, r"""
+WSGISocketPrefix @SOCKETS@/wsgi
+WSGIDaemonProcess rst processes=1 threads=2 response-socket-timeout=1
+WSGIScriptAlias /forever @APPS@/stream.wsgi process-group=rst application-group=%{GLOBAL}
+""")
+    mark = srv.log_mark()
+    started = time.monotonic()
+    sock = _send_get(srv, "/forever?mode=forever&token=t")
+    try:
+        srv.wait_for_log(r"the client closed the connection before the response "
+                         r"was complete", timeout=8, since=mark)
+    finally:
+        sock.close()
+    assert time.monotonic() - started < 8
