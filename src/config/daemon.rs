@@ -4,8 +4,11 @@
 
 /// Default `header-buffer-size` (bytes).
 pub const DEFAULT_HEADER_BUFFER_SIZE: u64 = 32768;
-/// Default `response-buffer-size` (bytes).
-pub const DEFAULT_RESPONSE_BUFFER_SIZE: u64 = 65536;
+/// Default `response-buffer-size` (bytes): mod_wsgi 6.1's default for 0,
+/// high enough that the forced flush never fires in normal operation.
+pub const DEFAULT_RESPONSE_BUFFER_SIZE: u64 = 8 * 1024 * 1024;
+/// Default `response-flush-delay` (milliseconds).
+pub const DEFAULT_RESPONSE_FLUSH_DELAY_MS: u32 = 5;
 /// Default `listen-backlog`.
 pub const DEFAULT_LISTEN_BACKLOG: u32 = 100;
 
@@ -62,11 +65,16 @@ pub struct DaemonProcess {
     /// `socket-user=`: owner of the daemon's listener socket (None =
     /// Apache's `User`).
     pub socket_user: Option<String>,
-    /// `script-user=`: required owner of scripts run in this group.
+    /// `script-user=`: the user (name or `#uid`) that must own every WSGI
+    /// script run in this group and the script's directory; neither may be
+    /// writable by group or others. Otherwise the request gets 403.
     pub script_user: Option<String>,
-    /// `script-group=`: required group of scripts run in this group.
+    /// `script-group=`: the group (name or `#gid`) that must own every
+    /// WSGI script run in this group and the script's directory; neither
+    /// may be writable by others. Otherwise the request gets 403.
     pub script_group: Option<String>,
-    /// `server-metrics=On|Off` (default Off).
+    /// `server-metrics=On|Off` (default Off): whether
+    /// `mod_wsgi.server_metrics()` may report in this group's processes.
     pub server_metrics: bool,
 
     // --- recycling ---
@@ -104,21 +112,33 @@ pub struct DaemonProcess {
     pub connect_timeout: u32,
     /// `socket-timeout=` (None = Apache's `Timeout`).
     pub socket_timeout: Option<u32>,
-    /// `response-socket-timeout=` (None = the socket timeout).
+    /// `response-socket-timeout=`: the timeout for writing the response to
+    /// the client, in the Apache child (None = the socket timeout).
     pub response_socket_timeout: Option<u32>,
     /// `queue-timeout=`.
     pub queue_timeout: Option<u32>,
     /// `listen-backlog=` (default 100).
     pub listen_backlog: u32,
-    /// `send-buffer-size=` (None = system default).
+    /// `send-buffer-size=`: SO_SNDBUF of the group's listening socket and
+    /// the daemon's connections (None = system default).
     pub send_buffer_size: Option<u64>,
-    /// `receive-buffer-size=` (None = system default).
+    /// `receive-buffer-size=`: SO_RCVBUF, as `send-buffer-size` (None =
+    /// system default).
     pub receive_buffer_size: Option<u64>,
     /// `header-buffer-size=`: the largest response header block accepted
     /// from the daemon (default 32768).
     pub header_buffer_size: u64,
-    /// `response-buffer-size=` (default 65536).
+    /// `response-buffer-size=`: the Apache child forces a flush of the
+    /// response to the client after this many bytes were passed on without
+    /// one (a guard against an output filter that buffers without end;
+    /// default 8 MiB, at least 65536).
     pub response_buffer_size: u64,
+    /// `response-flush-delay=` in milliseconds (default 5; 0 = flush as
+    /// soon as the daemon has sent nothing more): when the daemon has no
+    /// more response data ready, how long the Apache child waits for more
+    /// before flushing what it passed on, so a streaming response goes out
+    /// in full blocks rather than many short writes.
+    pub response_flush_delay_ms: u32,
 }
 
 impl DaemonProcess {
@@ -170,6 +190,7 @@ impl DaemonProcess {
             receive_buffer_size: None,
             header_buffer_size: DEFAULT_HEADER_BUFFER_SIZE,
             response_buffer_size: DEFAULT_RESPONSE_BUFFER_SIZE,
+            response_flush_delay_ms: DEFAULT_RESPONSE_FLUSH_DELAY_MS,
         }
     }
 
@@ -189,6 +210,16 @@ impl DaemonProcess {
     /// else `graceful-timeout` (as mod_wsgi documents).
     pub fn eviction_timeout(&self) -> Option<u32> {
         self.eviction_timeout.or(self.graceful_timeout)
+    }
+
+    /// The options given that have no effect in mod_wsgi_rs (yet), each
+    /// with the reason, for one start-up line each.
+    pub fn no_effect_notes(&self) -> Vec<(&'static str, &'static str)> {
+        let mut notes = Vec::new();
+        if self.server_metrics {
+            notes.push(("server-metrics=On", super::no_effect::SERVER_METRICS));
+        }
+        notes
     }
 
     /// The socket timeout in seconds, given Apache's `Timeout`.

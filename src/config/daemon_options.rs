@@ -5,8 +5,8 @@ use std::collections::HashSet;
 
 use super::daemon::{DaemonProcess, DEFAULT_HEADER_BUFFER_SIZE, DEFAULT_RESPONSE_BUFFER_SIZE};
 use super::values::{
-    parse_int_in, parse_on_off, parse_python_path, parse_seconds, parse_size, parse_umask,
-    split_key_value, suggest, unknown_option, unquote,
+    parse_int_in, parse_on_off, parse_python_path, parse_seconds, parse_size,
+    parse_switch_interval, parse_umask, split_key_value, suggest, unknown_option, unquote,
 };
 
 /// Every option `WSGIDaemonProcess` accepts.
@@ -54,6 +54,7 @@ pub const DAEMON_OPTIONS: &[&str] = &[
     "receive-buffer-size",
     "header-buffer-size",
     "response-buffer-size",
+    "response-flush-delay",
 ];
 
 /// Checks a daemon process group name: non-empty, no `/`, no white space
@@ -193,13 +194,10 @@ fn apply_option(d: &mut DaemonProcess, key: &str, value: &str) -> Result<(), Str
         }
         "cpu-priority" => d.cpu_priority = parse_int_in(key, value, -20, 20)? as i32,
         "switch-interval" => {
-            let v: f64 = value.trim().parse().unwrap_or(f64::NAN);
-            if !(v.is_finite() && v > 0.0) {
-                return Err(format!(
-                    "invalid value '{value}' for option 'switch-interval': expected a positive number of seconds, such as 0.005"
-                ));
-            }
-            d.switch_interval = Some(v);
+            d.switch_interval = Some(
+                parse_switch_interval(value)
+                    .map_err(|e| format!("option 'switch-interval': {e}"))?,
+            )
         }
         "user" => {
             if value == "root"
@@ -270,6 +268,9 @@ fn apply_option(d: &mut DaemonProcess, key: &str, value: &str) -> Result<(), Str
                     ))
                 }
             };
+        }
+        "response-flush-delay" => {
+            d.response_flush_delay_ms = parse_int_in(key, value, 0, i64::from(i32::MAX))? as u32
         }
         "response-buffer-size" => {
             d.response_buffer_size = size_or_off(key, value, 65536, "the response buffer")?

@@ -67,7 +67,9 @@ fn defaults() {
     assert_eq!(d.send_buffer_size, None);
     assert_eq!(d.receive_buffer_size, None);
     assert_eq!(d.header_buffer_size, 32768);
-    assert_eq!(d.response_buffer_size, 65536);
+    assert_eq!(d.response_buffer_size, 8 << 20);
+    assert_eq!(d.response_flush_delay_ms, 5);
+    assert!(d.no_effect_notes().is_empty());
 }
 
 #[test]
@@ -220,7 +222,8 @@ fn zero_turns_things_off() {
     assert_eq!(one("shutdown-timeout=0").shutdown_timeout, 0);
     assert_eq!(one("connect-timeout=0").connect_timeout, 0);
     assert_eq!(one("header-buffer-size=0").header_buffer_size, 32768);
-    assert_eq!(one("response-buffer-size=0").response_buffer_size, 65536);
+    assert_eq!(one("response-buffer-size=0").response_buffer_size, 8 << 20);
+    assert_eq!(one("response-flush-delay=0").response_flush_delay_ms, 0);
     assert_eq!(one("listen-backlog=0").listen_backlog, 0);
 }
 
@@ -252,6 +255,12 @@ fn transport_options() {
     assert_eq!(one("socket-timeout=60").response_socket_timeout_or(300), 60);
     assert_eq!(one("header-buffer-size=4096").header_buffer_size, 4096);
     assert_eq!(one("header-buffer-size=16M").header_buffer_size, 16 << 20);
+    assert_eq!(one("response-flush-delay=20").response_flush_delay_ms, 20);
+    let e = parse_daemon_process(&["g", "response-flush-delay=-1"]).unwrap_err();
+    assert!(e.contains("response-flush-delay"), "{e}");
+    let d = one("server-metrics=On");
+    assert_eq!(d.no_effect_notes().len(), 1);
+    assert_eq!(d.no_effect_notes()[0].0, "server-metrics=On");
 }
 
 #[test]

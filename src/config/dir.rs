@@ -1,13 +1,15 @@
 //! The per-directory (`<Directory>`, `<Location>`, `.htaccess`)
 //! configuration, and the per-request resolution of everything.
 
-use super::alias::ScriptAliasOptions;
+use super::alias::{parse_script_alias_options, ScriptAliasOptions};
 use super::groups::{
     parse_application_group, parse_process_group, parse_restrict_process, process_group_permitted,
     AppGroup, ProcessGroup,
 };
 use super::trusted_proxy::{header_env_name, IpSubnet};
-use super::values::{one_arg, parse_callable_object, parse_map_head, pick, MapHeadToGet};
+use super::values::{
+    one_arg, parse_callable_object, parse_map_head, pick, split_key_value, MapHeadToGet,
+};
 
 /// Configuration of the per-directory directives (`Scope::Dir` in the
 /// directive table, which applies them through the setters below), set in a `<Directory>`, `<Location>`, `<Files>` or
@@ -40,40 +42,108 @@ pub struct DirConfig {
     pub buffer_request_body: Option<bool>,
     /// `WSGIRestrictProcess` (`%{GLOBAL}` stored as `""`)
     pub restrict_process: Option<Vec<String>>,
-    /// `WSGIHandlerScript name file`: (name, file).
-    pub handler_scripts: Vec<(String, String)>,
+    /// `WSGIHandlerScript name file [options]`, one per name.
+    pub handler_scripts: Vec<HandlerScript>,
     /// `WSGITrustedProxyHeaders`, stored as environ names
     /// (`HTTP_X_FORWARDED_FOR`), as mod_wsgi does.
     pub trusted_proxy_headers: Option<Vec<String>>,
     /// `WSGITrustedProxies`: addresses / subnets as written (each checked
     /// by [`IpSubnet::parse`]).
     pub trusted_proxies: Option<Vec<String>>,
+    /// `WSGIIgnoreActivity`: requests here do not reset their daemon
+    /// process's inactivity-timeout (default Off).
+    pub ignore_activity: Option<bool>,
+    /// `WSGIGroupAuthoritative` (default On in mod_wsgi): whether a
+    /// `WSGIAuthGroupScript` that finds no matching group ends the check
+    /// (On) or lets other authorisation providers decide (Off).
+    pub group_authoritative: Option<bool>,
+    /// `WSGIDispatchScript file [application-group=NAME]`.
+    pub dispatch_script: Option<DispatchScript>,
 }
 
-/// Parses `WSGIHandlerScript name file`. mod_wsgi's trailing options
-/// (`process-group=` etc.) are refused with a clear message rather than
-/// silently ignored, since there is no place to keep them yet.
-pub fn parse_handler_script(args: &[&str]) -> Result<(String, String), String> {
-    match args {
-        [name, file] if !name.is_empty() && !file.is_empty() => {
-            let is_option = |s: &str| {
-                s.split_once('=').is_some_and(|(k, _)| {
-                    matches!(k, "process-group" | "application-group" | "pass-authorization")
-                })
-            };
-            if name.contains('=') || is_option(file) {
-                return Err("needs a handler name, then the script file, e.g. WSGIHandlerScript my-handler /srv/handler.wsgi".to_string());
-            }
-            Ok((name.to_string(), file.to_string()))
-        }
-        [_, _, opt, ..] => Err(format!(
-            "options such as '{opt}' on WSGIHandlerScript are not supported; set WSGIProcessGroup / WSGIApplicationGroup / WSGIPassAuthorization in the same context instead"
-        )),
-        _ => Err(
-            "needs a handler name, then the script file, e.g. WSGIHandlerScript my-handler /srv/handler.wsgi"
+/// `WSGIDispatchScript file [application-group=NAME]`: a script whose
+/// `process_group(environ)` / `application_group(environ)` /
+/// `callable_object(environ)` functions choose those values per request.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DispatchScript {
+    /// The script file, as written.
+    pub file: String,
+    /// The application group (interpreter) the script itself runs in, as
+    /// written (`%{GLOBAL}` or a name); None = mod_wsgi's default.
+    pub application_group: Option<String>,
+}
+
+/// Parses `WSGIDispatchScript`'s arguments as mod_wsgi does: the script
+/// file, then only `application-group=NAME` (not empty).
+pub fn parse_dispatch_script(args: &[&str]) -> Result<DispatchScript, String> {
+    let file = args.first().copied().unwrap_or("");
+    if file.is_empty() || file.starts_with("application-group=") {
+        return Err(
+            "needs the dispatch script file, then optionally application-group=NAME, e.g. WSGIDispatchScript /srv/dispatch.py"
                 .to_string(),
-        ),
+        );
     }
+    let mut out = DispatchScript {
+        file: file.to_string(),
+        application_group: None,
+    };
+    for arg in &args[1..] {
+        match arg.split_once('=') {
+            Some(("application-group", v)) if !v.is_empty() => {
+                out.application_group = Some(super::values::unquote(v).to_string())
+            }
+            Some(("application-group", _)) => {
+                return Err("application-group needs a name: write application-group=NAME".to_string())
+            }
+            _ => {
+                return Err(format!(
+                    "invalid option '{arg}' to WSGIDispatchScript: the only option is application-group=NAME"
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Parses `WSGIHandlerScript name file [options]` as mod_wsgi does: the
+/// options are `process-group=`, `application-group=` and
+/// `pass-authorization=On|Off` (checked as on `WSGIScriptAlias`).
+pub fn parse_handler_script(args: &[&str]) -> Result<HandlerScript, String> {
+    let usage = || {
+        "needs a handler name, then the script file, e.g. WSGIHandlerScript my-handler /srv/handler.wsgi"
+            .to_string()
+    };
+    let [name, file, options @ ..] = args else {
+        return Err(usage());
+    };
+    let is_option = |s: &str| s.contains('=') && split_key_value(s).is_some();
+    if name.is_empty() || file.is_empty() || name.contains('=') || is_option(file) {
+        return Err(usage());
+    }
+    let options = parse_script_alias_options(options)?;
+    if options.callable_object.is_some() {
+        return Err(
+            "callable-object= is not an option of WSGIHandlerScript; the options are process-group=, application-group= and pass-authorization="
+                .to_string(),
+        );
+    }
+    Ok(HandlerScript {
+        name: name.to_string(),
+        file: file.to_string(),
+        options,
+    })
+}
+
+/// One `WSGIHandlerScript name file [options]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HandlerScript {
+    /// The handler name (`SetHandler` / `AddHandler`).
+    pub name: String,
+    /// The script file.
+    pub file: String,
+    /// `process-group=`, `application-group=`, `pass-authorization=`
+    /// (`callable_object` is always None).
+    pub options: ScriptAliasOptions,
 }
 
 impl DirConfig {
@@ -83,9 +153,9 @@ impl DirConfig {
     /// `WSGIRestrictProcess` are replaced as a whole, as in mod_wsgi.
     pub fn merge(base: &DirConfig, add: &DirConfig) -> DirConfig {
         let mut handler_scripts = add.handler_scripts.clone();
-        for (name, file) in &base.handler_scripts {
-            if !handler_scripts.iter().any(|(n, _)| n == name) {
-                handler_scripts.push((name.clone(), file.clone()));
+        for h in &base.handler_scripts {
+            if !handler_scripts.iter().any(|a| a.name == h.name) {
+                handler_scripts.push(h.clone());
             }
         }
         DirConfig {
@@ -103,12 +173,25 @@ impl DirConfig {
             handler_scripts,
             trusted_proxy_headers: pick(&base.trusted_proxy_headers, &add.trusted_proxy_headers),
             trusted_proxies: pick(&base.trusted_proxies, &add.trusted_proxies),
+            ignore_activity: pick(&base.ignore_activity, &add.ignore_activity),
+            group_authoritative: pick(&base.group_authoritative, &add.group_authoritative),
+            dispatch_script: pick(&base.dispatch_script, &add.dispatch_script),
         }
     }
 
     /// `WSGICallableObject` (default `application`).
     pub fn callable_object(&self) -> &str {
         self.callable_object.as_deref().unwrap_or("application")
+    }
+
+    /// `WSGIIgnoreActivity` (default Off).
+    pub fn ignore_activity(&self) -> bool {
+        self.ignore_activity.unwrap_or(false)
+    }
+
+    /// `WSGIGroupAuthoritative` (default On).
+    pub fn group_authoritative(&self) -> bool {
+        self.group_authoritative.unwrap_or(true)
     }
 
     /// `WSGIPassAuthorization` (default Off).
@@ -146,8 +229,8 @@ impl DirConfig {
     pub fn handler_script(&self, name: &str) -> Option<&str> {
         self.handler_scripts
             .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, f)| f.as_str())
+            .find(|h| h.name == name)
+            .map(|h| h.file.as_str())
     }
 
     // --- directive setters (rows of `super::directives::DIRECTIVES`; the
@@ -187,11 +270,18 @@ impl DirConfig {
     /// `WSGIHandlerScript name file`: a repeated name replaces the earlier
     /// file.
     pub fn add_handler_script(&mut self, args: &[&str]) -> Result<(), String> {
-        let (name, file) = parse_handler_script(args)?;
-        match self.handler_scripts.iter_mut().find(|(n, _)| *n == name) {
-            Some(entry) => entry.1 = file,
-            None => self.handler_scripts.push((name, file)),
+        let h = parse_handler_script(args)?;
+        match self.handler_scripts.iter_mut().find(|e| e.name == h.name) {
+            Some(entry) => *entry = h,
+            None => self.handler_scripts.push(h),
         }
+        Ok(())
+    }
+
+    /// `WSGIDispatchScript file [application-group=NAME]`: the last one
+    /// of a context wins.
+    pub fn set_dispatch_script(&mut self, args: &[&str]) -> Result<(), String> {
+        self.dispatch_script = Some(parse_dispatch_script(args)?);
         Ok(())
     }
 
@@ -253,6 +343,8 @@ pub struct RequestConfig {
     pub enable_sendfile: bool,
     /// Default On.
     pub buffer_request_body: bool,
+    /// `WSGIIgnoreActivity` (default Off).
+    pub ignore_activity: bool,
     /// `WSGIRestrictProcess` in force; None = no restriction.
     pub restrict_process: Option<Vec<String>>,
     /// `WSGITrustedProxyHeaders` in force (environ names); None = trust no
@@ -309,6 +401,7 @@ pub fn effective(dir: &DirConfig, alias: Option<&ScriptAliasOptions>) -> Request
         error_override: dir.error_override(),
         enable_sendfile: dir.enable_sendfile(),
         buffer_request_body: dir.buffer_request_body.unwrap_or(true),
+        ignore_activity: dir.ignore_activity(),
         restrict_process: dir.restrict_process.clone(),
         trusted_proxy_headers: dir.trusted_proxy_headers.clone(),
         trusted_proxies: dir.trusted_proxies.clone(),

@@ -137,8 +137,8 @@ fn apply_errors() {
         .add_handler_script(&["h"])
         .unwrap_err()
         .contains("handler name"));
-    let e = apply_dir(&mut d, "WSGIHandlerScript", &["h", "/f", "process-group=d"]).unwrap_err();
-    assert!(e.contains("not supported"), "{e}");
+    let e = apply_dir(&mut d, "WSGIHandlerScript", &["h", "/f", "bogus=d"]).unwrap_err();
+    assert!(e.contains("unknown option 'bogus'"), "{e}");
     assert!(apply_dir(&mut d, "WSGIHandlerScript", &["h", ""]).is_err());
     assert!(apply_dir(&mut d, "WSGIHandlerScript", &["h", "process-group=d"]).is_err());
     assert!(d.add_trusted_proxy_headers(&[]).is_err());
@@ -284,10 +284,32 @@ fn precedence_alias_over_dir_over_defaults() {
 
 #[test]
 fn handler_script_parsing() {
+    let h = parse_handler_script(&["h", "/f.wsgi"]).unwrap();
+    assert_eq!((h.name.as_str(), h.file.as_str()), ("h", "/f.wsgi"));
+    assert_eq!(h.options, Default::default());
+    let h = parse_handler_script(&[
+        "h",
+        "/f.wsgi",
+        "process-group=g",
+        "application-group=%{GLOBAL}",
+        "pass-authorization=On",
+    ])
+    .unwrap();
     assert_eq!(
-        parse_handler_script(&["h", "/f.wsgi"]).unwrap(),
-        ("h".to_string(), "/f.wsgi".to_string())
+        h.options.process_group,
+        Some(ProcessGroup::Named("g".into()))
     );
+    assert_eq!(h.options.application_group, Some(AppGroup::Global));
+    assert_eq!(h.options.pass_authorization, Some(true));
+    for bad in [
+        &["h", "/f", "callable-object=x"][..],
+        &["h", "/f", "pass-authorization=maybe"][..],
+        &["h", "/f", "colour=blue"][..],
+        &["h", "/f", "process-group="][..],
+        &["h", "process-group=g"][..],
+    ] {
+        assert!(parse_handler_script(bad).is_err(), "{bad:?}");
+    }
     assert!(parse_handler_script(&[]).is_err());
     assert!(parse_handler_script(&["", "/f"]).is_err());
     assert!(parse_handler_script(&["a=b", "/f"]).is_err());

@@ -7,10 +7,13 @@
 //!
 //! Adding a directive is one row here plus, unless it is an On/Off flag or
 //! has no effect, its setter method on [`ServerConfig`] or [`DirConfig`].
+//! The argument checks and reasons of the rows without effect are in
+//! [`super::no_effect`].
 
 use super::dir::DirConfig;
+use super::no_effect::{self as why, any_one, on_off};
 use super::server::ServerConfig;
-use super::values::{flag, one_arg};
+use super::values::flag;
 
 /// Where a directive may appear (mod_wsgi's contexts).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,18 +63,31 @@ pub enum Action {
     Server(ServerSetter),
     /// An On/Off directive: stores the flag in this server-config field.
     ServerFlag(fn(&mut ServerConfig) -> &mut Option<bool>),
+    /// Runs a setter on the server configuration, which stores the value
+    /// for the code that will use it; while nothing acts on it (at all, or
+    /// for these arguments) `note` gives the reason, and the Apache glue
+    /// logs "NAME has no effect in mod_wsgi_rs: WHY" once at start-up.
+    ServerNoted {
+        set: ServerSetter,
+        note: fn(&[&str]) -> Option<&'static str>,
+    },
     /// Runs a setter on the per-directory configuration (context
     /// Directory / Htaccess / Auth).
     Dir(DirSetter),
     /// An On/Off directive: stores the flag in this per-directory field.
     DirFlag(fn(&mut DirConfig) -> &mut Option<bool>),
-    /// Accepted, but does nothing in mod_wsgi_rs: the arguments are
-    /// checked, nothing is stored. With `why`, the Apache glue logs
-    /// "NAME has no effect in mod_wsgi_rs: WHY" once at start-up; with
-    /// `None` it is accepted silently (the older compatibility knobs).
+    /// Accepted, but does nothing in mod_wsgi_rs (it cannot apply by this
+    /// module's design, or mod_wsgi removed it): the arguments are checked
+    /// as mod_wsgi checks them, nothing is stored, and the Apache glue logs
+    /// "NAME has no effect in mod_wsgi_rs: WHY" once at start-up, unless
+    /// the value is `unless`. Nothing is accepted silently.
     NoEffect {
         check: ArgsCheck,
-        why: Option<&'static str>,
+        why: &'static str,
+        /// The value (compared case-insensitively) with which mod_wsgi
+        /// behaves as mod_wsgi_rs always does: then there is nothing to
+        /// log.
+        unless: Option<&'static str>,
     },
     /// Refused at configuration time: "NAME is not supported by mod_wsgi_rs
     /// yet; INSTEAD instead of NAME" (accepting and ignoring it would be
@@ -84,6 +100,7 @@ impl std::fmt::Debug for Action {
         match self {
             Action::Server(_) => f.write_str("Server"),
             Action::ServerFlag(_) => f.write_str("ServerFlag"),
+            Action::ServerNoted { .. } => f.write_str("ServerNoted"),
             Action::Dir(_) => f.write_str("Dir"),
             Action::DirFlag(_) => f.write_str("DirFlag"),
             Action::NoEffect { why, .. } => f.debug_struct("NoEffect").field("why", why).finish(),
@@ -162,22 +179,12 @@ macro_rules! directives {
     };
 }
 
-/// Any single argument.
-fn any_one(args: &[&str]) -> Result<(), String> {
-    one_arg(args).map(drop)
-}
-
-/// A single On / Off argument.
-fn on_off(args: &[&str]) -> Result<(), String> {
-    flag(args).map(drop)
-}
-
 const AUTH_INSTEAD: &str = "protect this location with Apache's own authentication \
                             (mod_auth_basic with AuthUserFile, Require ...)";
 
 // Short names for the rows below (the second column is a `Context`, the
 // fifth an `Action`).
-use Action::{Dir, DirFlag, NoEffect, Refused, Server, ServerFlag};
+use Action::{Dir, DirFlag, NoEffect, Refused, Server, ServerFlag, ServerNoted};
 type S = ServerConfig;
 type D = DirConfig;
 
@@ -197,15 +204,29 @@ directives! {
     "WSGIRestrictStdout", Global, 1, 1, ServerFlag(|c| &mut c.restrict_stdout), "On or Off: writing sys.stdout raises an error";
     "WSGIRestrictSignal", Global, 1, 1, ServerFlag(|c| &mut c.restrict_signal), "On or Off: signal.signal() is ignored";
     "WSGISocketPrefix", Global, 1, 1, Server(S::set_socket_prefix), "path prefix of the daemon sockets";
-    "WSGILazyInitialization", Global, 1, 1, ServerFlag(|c| &mut c.lazy_initialization), "On or Off (accepted; Python always starts after fork)";
-    "WSGIVerboseDebugging", Global, 1, 1, ServerFlag(|c| &mut c.verbose_debugging), "On or Off";
-    "WSGIAcceptMutex", Global, 1, 1, NoEffect { check: any_one, why: None }, "accepted for compatibility";
-    "WSGISocketRotation", Global, 1, 1, NoEffect { check: on_off, why: None }, "accepted for compatibility";
-    "WSGIDestroyInterpreter", Global, 1, 1, NoEffect { check: on_off, why: None }, "accepted for compatibility";
+    "WSGIPythonEggs", Global, 1, 1, Server(S::set_python_eggs), "Python egg cache directory (PYTHON_EGG_CACHE) for embedded mode";
+    "WSGISwitchInterval", Global, 1, 1, Server(S::set_switch_interval), "Python's thread switch interval in seconds (sys.setswitchinterval) for embedded mode";
+    "WSGICaseSensitivity", Global, 1, 1, NoEffect { check: on_off, why: why::CASE_SENSITIVITY, unless: Some("On") }, "On or Off: whether the file system is case-sensitive";
+    "WSGIServerMetrics", Global, 1, 1, ServerNoted { set: S::set_server_metrics, note: |a| why::is_on(a).then_some(why::SERVER_METRICS) }, "On or Off: allow mod_wsgi.server_metrics() in embedded mode";
+    "WSGIFreeThreading", Global, 1, 1, ServerNoted { set: S::set_free_threading, note: |a| why::is_on(a).then_some(why::FREE_THREADING) }, "On or Off: run Python without the GIL (free-threaded builds only)";
+    "WSGIPerInterpreterGIL", Global, 1, 1, NoEffect { check: on_off, why: why::PER_INTERPRETER_GIL, unless: Some("Off") }, "On or Off: give each sub-interpreter its own GIL";
+    "<WSGIInterpreterOptions", Global, 0, MANY, NoEffect { check: why::interpreter_options, why: why::INTERPRETER_OPTIONS, unless: None }, "section of options for the interpreters of process-group=NAME and/or application-group=NAME";
+    "WSGIDestroyInterpreter", Global, 1, 1, NoEffect { check: on_off, why: why::DESTROY_INTERPRETER, unless: Some("Off") }, "On or Off: finalise the interpreter at process exit";
+    "WSGIAcceptMutex", Global, 1, 1, NoEffect { check: why::accept_mutex, why: why::ACCEPT_MUTEX, unless: None }, "accept mutex mechanism for daemon processes";
+    "WSGISocketRotation", Global, 1, 1, NoEffect { check: on_off, why: why::SOCKET_ROTATION, unless: Some("Off") }, "On or Off: a new daemon socket path at each restart";
+    "WSGIVerboseDebugging", Global, 1, 1, NoEffect { check: on_off, why: why::VERBOSE_DEBUGGING, unless: Some("Off") }, "On or Off: verbose debugging messages";
+    "WSGILazyInitialization", Global, 1, 1, NoEffect { check: on_off, why: why::LAZY_INITIALIZATION, unless: None }, "On or Off (removed in mod_wsgi 6.0)";
+    "WSGINewRelicConfigFile", Global, 1, 1, NoEffect { check: any_one, why: why::NEW_RELIC, unless: None }, "New Relic agent configuration file (removed in mod_wsgi 6.0)";
+    "WSGINewRelicEnvironment", Global, 1, 1, NoEffect { check: any_one, why: why::NEW_RELIC, unless: None }, "New Relic agent environment (removed in mod_wsgi 6.0)";
+    "WSGITelemetryService", Global, 1, 2, NoEffect { check: why::telemetry_service, why: why::TELEMETRY_SERVICE, unless: None }, "unix:/path [interval=N]: push telemetry to a metrics service";
+    "WSGISlowRequests", Global, 1, 1, NoEffect { check: why::slow_requests, why: why::SLOW_REQUESTS, unless: None }, "threshold in seconds for slow-request reports";
+    "WSGITelemetryOptions", Global, 1, MANY, NoEffect { check: why::telemetry_options, why: why::TELEMETRY_OPTIONS, unless: None }, "[+|-]CaptureUserAgent, None or All";
     "WSGIProcessGroup", Directory, 1, 1, Dir(D::set_process_group), "daemon process group name, or %{GLOBAL} for embedded mode";
     "WSGIApplicationGroup", Directory, 1, 1, Dir(D::set_application_group), "application group: %{GLOBAL}, %{RESOURCE}, %{SERVER}, %{HOST}, %{ENV:name} or a name";
     "WSGIRestrictProcess", Directory, 1, MANY, Dir(D::set_restrict_process), "daemon process groups that may be selected here";
     "WSGIHandlerScript", Directory, 2, MANY, Dir(D::add_handler_script), "handler name, script file, then options";
+    "WSGIDispatchScript", Directory, 1, MANY, Dir(D::set_dispatch_script), "dispatch script file, then application-group=NAME";
+    "WSGIPassApacheRequest", Directory, 1, 1, NoEffect { check: on_off, why: why::PASS_APACHE_REQUEST, unless: Some("Off") }, "On or Off: pass the Apache request object in the environ";
     "WSGICallableObject", Htaccess, 1, 1, Dir(D::set_callable_object), "name of the WSGI application object in the script";
     "WSGIPassAuthorization", Htaccess, 1, 1, DirFlag(|c| &mut c.pass_authorization), "On or Off: pass the Authorization header as HTTP_AUTHORIZATION";
     "WSGIScriptReloading", Htaccess, 1, 1, DirFlag(|c| &mut c.script_reloading), "On or Off: reload a script when its file changes";
@@ -213,12 +234,14 @@ directives! {
     "WSGIMapHEADToGET", Htaccess, 1, 1, Dir(D::set_map_head_to_get), "On, Off or Auto: present HEAD requests as GET";
     "WSGIErrorOverride", Htaccess, 1, 1, DirFlag(|c| &mut c.error_override), "On or Off: let ErrorDocument replace the application's error pages";
     "WSGIEnableSendfile", Htaccess, 1, 1, DirFlag(|c| &mut c.enable_sendfile), "On or Off: use sendfile for wsgi.file_wrapper";
+    "WSGIIgnoreActivity", Htaccess, 1, 1, DirFlag(|c| &mut c.ignore_activity), "On or Off: requests here do not reset a daemon's inactivity-timeout";
     "WSGIBufferRequestBody", Htaccess, 1, 1, DirFlag(|c| &mut c.buffer_request_body), "On or Off: in daemon mode, receive the whole request body before a daemon thread is taken";
     "WSGITrustedProxyHeaders", Htaccess, 1, MANY, Dir(D::add_trusted_proxy_headers), "request headers set by trusted proxies";
     "WSGITrustedProxies", Htaccess, 1, MANY, Dir(D::add_trusted_proxies), "addresses of trusted proxies";
     "WSGIAccessScript", Auth, 1, MANY, Refused { instead: AUTH_INSTEAD }, "script with allow_access(environ, host)";
     "WSGIAuthUserScript", Auth, 1, MANY, Refused { instead: AUTH_INSTEAD }, "script with check_password(environ, user, password)";
     "WSGIAuthGroupScript", Auth, 1, MANY, Refused { instead: AUTH_INSTEAD }, "script with groups_for_user(environ, user)";
+    "WSGIGroupAuthoritative", Auth, 1, 1, DirFlag(|c| &mut c.group_authoritative), "On or Off: WSGIAuthGroupScript is authoritative for Require group";
 }
 
 /// Looks a directive up by name (case-insensitive, as Apache does).
@@ -262,6 +285,20 @@ fn refusal(d: &Directive, instead: &str) -> String {
     )
 }
 
+/// The start-up line a directive applied with `args` calls for: the reason
+/// it has no effect in mod_wsgi_rs (see [`Action::NoEffect`] and
+/// [`Action::ServerNoted`]), or None.
+pub fn no_effect_note(d: &Directive, args: &[&str]) -> Option<&'static str> {
+    match d.action {
+        Action::NoEffect { why, unless, .. } => {
+            let same = matches!((unless, args), (Some(u), [a]) if a.eq_ignore_ascii_case(u));
+            (!same).then_some(why)
+        }
+        Action::ServerNoted { note, .. } => note(args),
+        _ => None,
+    }
+}
+
 /// Applies a server-scoped directive.
 pub fn apply_server(cfg: &mut ServerConfig, name: &str, args: &[&str]) -> Result<(), String> {
     let d = lookup(name, args)?;
@@ -275,6 +312,7 @@ pub fn apply_server(cfg: &mut ServerConfig, name: &str, args: &[&str]) -> Result
             *field(cfg) = Some(flag(args)?);
             Ok(())
         }
+        Action::ServerNoted { set, .. } => set(cfg, args),
         Action::NoEffect { check, .. } => check(args),
         Action::Refused { instead } => Err(refusal(d, instead)),
         Action::Dir(_) | Action::DirFlag(_) => Err(format!(
@@ -300,7 +338,7 @@ pub fn apply_dir(cfg: &mut DirConfig, name: &str, args: &[&str]) -> Result<(), S
             Ok(())
         }
         Action::NoEffect { check, .. } => check(args),
-        Action::Server(_) | Action::ServerFlag(_) => Err(format!(
+        Action::Server(_) | Action::ServerFlag(_) | Action::ServerNoted { .. } => Err(format!(
             "internal error: {} is a server-level directive with a per-directory context in the directive table",
             d.name
         )),

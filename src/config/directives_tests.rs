@@ -120,7 +120,9 @@ fn actions_match_the_context() {
     // A row's action writes the structure Apache hands it for its context.
     for d in DIRECTIVES {
         let ok = match d.action {
-            Action::Server(_) | Action::ServerFlag(_) => d.scope() == Scope::Server,
+            Action::Server(_) | Action::ServerFlag(_) | Action::ServerNoted { .. } => {
+                d.scope() == Scope::Server
+            }
             Action::Dir(_) | Action::DirFlag(_) => d.scope() == Scope::Dir,
             Action::NoEffect { .. } | Action::Refused { .. } => true,
         };
@@ -161,11 +163,82 @@ fn flags_take_on_or_off() {
 fn no_effect_rows_check_and_store_nothing() {
     let mut s = ServerConfig::default();
     apply_server(&mut s, "WSGIAcceptMutex", &["default"]).unwrap();
+    apply_server(&mut s, "WSGIAcceptMutex", &["FCNTL"]).unwrap();
     apply_server(&mut s, "WSGISocketRotation", &["Off"]).unwrap();
     apply_server(&mut s, "WSGIDestroyInterpreter", &["On"]).unwrap();
+    apply_server(&mut s, "WSGIPerInterpreterGIL", &["On"]).unwrap();
+    apply_server(&mut s, "WSGICaseSensitivity", &["Off"]).unwrap();
+    apply_server(&mut s, "WSGILazyInitialization", &["Off"]).unwrap();
+    apply_server(&mut s, "WSGIVerboseDebugging", &["On"]).unwrap();
+    apply_server(&mut s, "WSGINewRelicConfigFile", &["/etc/nr.ini"]).unwrap();
+    apply_server(&mut s, "WSGINewRelicEnvironment", &["staging"]).unwrap();
+    apply_server(&mut s, "WSGITelemetryService", &["unix:/run/t.sock"]).unwrap();
+    apply_server(
+        &mut s,
+        "WSGITelemetryService",
+        &["unix:/run/t.sock", "interval=0.5"],
+    )
+    .unwrap();
+    apply_server(&mut s, "WSGISlowRequests", &["2.5"]).unwrap();
+    apply_server(&mut s, "WSGITelemetryOptions", &["+CaptureUserAgent"]).unwrap();
+    apply_server(&mut s, "WSGITelemetryOptions", &["None"]).unwrap();
+    apply_server(&mut s, "<WSGIInterpreterOptions", &["process-group=g>"]).unwrap();
+    apply_server(
+        &mut s,
+        "<WSGIInterpreterOptions",
+        &["process-group=g", "application-group=%{GLOBAL}>"],
+    )
+    .unwrap();
+    apply_server(&mut s, "<WSGIInterpreterOptions", &[">"]).unwrap();
     assert_eq!(s, ServerConfig::default());
     assert!(apply_server(&mut s, "WSGISocketRotation", &["x"]).is_err());
     assert!(apply_server(&mut s, "WSGIAcceptMutex", &[]).is_err());
+    for (name, args, needle) in [
+        ("WSGIAcceptMutex", &["spin"][..], "unknown accept mutex"),
+        ("WSGIPerInterpreterGIL", &["yes"][..], "On or Off"),
+        ("WSGITelemetryService", &["udp:1.2.3.4:9"][..], "unix:/path"),
+        (
+            "WSGITelemetryService",
+            &["unix:/x", "interval=0.1"][..],
+            "at least 0.5",
+        ),
+        (
+            "WSGITelemetryService",
+            &["unix:/x", "every=1"][..],
+            "interval=N",
+        ),
+        ("WSGISlowRequests", &["-1"][..], "non-negative"),
+        (
+            "WSGITelemetryOptions",
+            &["CaptureUserAgent", "-CaptureUserAgent"][..],
+            "cannot mix",
+        ),
+        ("WSGITelemetryOptions", &["+All"][..], "prefix"),
+        (
+            "WSGITelemetryOptions",
+            &["CaptureReferer"][..],
+            "unknown flag",
+        ),
+        (
+            "<WSGIInterpreterOptions",
+            &["process-group=g"][..],
+            "closing '>'",
+        ),
+        (
+            "<WSGIInterpreterOptions",
+            &["group=g>"][..],
+            "unknown selector",
+        ),
+        (
+            "<WSGIInterpreterOptions",
+            &["process-group=a", "process-group=b>"][..],
+            "more than once",
+        ),
+        ("<WSGIInterpreterOptions", &["g>"][..], "key=value"),
+    ] {
+        let e = apply_server(&mut s, name, args).unwrap_err();
+        assert!(e.contains(needle), "{name} {args:?}: {e}");
+    }
     let mut d = DirConfig::default();
     let e = apply_dir(&mut d, "WSGIAcceptMutex", &["default"]).unwrap_err();
     assert!(e.contains("cannot be used in a <Directory>"), "{e}");
@@ -196,4 +269,80 @@ fn wrong_scope_and_unknown_names() {
         "{e}"
     );
     assert_eq!(c, DirConfig::default());
+}
+
+#[test]
+fn every_no_effect_row_says_why() {
+    for d in DIRECTIVES {
+        if let Action::NoEffect { why, unless, .. } = d.action {
+            assert!(why.len() > 20, "{}: {why}", d.name);
+            let other = match unless {
+                Some(u) if u.eq_ignore_ascii_case("on") => "Off",
+                _ => "On",
+            };
+            assert_eq!(no_effect_note(d, &[other]), Some(why), "{}", d.name);
+            if let Some(u) = unless {
+                assert_eq!(no_effect_note(d, &[&u.to_lowercase()]), None, "{}", d.name);
+            }
+        }
+    }
+    let metrics = find("WSGIServerMetrics").unwrap();
+    assert!(no_effect_note(metrics, &["On"]).is_some());
+    assert_eq!(no_effect_note(metrics, &["Off"]), None);
+    let free = find("WSGIFreeThreading").unwrap();
+    assert!(no_effect_note(free, &["on"])
+        .unwrap()
+        .contains("not free-threaded"));
+    assert_eq!(no_effect_note(free, &["Off"]), None);
+    assert_eq!(
+        no_effect_note(find("WSGIPythonEggs").unwrap(), &["/x"]),
+        None
+    );
+}
+
+#[test]
+fn stored_values_of_the_61_directives() {
+    let mut s = ServerConfig::default();
+    apply_server(&mut s, "WSGIPythonEggs", &["/var/cache/eggs"]).unwrap();
+    apply_server(&mut s, "WSGISwitchInterval", &["0.002"]).unwrap();
+    apply_server(&mut s, "WSGIServerMetrics", &["On"]).unwrap();
+    apply_server(&mut s, "WSGIFreeThreading", &["Off"]).unwrap();
+    assert_eq!(s.python_eggs.as_deref(), Some("/var/cache/eggs"));
+    assert_eq!(s.switch_interval, Some(0.002));
+    assert_eq!(
+        (s.server_metrics, s.free_threading),
+        (Some(true), Some(false))
+    );
+    for bad in ["0", "-1", "abc", "inf", ""] {
+        let e = apply_server(&mut s, "WSGISwitchInterval", &[bad]).unwrap_err();
+        assert!(e.contains("positive number of seconds"), "{bad}: {e}");
+    }
+    assert!(apply_server(&mut s, "WSGIServerMetrics", &["1"]).is_err());
+    assert!(apply_server(&mut s, "WSGIFreeThreading", &["maybe"]).is_err());
+
+    let mut d = DirConfig::default();
+    apply_dir(&mut d, "WSGIIgnoreActivity", &["On"]).unwrap();
+    apply_dir(&mut d, "WSGIGroupAuthoritative", &["Off"]).unwrap();
+    apply_dir(&mut d, "WSGIPassApacheRequest", &["On"]).unwrap();
+    apply_dir(
+        &mut d,
+        "WSGIDispatchScript",
+        &["/srv/d.py", "application-group=%{GLOBAL}"],
+    )
+    .unwrap();
+    assert!(d.ignore_activity() && !d.group_authoritative());
+    let ds = d.dispatch_script.clone().unwrap();
+    assert_eq!(ds.file, "/srv/d.py");
+    assert_eq!(ds.application_group.as_deref(), Some("%{GLOBAL}"));
+    assert!(crate::config::effective(&d, None).ignore_activity);
+    for (args, needle) in [
+        (&["/srv/d.py", "process-group=x"][..], "only option"),
+        (&["/srv/d.py", "application-group="][..], "needs a name"),
+        (&["application-group=x"][..], "dispatch script file"),
+    ] {
+        let e = apply_dir(&mut d, "WSGIDispatchScript", args).unwrap_err();
+        assert!(e.contains(needle), "{args:?}: {e}");
+    }
+    assert!(apply_dir(&mut d, "WSGIGroupAuthoritative", &["x"]).is_err());
+    assert!(apply_dir(&mut d, "WSGIPassApacheRequest", &["x"]).is_err());
 }

@@ -12,6 +12,7 @@ pub mod dir;
 pub mod directives;
 pub mod groups;
 pub mod mounted;
+pub mod no_effect;
 pub mod server;
 pub mod trusted_proxy;
 pub mod values;

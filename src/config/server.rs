@@ -3,7 +3,9 @@
 use super::alias::{parse_import_script, parse_script_alias, ScriptAlias, ScriptAliasOptions};
 use super::daemon::DaemonProcess;
 use super::daemon_options::parse_daemon_process;
-use super::values::{one_arg, parse_hash_seed, parse_optimize, parse_python_path, pick};
+use super::values::{
+    flag, one_arg, parse_hash_seed, parse_optimize, parse_python_path, parse_switch_interval, pick,
+};
 
 /// The default `WSGISocketPrefix` (Debian's Apache run directory).
 pub const DEFAULT_SOCKET_PREFIX: &str = "/var/run/apache2/wsgi";
@@ -47,10 +49,19 @@ pub struct ServerConfig {
     pub daemons: Vec<DaemonProcess>,
     /// `WSGIImportScript`: (file, options with both groups set).
     pub import_scripts: Vec<(String, ScriptAliasOptions)>,
-    /// `WSGILazyInitialization`
-    pub lazy_initialization: Option<bool>,
-    /// `WSGIVerboseDebugging`
-    pub verbose_debugging: Option<bool>,
+    /// `WSGIPythonEggs`: `PYTHON_EGG_CACHE` in Apache children (embedded
+    /// mode; a daemon group uses its `python-eggs=` only, as in mod_wsgi).
+    pub python_eggs: Option<String>,
+    /// `WSGISwitchInterval`: `sys.setswitchinterval()` in Apache children
+    /// (embedded mode; a daemon group uses its `switch-interval=`).
+    pub switch_interval: Option<f64>,
+    /// `WSGIServerMetrics`: whether `mod_wsgi.server_metrics()` may report
+    /// in embedded mode (default Off; daemon groups: `server-metrics=`).
+    pub server_metrics: Option<bool>,
+    /// `WSGIFreeThreading` (only meaningful for a free-threaded CPython
+    /// build, which mod_wsgi_rs does not support: On is logged as having no
+    /// effect).
+    pub free_threading: Option<bool>,
 }
 
 fn pick_vec<T: Clone>(base: &[T], add: &[T]) -> Vec<T> {
@@ -88,8 +99,10 @@ impl ServerConfig {
                 .chain(&add.import_scripts)
                 .cloned()
                 .collect(),
-            lazy_initialization: pick(&base.lazy_initialization, &add.lazy_initialization),
-            verbose_debugging: pick(&base.verbose_debugging, &add.verbose_debugging),
+            python_eggs: pick(&base.python_eggs, &add.python_eggs),
+            switch_interval: pick(&base.switch_interval, &add.switch_interval),
+            server_metrics: pick(&base.server_metrics, &add.server_metrics),
+            free_threading: pick(&base.free_threading, &add.free_threading),
         }
     }
 
@@ -123,14 +136,9 @@ impl ServerConfig {
         self.python_optimize.unwrap_or(0)
     }
 
-    /// `WSGILazyInitialization` (default On).
-    pub fn lazy_initialization(&self) -> bool {
-        self.lazy_initialization.unwrap_or(true)
-    }
-
-    /// `WSGIVerboseDebugging` (default Off).
-    pub fn verbose_debugging(&self) -> bool {
-        self.verbose_debugging.unwrap_or(false)
+    /// `WSGIServerMetrics` (default Off).
+    pub fn server_metrics(&self) -> bool {
+        self.server_metrics.unwrap_or(false)
     }
 
     /// `WSGISocketPrefix`, or [`DEFAULT_SOCKET_PREFIX`].
@@ -230,6 +238,30 @@ impl ServerConfig {
     /// `WSGIPythonHashSeed random|N`
     pub fn set_python_hash_seed(&mut self, args: &[&str]) -> Result<(), String> {
         self.python_hash_seed = Some(parse_hash_seed(one_arg(args)?)?);
+        Ok(())
+    }
+
+    /// `WSGIPythonEggs directory`
+    pub fn set_python_eggs(&mut self, args: &[&str]) -> Result<(), String> {
+        self.python_eggs = Some(one_arg(args)?.to_string());
+        Ok(())
+    }
+
+    /// `WSGISwitchInterval seconds` (a positive number, such as 0.005)
+    pub fn set_switch_interval(&mut self, args: &[&str]) -> Result<(), String> {
+        self.switch_interval = Some(parse_switch_interval(one_arg(args)?)?);
+        Ok(())
+    }
+
+    /// `WSGIServerMetrics On|Off`
+    pub fn set_server_metrics(&mut self, args: &[&str]) -> Result<(), String> {
+        self.server_metrics = Some(flag(args)?);
+        Ok(())
+    }
+
+    /// `WSGIFreeThreading On|Off`
+    pub fn set_free_threading(&mut self, args: &[&str]) -> Result<(), String> {
+        self.free_threading = Some(flag(args)?);
         Ok(())
     }
 

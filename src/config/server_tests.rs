@@ -21,8 +21,8 @@ fn defaults() {
     assert!(!c.restrict_embedded());
     assert!(!c.dont_write_bytecode());
     assert_eq!(c.python_optimize(), 0);
-    assert!(c.lazy_initialization());
-    assert!(!c.verbose_debugging());
+    assert!(!c.server_metrics());
+    assert_eq!((c.python_eggs.as_deref(), c.switch_interval), (None, None));
     assert_eq!(c.socket_prefix(), "/var/run/apache2/wsgi");
     assert_eq!(c.socket_prefix_or("/run/httpd/wsgi"), "/run/httpd/wsgi");
     assert!(c.aliases.is_empty() && c.daemons.is_empty() && c.import_scripts.is_empty());
@@ -39,8 +39,9 @@ fn accessors_follow_settings() {
         ("WSGIRestrictEmbedded", &["On"]),
         ("WSGIDontWriteBytecode", &["On"]),
         ("WSGIPythonOptimize", &["2"]),
-        ("WSGILazyInitialization", &["Off"]),
-        ("WSGIVerboseDebugging", &["On"]),
+        ("WSGIServerMetrics", &["On"]),
+        ("WSGIPythonEggs", &["/tmp/eggs"]),
+        ("WSGISwitchInterval", &["0.0125"]),
         ("WSGISocketPrefix", &["run/wsgi"]),
     ]);
     assert!(!c.restrict_stdin());
@@ -49,8 +50,9 @@ fn accessors_follow_settings() {
     assert!(c.restrict_embedded());
     assert!(c.dont_write_bytecode());
     assert_eq!(c.python_optimize(), 2);
-    assert!(!c.lazy_initialization());
-    assert!(c.verbose_debugging());
+    assert!(c.server_metrics());
+    assert_eq!(c.python_eggs.as_deref(), Some("/tmp/eggs"));
+    assert_eq!(c.switch_interval, Some(0.0125));
     assert_eq!(c.socket_prefix(), "run/wsgi");
     assert_eq!(c.socket_prefix_or("/other"), "run/wsgi");
 }
@@ -160,14 +162,14 @@ fn merge_scalars() {
     let add = with(&[
         ("WSGIRestrictStdin", &["On"]),
         ("WSGIPythonHashSeed", &["random"]),
-        ("WSGIVerboseDebugging", &["On"]),
+        ("WSGIServerMetrics", &["On"]),
     ]);
     let m = ServerConfig::merge(&base, &add);
     assert_eq!(m.python_home.as_deref(), Some("/base"));
     assert!(m.restrict_stdin(), "a value set in the host wins");
     assert!(!m.restrict_signal());
     assert_eq!(m.python_hash_seed, Some(None));
-    assert!(m.verbose_debugging());
+    assert!(m.server_metrics());
     assert_eq!(m.socket_prefix(), "/base");
     // Merging with an empty host changes nothing; the free function agrees.
     assert_eq!(ServerConfig::merge(&base, &ServerConfig::default()), base);

@@ -293,6 +293,17 @@ pub fn unknown_option(name: &str, candidates: &[&str]) -> String {
     }
 }
 
+/// Python's thread switch interval (`WSGISwitchInterval`,
+/// `switch-interval=`): a positive number of seconds, as C's strtod reads it.
+pub fn parse_switch_interval(value: &str) -> Result<f64, String> {
+    match value.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!(
+            "invalid switch interval '{value}': expected a positive number of seconds, such as 0.005"
+        )),
+    }
+}
+
 /// A duration in whole seconds for option `name` (0 is allowed and usually
 /// means "disabled").
 pub fn parse_seconds(name: &str, value: &str) -> Result<u32, String> {

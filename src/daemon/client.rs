@@ -129,6 +129,8 @@ struct Relay<'a> {
     read_buf: Vec<u8>,
     /// The connection carried an earlier request.
     reused: bool,
+    /// Response bytes passed to the output filters since the last flush.
+    unflushed: u64,
 }
 
 impl Relay<'_> {
@@ -251,9 +253,42 @@ impl Relay<'_> {
         }
     }
 
+    /// Whether the response passed on so far should be flushed to the
+    /// client now, as mod_wsgi 6.1 decides: when the daemon has sent
+    /// nothing more within response-flush-delay (so a streaming response
+    /// goes out promptly, while a fast one goes in full blocks), or when
+    /// more than response-buffer-size bytes went by without a flush.
+    fn flush_due(&self, reader: &FdReader) -> bool {
+        let cfg = &self.group.cfg;
+        if self.unflushed > cfg.response_buffer_size {
+            return true;
+        }
+        if !reader.buffered().is_empty() {
+            return false;
+        }
+        let delay = i32::try_from(cfg.response_flush_delay_ms).unwrap_or(i32::MAX);
+        !crate::os::socket::wait_readable(self.stream.as_raw_fd(), delay)
+    }
+
     /// How the request ended, and whether its connection may be reused.
     fn run(&mut self, reader: &mut FdReader) -> (End, bool) {
+        // response-socket-timeout= (else socket-timeout=) bounds each write
+        // of the response to the client, as in mod_wsgi; Apache's Timeout
+        // applies again afterwards.
+        let cfg = &self.group.cfg;
+        let saved = cfg
+            .response_socket_timeout
+            .or(cfg.socket_timeout)
+            .and_then(|secs| {
+                let old = self.r.client_socket_timeout()?;
+                self.r
+                    .set_client_socket_timeout(i64::from(secs) * 1_000_000);
+                Some(old)
+            });
         let end = self.relay(reader);
+        if let Some(old) = saved {
+            self.r.set_client_socket_timeout(old);
+        }
         // Only when the daemon ended the response itself: after a client
         // went away the connection is dropped so the daemon stops at once.
         if !self.daemon_finished {
@@ -323,14 +358,16 @@ impl Relay<'_> {
                         return self.failed(ffi::HTTP_BAD_GATEWAY, &msg);
                     }
                     self.bb.push_copy(&payload);
+                    self.unflushed += payload.len() as u64;
                     // When the end is already here, send both in one pass.
                     let end_next = frame_is_next(reader, Kind::End);
                     if end_next {
                         let _ = wire::read_frame(reader, 0);
                         self.daemon_finished = true;
                         self.bb.push_eos();
-                    } else {
+                    } else if self.flush_due(reader) {
                         self.bb.push_flush();
+                        self.unflushed = 0;
                     }
                     if self.bb.pass().is_err() {
                         log::request(
@@ -415,6 +452,10 @@ pub fn relay(r: &Request, name: &str, t: &Target<'_>) -> c_int {
         );
         return ffi::HTTP_INTERNAL_SERVER_ERROR;
     };
+    if let Err(e) = super::script_owner::check(&group.cfg, t.script) {
+        log::request(r, Level::Err, &e);
+        return ffi::HTTP_FORBIDDEN;
+    }
     // Receive the body first, so a slow upload holds this Apache thread,
     // not a daemon thread. A client that sent `Expect: 100-continue` gets
     // its 100 from Apache here (as from a buffering proxy), not when the
@@ -560,6 +601,7 @@ fn attempt(
         daemon_finished: false,
         read_buf: Vec::new(),
         reused,
+        unflushed: 0,
     };
     let (end, reusable) = relay.run(&mut reader);
     let keep = (reusable && relay.pid != 0).then_some(relay.pid);

@@ -10,6 +10,8 @@
 //!   it, the graceful exit.
 //! - `server` (in a worker): one connection's request, `DaemonBackend`.
 //! - `client` (Apache child): relays a request to the group and back.
+//! - `script_owner`: the script-user= / script-group= check (client and
+//!   worker).
 //! - `wire`: the protocol between client and server; `spool`: responses
 //!   to slow clients; `body`: the request body in the Apache child.
 //!
@@ -20,6 +22,7 @@ pub mod body;
 pub mod client;
 pub mod manager;
 pub mod registry;
+pub mod script_owner;
 pub mod server;
 pub mod spool;
 pub mod supervisor;

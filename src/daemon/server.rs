@@ -382,11 +382,15 @@ pub struct Served {
     pub request: bool,
     /// The connection, when it may carry another request.
     pub keep: Option<UnixStream>,
+    /// The request ran under `WSGIIgnoreActivity On`: it does not count as
+    /// activity for inactivity-timeout.
+    pub ignore_activity: bool,
 }
 
 const NO_REQUEST: Served = Served {
     request: false,
     keep: None,
+    ignore_activity: false,
 };
 
 /// Gives up an idle connection: RETRY tells its Apache child that a request
@@ -460,6 +464,7 @@ pub fn serve(stream: UnixStream, group: &Group, pid: u32, keep: bool, fresh: boo
     let request = Served {
         request: true,
         keep: None,
+        ignore_activity: false,
     };
     let cfg = &group.cfg;
     let timeout = Duration::from_secs(u64::from(
@@ -560,6 +565,11 @@ pub fn serve(stream: UnixStream, group: &Group, pid: u32, keep: bool, fresh: boo
             return request;
         }
     };
+    let ignore_activity = pairs
+        .iter()
+        .rev()
+        .find(|(k, _)| *k == b"mod_wsgi.ignore_activity")
+        .is_some_and(|(_, v)| *v == b"1");
     let header_limit = cfg.header_buffer_size as usize;
     let backend = DaemonBackend {
         conn: Conn::Direct(stream),
@@ -623,5 +633,6 @@ pub fn serve(stream: UnixStream, group: &Group, pid: u32, keep: bool, fresh: boo
     Served {
         request: true,
         keep: KEPT.with(|k| k.borrow_mut().take()),
+        ignore_activity,
     }
 }

@@ -46,6 +46,10 @@ fn base_settings(main: &ServerConfig) -> Settings {
         restrict_stdin: main.restrict_stdin(),
         restrict_stdout: main.restrict_stdout(),
         restrict_signal: main.restrict_signal(),
+        // A daemon group has its own (python-eggs=, switch-interval=);
+        // the WSGIPython* directives are for embedded mode, as in mod_wsgi.
+        python_eggs: None,
+        switch_interval: None,
         process_group: String::new(),
         threads: 0,
         processes: 0,
@@ -125,6 +129,19 @@ pub fn start(
         };
         let fd = create_socket(&path, cfg.listen_backlog, owner)
             .map_err(|e| format!("WSGIDaemonProcess {}: {e}", cfg.name))?;
+        // send-buffer-size= / receive-buffer-size= on the listener, as
+        // mod_wsgi sets them (the daemon sets its connections too).
+        if let Err(e) =
+            os::socket::set_buffer_sizes(fd, cfg.send_buffer_size, cfg.receive_buffer_size)
+        {
+            log::server(
+                Level::Warn,
+                &format!(
+                    "WSGIDaemonProcess {}: cannot set the socket buffer sizes ({e}); the system defaults are used",
+                    cfg.name
+                ),
+            );
+        }
         let cleanup_path = path.clone();
         pconf.on_cleanup(Box::new(move || {
             os::fd::close(fd);
@@ -140,6 +157,8 @@ pub fn start(
             .chain(&main.python_path)
             .cloned()
             .collect();
+        python.python_eggs = cfg.python_eggs.clone();
+        python.switch_interval = cfg.switch_interval;
         python.process_group = cfg.name.clone();
         python.threads = cfg.threads as usize;
         python.processes = cfg.processes as usize;

@@ -68,7 +68,11 @@ pub fn run(group: Arc<Group>, index: usize, notify: i32) -> ! {
         server::refuse_forever(&group, &format!("Python could not start: {e}"));
     }
     for (file, app_group) in &group.preloads {
-        crate::wsgi::runner::preload(std::path::Path::new(file), app_group);
+        let file = std::path::Path::new(file);
+        match super::script_owner::check(&group.cfg, file) {
+            Ok(()) => crate::wsgi::runner::preload(file, app_group),
+            Err(e) => group.say(Level::Err, &e),
+        }
     }
     group.say(
         Level::Info,
@@ -145,7 +149,16 @@ fn serve_loop(state: Arc<State>, worker: usize) {
             os::epoll::Next::Conn(s) => (s, false),
             // Another thread or process may have taken it first.
             os::epoll::Next::Listener => match os::socket::accept(fd) {
-                Ok(s) => (s, true),
+                Ok(s) => {
+                    // send-buffer-size= / receive-buffer-size= (a UNIX
+                    // socket does not inherit the listener's).
+                    let _ = os::socket::set_buffer_sizes(
+                        std::os::fd::AsRawFd::as_raw_fd(&s),
+                        cfg.send_buffer_size,
+                        cfg.receive_buffer_size,
+                    );
+                    (s, true)
+                }
                 Err(_) => continue,
             },
         };
@@ -182,6 +195,7 @@ fn serve_loop(state: Arc<State>, worker: usize) {
                 server::Served {
                     request: true,
                     keep: None,
+                    ignore_activity: false,
                 }
             }
         };
@@ -203,7 +217,9 @@ fn serve_loop(state: Arc<State>, worker: usize) {
             continue;
         }
         let count = state.served.fetch_add(1, Ordering::SeqCst) + 1;
-        state.last_activity.store(state.now_us(), Ordering::SeqCst);
+        if !served.ignore_activity {
+            state.last_activity.store(state.now_us(), Ordering::SeqCst);
+        }
         // Stop accepting at once when maximum-requests is reached (the
         // monitor then drains the process and the manager replaces it).
         if max.is_some_and(|m| count >= m) && !state.stopping.swap(true, Ordering::SeqCst) {

@@ -114,6 +114,8 @@ pub fn child_init(s: &Server) {
         restrict_stdin: cfg.restrict_stdin(),
         restrict_stdout: cfg.restrict_stdout(),
         restrict_signal: cfg.restrict_signal(),
+        python_eggs: cfg.python_eggs.clone(),
+        switch_interval: cfg.switch_interval,
         process_group: String::new(),
         threads: 0,
         processes: 0,

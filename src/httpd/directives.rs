@@ -5,7 +5,7 @@
 use super::ffi;
 use super::pool::Pool;
 use super::server::Server;
-use crate::config::directives::{self, Action, Context, Directive, GlueCheck, Scope, DIRECTIVES};
+use crate::config::directives::{self, Context, Directive, GlueCheck, Scope, DIRECTIVES};
 use crate::config::{DirConfig, ServerConfig};
 use std::os::raw::{c_char, c_int, c_void};
 use std::sync::Mutex;
@@ -52,31 +52,49 @@ const fn build() -> [ffi::command_rec; N + 1] {
 
 pub static COMMANDS: CommandTable = CommandTable(build());
 
-/// Table rows of `NoEffect` directives with a reason, read in the current
-/// configuration pass (Apache reads its configuration on one thread; the
-/// lock only makes the static safe).
-static NO_EFFECT_READ: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+/// Table rows of directives read in the current configuration pass that
+/// have no effect, with the reason (Apache reads its configuration on one
+/// thread; the lock only makes the static safe).
+static NO_EFFECT_READ: Mutex<Vec<(usize, &'static str)>> = Mutex::new(Vec::new());
 
-fn note_no_effect(row: usize) {
+fn note_no_effect(row: usize, why: &'static str) {
     let mut rows = NO_EFFECT_READ.lock().unwrap_or_else(|e| e.into_inner());
-    if !rows.contains(&row) {
-        rows.push(row);
+    if !rows.iter().any(|(r, _)| *r == row) {
+        rows.push((row, why));
     }
 }
 
 /// Logs "NAME has no effect in mod_wsgi_rs: WHY" once for each such
-/// directive the configuration used. Called from post_config in every
-/// configuration pass (so nothing carries over to the next); logs only in
-/// the real start-up pass, when the error log is open.
+/// directive the configuration used, and "WSGIDaemonProcess GROUP: OPTION
+/// has no effect in mod_wsgi_rs: WHY" for each such daemon option. Called
+/// from post_config in every configuration pass (so nothing carries over
+/// to the next); logs only in the real start-up pass, when the error log
+/// is open.
 pub fn log_no_effect(s: &Server) {
     let rows = std::mem::take(&mut *NO_EFFECT_READ.lock().unwrap_or_else(|e| e.into_inner()));
     if super::server::is_config_check_pass() {
         return;
     }
-    for d in rows.into_iter().filter_map(|i| DIRECTIVES.get(i)) {
-        if let Action::NoEffect { why: Some(why), .. } = d.action {
-            let msg = format!("{} has no effect in mod_wsgi_rs: {why}", d.name);
-            super::log::server_at(s, super::log::Level::Warn, &msg);
+    for (d, why) in rows
+        .into_iter()
+        .filter_map(|(i, why)| Some((DIRECTIVES.get(i)?, why)))
+    {
+        let msg = format!("{} has no effect in mod_wsgi_rs: {why}", d.name);
+        super::log::server_at(s, super::log::Level::Warn, &msg);
+    }
+    // Each group once (every virtual host's merged configuration lists the
+    // main server's groups too).
+    let mut seen = std::collections::HashSet::new();
+    for vhost in s.iter() {
+        let Some(cfg) = vhost.config() else { continue };
+        for g in cfg.daemons.iter().filter(|g| seen.insert(g.name.clone())) {
+            for (option, why) in g.no_effect_notes() {
+                let msg = format!(
+                    "WSGIDaemonProcess {}: {option} has no effect in mod_wsgi_rs: {why}",
+                    g.name
+                );
+                super::log::server_at(s, super::log::Level::Warn, &msg);
+            }
         }
     }
 }
@@ -145,8 +163,8 @@ unsafe extern "C" fn dispatch(
                 None => Err("internal error: no directory configuration".into()),
             },
         });
-        if let (Ok(()), Action::NoEffect { why: Some(_), .. }) = (&result, d.action) {
-            note_no_effect(cmd.info as usize);
+        if let (Ok(()), Some(why)) = (&result, directives::no_effect_note(d, &args)) {
+            note_no_effect(cmd.info as usize, why);
         }
         match result {
             Ok(()) => std::ptr::null(),

@@ -211,6 +211,29 @@ impl Request {
         unsafe { ffi::ap_flush_conn(self.rec().connection) }
     }
 
+    /// The timeout (microseconds) of the socket to the client, which
+    /// Apache's output filters write the response with.
+    pub fn client_socket_timeout(&self) -> Option<i64> {
+        // SAFETY: the connection is live; ap_get_conn_socket returns its
+        // socket (or NULL), and apr_socket_timeout_get writes one value.
+        unsafe {
+            let sock = ffi::ap_get_conn_socket(self.rec().connection);
+            let mut t: ffi::apr_interval_time_t = 0;
+            (!sock.is_null() && ffi::apr_socket_timeout_get(sock, &mut t) == 0).then_some(t)
+        }
+    }
+
+    /// Sets the timeout (microseconds) of the socket to the client.
+    pub fn set_client_socket_timeout(&self, us: i64) {
+        // SAFETY: as for `client_socket_timeout`.
+        unsafe {
+            let sock = ffi::ap_get_conn_socket(self.rec().connection);
+            if !sock.is_null() {
+                ffi::apr_socket_timeout_set(sock, us);
+            }
+        }
+    }
+
     pub fn bucket_alloc(&self) -> *mut ffi::apr_bucket_alloc_t {
         // SAFETY: the connection outlives the request.
         unsafe { (*self.rec().connection).bucket_alloc }

@@ -66,6 +66,18 @@ pub fn lookup_group(spec: &str) -> Result<u32, String> {
     }
 }
 
+/// The name of group `gid`, if it has one.
+pub fn group_name(gid: u32) -> Option<String> {
+    // SAFETY: getgrgid returns NULL or static storage we copy from at once.
+    unsafe {
+        let gr = libc::getgrgid(gid);
+        if gr.is_null() {
+            return None;
+        }
+        Some(CStr::from_ptr((*gr).gr_name).to_string_lossy().into_owned())
+    }
+}
+
 pub fn current_uid() -> u32 {
     // SAFETY: getuid has no preconditions.
     unsafe { libc::getuid() }

@@ -1,4 +1,4 @@
-//! Sockets: listening, accepting, receive timeouts, waiting for
+//! Sockets: listening, accepting, buffer sizes, receive timeouts, waiting for
 //! readiness, and sending without blocking.
 
 use super::last_error;
@@ -31,6 +31,29 @@ pub fn accept(fd: i32) -> io::Result<std::os::unix::net::UnixStream> {
         }
         Ok(std::os::unix::net::UnixStream::from_raw_fd(c))
     }
+}
+
+/// Sets SO_SNDBUF / SO_RCVBUF on `fd` (each when given; the kernel
+/// doubles the value for its bookkeeping and enforces its limits).
+pub fn set_buffer_sizes(fd: i32, send: Option<u64>, receive: Option<u64>) -> io::Result<()> {
+    for (option, size) in [(libc::SO_SNDBUF, send), (libc::SO_RCVBUF, receive)] {
+        let Some(size) = size else { continue };
+        let size = libc::c_int::try_from(size).unwrap_or(libc::c_int::MAX);
+        // SAFETY: setsockopt reads one valid c_int.
+        let rc = unsafe {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                option,
+                &size as *const libc::c_int as *const libc::c_void,
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if rc != 0 {
+            return Err(last_error());
+        }
+    }
+    Ok(())
 }
 
 /// Makes blocking accept()/recv() on `fd` give up after `ms` milliseconds

@@ -22,6 +22,12 @@ pub struct Settings {
     pub restrict_stdin: bool,
     pub restrict_stdout: bool,
     pub restrict_signal: bool,
+    /// `PYTHON_EGG_CACHE` to set in `os.environ` (WSGIPythonEggs in
+    /// Apache children, python-eggs= in a daemon group).
+    pub python_eggs: Option<String>,
+    /// `sys.setswitchinterval()` at start (WSGISwitchInterval in Apache
+    /// children, switch-interval= in a daemon group).
+    pub switch_interval: Option<f64>,
     /// Values for the `mod_wsgi` module (process_group etc.).
     pub process_group: String,
     pub threads: usize,
@@ -232,5 +238,15 @@ fn bootstrap(py: Python<'_>, settings: &Settings) -> PyResult<()> {
         settings.restrict_signal,
         keep_standard_fd,
     ))?;
+    if let Some(dir) = &settings.python_eggs {
+        // Through os.environ, so the process environment (and so any
+        // subprocess) gets it too, as in mod_wsgi.
+        py.import("os")?
+            .getattr("environ")?
+            .set_item("PYTHON_EGG_CACHE", dir)?;
+    }
+    if let Some(seconds) = settings.switch_interval {
+        sys.call_method1("setswitchinterval", (seconds,))?;
+    }
     Ok(())
 }

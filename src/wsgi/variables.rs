@@ -97,7 +97,7 @@ pub fn request_variables(r: &Request, t: &Target<'_>, sink: &mut impl Sink) {
         flag(t.config.script_reloading),
     );
     sink.put(b"mod_wsgi.enable_sendfile", flag(t.config.enable_sendfile));
-    sink.put(b"mod_wsgi.ignore_activity", b"0");
+    sink.put(b"mod_wsgi.ignore_activity", flag(t.config.ignore_activity));
     let (ip, port) = r.local_ip_port();
     sink.put(b"mod_wsgi.listener_host", ip);
     sink.put(b"mod_wsgi.listener_port", port.to_string().as_bytes());
