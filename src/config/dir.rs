@@ -6,6 +6,7 @@ use super::groups::{
     parse_application_group, parse_process_group, parse_restrict_process, process_group_permitted,
     AppGroup, ProcessGroup,
 };
+use super::scripts::{parse_handler_script, parse_script, Kind, ScriptFile};
 use super::trusted_proxy::{header_env_name, IpSubnet};
 use super::values::{one_arg, parse_callable_object, parse_map_head, pick, MapHeadToGet};
 
@@ -40,40 +41,70 @@ pub struct DirConfig {
     pub buffer_request_body: Option<bool>,
     /// `WSGIRestrictProcess` (`%{GLOBAL}` stored as `""`)
     pub restrict_process: Option<Vec<String>>,
-    /// `WSGIHandlerScript name file`: (name, file).
-    pub handler_scripts: Vec<(String, String)>,
+    /// `WSGIHandlerScript name file [options]`: (name, script).
+    pub handler_scripts: Vec<(String, ScriptFile)>,
+    /// `WSGIAccessScript file [application-group=NAME]`
+    pub access_script: Option<ScriptFile>,
+    /// `WSGIAuthUserScript file [application-group=NAME]`
+    pub auth_user_script: Option<ScriptFile>,
+    /// `WSGIAuthGroupScript file [application-group=NAME]`
+    pub auth_group_script: Option<ScriptFile>,
     /// `WSGITrustedProxyHeaders`, stored as environ names
     /// (`HTTP_X_FORWARDED_FOR`), as mod_wsgi does.
     pub trusted_proxy_headers: Option<Vec<String>>,
     /// `WSGITrustedProxies`: addresses / subnets as written (each checked
     /// by [`IpSubnet::parse`]).
     pub trusted_proxies: Option<Vec<String>>,
+    /// `WSGIGroupAuthoritative` (default On in mod_wsgi): whether a
+    /// `WSGIAuthGroupScript` that finds no matching group ends the check
+    /// (On) or lets other authorisation providers decide (Off).
+    pub group_authoritative: Option<bool>,
+    /// `WSGIDispatchScript file [application-group=NAME]`.
+    pub dispatch_script: Option<DispatchScript>,
 }
 
-/// Parses `WSGIHandlerScript name file`. mod_wsgi's trailing options
-/// (`process-group=` etc.) are refused with a clear message rather than
-/// silently ignored, since there is no place to keep them yet.
-pub fn parse_handler_script(args: &[&str]) -> Result<(String, String), String> {
-    match args {
-        [name, file] if !name.is_empty() && !file.is_empty() => {
-            let is_option = |s: &str| {
-                s.split_once('=').is_some_and(|(k, _)| {
-                    matches!(k, "process-group" | "application-group" | "pass-authorization")
-                })
-            };
-            if name.contains('=') || is_option(file) {
-                return Err("needs a handler name, then the script file, e.g. WSGIHandlerScript my-handler /srv/handler.wsgi".to_string());
-            }
-            Ok((name.to_string(), file.to_string()))
-        }
-        [_, _, opt, ..] => Err(format!(
-            "options such as '{opt}' on WSGIHandlerScript are not supported; set WSGIProcessGroup / WSGIApplicationGroup / WSGIPassAuthorization in the same context instead"
-        )),
-        _ => Err(
-            "needs a handler name, then the script file, e.g. WSGIHandlerScript my-handler /srv/handler.wsgi"
+/// `WSGIDispatchScript file [application-group=NAME]`: a script whose
+/// `process_group(environ)` / `application_group(environ)` /
+/// `callable_object(environ)` functions choose those values per request.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DispatchScript {
+    /// The script file, as written.
+    pub file: String,
+    /// The application group (interpreter) the script itself runs in, as
+    /// written (`%{GLOBAL}` or a name); None = mod_wsgi's default.
+    pub application_group: Option<String>,
+}
+
+/// Parses `WSGIDispatchScript`'s arguments as mod_wsgi does: the script
+/// file, then only `application-group=NAME` (not empty).
+pub fn parse_dispatch_script(args: &[&str]) -> Result<DispatchScript, String> {
+    let file = args.first().copied().unwrap_or("");
+    if file.is_empty() || file.starts_with("application-group=") {
+        return Err(
+            "needs the dispatch script file, then optionally application-group=NAME, e.g. WSGIDispatchScript /srv/dispatch.py"
                 .to_string(),
-        ),
+        );
     }
+    let mut out = DispatchScript {
+        file: file.to_string(),
+        application_group: None,
+    };
+    for arg in &args[1..] {
+        match arg.split_once('=') {
+            Some(("application-group", v)) if !v.is_empty() => {
+                out.application_group = Some(super::values::unquote(v).to_string())
+            }
+            Some(("application-group", _)) => {
+                return Err("application-group needs a name: write application-group=NAME".to_string())
+            }
+            _ => {
+                return Err(format!(
+                    "invalid option '{arg}' to WSGIDispatchScript: the only option is application-group=NAME"
+                ))
+            }
+        }
+    }
+    Ok(out)
 }
 
 impl DirConfig {
@@ -83,9 +114,9 @@ impl DirConfig {
     /// `WSGIRestrictProcess` are replaced as a whole, as in mod_wsgi.
     pub fn merge(base: &DirConfig, add: &DirConfig) -> DirConfig {
         let mut handler_scripts = add.handler_scripts.clone();
-        for (name, file) in &base.handler_scripts {
+        for (name, script) in &base.handler_scripts {
             if !handler_scripts.iter().any(|(n, _)| n == name) {
-                handler_scripts.push((name.clone(), file.clone()));
+                handler_scripts.push((name.clone(), script.clone()));
             }
         }
         DirConfig {
@@ -101,14 +132,24 @@ impl DirConfig {
             buffer_request_body: pick(&base.buffer_request_body, &add.buffer_request_body),
             restrict_process: pick(&base.restrict_process, &add.restrict_process),
             handler_scripts,
+            access_script: pick(&base.access_script, &add.access_script),
+            auth_user_script: pick(&base.auth_user_script, &add.auth_user_script),
+            auth_group_script: pick(&base.auth_group_script, &add.auth_group_script),
             trusted_proxy_headers: pick(&base.trusted_proxy_headers, &add.trusted_proxy_headers),
             trusted_proxies: pick(&base.trusted_proxies, &add.trusted_proxies),
+            group_authoritative: pick(&base.group_authoritative, &add.group_authoritative),
+            dispatch_script: pick(&base.dispatch_script, &add.dispatch_script),
         }
     }
 
     /// `WSGICallableObject` (default `application`).
     pub fn callable_object(&self) -> &str {
         self.callable_object.as_deref().unwrap_or("application")
+    }
+
+    /// `WSGIGroupAuthoritative` (default On).
+    pub fn group_authoritative(&self) -> bool {
+        self.group_authoritative.unwrap_or(true)
     }
 
     /// `WSGIPassAuthorization` (default Off).
@@ -143,11 +184,11 @@ impl DirConfig {
 
     /// The script file for `SetHandler name`, if `name` was defined by
     /// `WSGIHandlerScript`.
-    pub fn handler_script(&self, name: &str) -> Option<&str> {
+    pub fn handler_script(&self, name: &str) -> Option<&ScriptFile> {
         self.handler_scripts
             .iter()
             .find(|(n, _)| n == name)
-            .map(|(_, f)| f.as_str())
+            .map(|(_, s)| s)
     }
 
     // --- directive setters (rows of `super::directives::DIRECTIVES`; the
@@ -184,14 +225,39 @@ impl DirConfig {
         Ok(())
     }
 
-    /// `WSGIHandlerScript name file`: a repeated name replaces the earlier
-    /// file.
+    /// `WSGIHandlerScript name file [options]`: a repeated name replaces
+    /// the earlier definition.
     pub fn add_handler_script(&mut self, args: &[&str]) -> Result<(), String> {
-        let (name, file) = parse_handler_script(args)?;
+        let (name, script) = parse_handler_script(args)?;
         match self.handler_scripts.iter_mut().find(|(n, _)| *n == name) {
-            Some(entry) => entry.1 = file,
-            None => self.handler_scripts.push((name, file)),
+            Some(entry) => entry.1 = script,
+            None => self.handler_scripts.push((name, script)),
         }
+        Ok(())
+    }
+
+    /// `WSGIAccessScript file [application-group=NAME]`
+    pub fn set_access_script(&mut self, args: &[&str]) -> Result<(), String> {
+        self.access_script = Some(parse_script(Kind::Access, args)?);
+        Ok(())
+    }
+
+    /// `WSGIAuthUserScript file [application-group=NAME]`
+    pub fn set_auth_user_script(&mut self, args: &[&str]) -> Result<(), String> {
+        self.auth_user_script = Some(parse_script(Kind::AuthUser, args)?);
+        Ok(())
+    }
+
+    /// `WSGIAuthGroupScript file [application-group=NAME]`
+    pub fn set_auth_group_script(&mut self, args: &[&str]) -> Result<(), String> {
+        self.auth_group_script = Some(parse_script(Kind::AuthGroup, args)?);
+        Ok(())
+    }
+
+    /// `WSGIDispatchScript file [application-group=NAME]`: the last one
+    /// of a context wins.
+    pub fn set_dispatch_script(&mut self, args: &[&str]) -> Result<(), String> {
+        self.dispatch_script = Some(parse_dispatch_script(args)?);
         Ok(())
     }
 

@@ -2,7 +2,8 @@
 //! applied through the directive table, merging and per-request resolution.
 
 use super::alias::parse_script_alias_options;
-use super::dir::{effective, parse_handler_script, DirConfig};
+use super::dir::{effective, DirConfig};
+use super::scripts::parse_handler_script;
 use super::directives::apply_dir;
 use super::groups::{AppGroup, ProcessGroup};
 use super::values::MapHeadToGet;
@@ -88,8 +89,8 @@ fn apply_groups_and_lists() {
         d.restrict_process,
         Some(vec!["a".to_string(), "b".to_string()])
     );
-    assert_eq!(d.handler_script("h1"), Some("/srv/h1b.wsgi"));
-    assert_eq!(d.handler_script("h2"), Some("/srv/h2.wsgi"));
+    assert_eq!(d.handler_script("h1").map(|s| s.file.as_str()), Some("/srv/h1b.wsgi"));
+    assert_eq!(d.handler_script("h2").map(|s| s.file.as_str()), Some("/srv/h2.wsgi"));
     assert_eq!(d.handler_scripts.len(), 2);
     assert_eq!(
         d.trusted_proxy_headers,
@@ -137,8 +138,8 @@ fn apply_errors() {
         .add_handler_script(&["h"])
         .unwrap_err()
         .contains("handler name"));
-    let e = apply_dir(&mut d, "WSGIHandlerScript", &["h", "/f", "process-group=d"]).unwrap_err();
-    assert!(e.contains("not supported"), "{e}");
+    let e = apply_dir(&mut d, "WSGIHandlerScript", &["h", "/f", "bogus=d"]).unwrap_err();
+    assert!(e.contains("invalid option 'bogus=d'"), "{e}");
     assert!(apply_dir(&mut d, "WSGIHandlerScript", &["h", ""]).is_err());
     assert!(apply_dir(&mut d, "WSGIHandlerScript", &["h", "process-group=d"]).is_err());
     assert!(d.add_trusted_proxy_headers(&[]).is_err());
@@ -196,8 +197,8 @@ fn merge_fields() {
     assert!(m.error_override());
     assert!(m.enable_sendfile());
     assert_eq!(m.restrict_process, Some(vec!["base".to_string()]));
-    assert_eq!(m.handler_script("h"), Some("/add/h.wsgi"));
-    assert_eq!(m.handler_script("b"), Some("/base/b.wsgi"));
+    assert_eq!(m.handler_script("h").map(|s| s.file.as_str()), Some("/add/h.wsgi"));
+    assert_eq!(m.handler_script("b").map(|s| s.file.as_str()), Some("/base/b.wsgi"));
     assert_eq!(
         m.trusted_proxy_headers,
         Some(vec!["HTTP_X_FORWARDED_FOR".to_string()])
@@ -285,7 +286,9 @@ fn precedence_alias_over_dir_over_defaults() {
 #[test]
 fn handler_script_parsing() {
     assert_eq!(
-        parse_handler_script(&["h", "/f.wsgi"]).unwrap(),
+        parse_handler_script(&["h", "/f.wsgi"])
+            .map(|(n, s)| (n, s.file))
+            .unwrap(),
         ("h".to_string(), "/f.wsgi".to_string())
     );
     assert!(parse_handler_script(&[]).is_err());

@@ -172,12 +172,9 @@ fn on_off(args: &[&str]) -> Result<(), String> {
     flag(args).map(drop)
 }
 
-const AUTH_INSTEAD: &str = "protect this location with Apache's own authentication \
-                            (mod_auth_basic with AuthUserFile, Require ...)";
-
 // Short names for the rows below (the second column is a `Context`, the
 // fifth an `Action`).
-use Action::{Dir, DirFlag, NoEffect, Refused, Server, ServerFlag};
+use Action::{Dir, DirFlag, NoEffect, Server, ServerFlag};
 type S = ServerConfig;
 type D = DirConfig;
 
@@ -206,6 +203,7 @@ directives! {
     "WSGIApplicationGroup", Directory, 1, 1, Dir(D::set_application_group), "application group: %{GLOBAL}, %{RESOURCE}, %{SERVER}, %{HOST}, %{ENV:name} or a name";
     "WSGIRestrictProcess", Directory, 1, MANY, Dir(D::set_restrict_process), "daemon process groups that may be selected here";
     "WSGIHandlerScript", Directory, 2, MANY, Dir(D::add_handler_script), "handler name, script file, then options";
+    "WSGIDispatchScript", Directory, 1, MANY, Dir(D::set_dispatch_script), "dispatch script file, then application-group=NAME";
     "WSGICallableObject", Htaccess, 1, 1, Dir(D::set_callable_object), "name of the WSGI application object in the script";
     "WSGIPassAuthorization", Htaccess, 1, 1, DirFlag(|c| &mut c.pass_authorization), "On or Off: pass the Authorization header as HTTP_AUTHORIZATION";
     "WSGIScriptReloading", Htaccess, 1, 1, DirFlag(|c| &mut c.script_reloading), "On or Off: reload a script when its file changes";
@@ -216,9 +214,10 @@ directives! {
     "WSGIBufferRequestBody", Htaccess, 1, 1, DirFlag(|c| &mut c.buffer_request_body), "On or Off: in daemon mode, receive the whole request body before a daemon thread is taken";
     "WSGITrustedProxyHeaders", Htaccess, 1, MANY, Dir(D::add_trusted_proxy_headers), "request headers set by trusted proxies";
     "WSGITrustedProxies", Htaccess, 1, MANY, Dir(D::add_trusted_proxies), "addresses of trusted proxies";
-    "WSGIAccessScript", Auth, 1, MANY, Refused { instead: AUTH_INSTEAD }, "script with allow_access(environ, host)";
-    "WSGIAuthUserScript", Auth, 1, MANY, Refused { instead: AUTH_INSTEAD }, "script with check_password(environ, user, password)";
-    "WSGIAuthGroupScript", Auth, 1, MANY, Refused { instead: AUTH_INSTEAD }, "script with groups_for_user(environ, user)";
+    "WSGIAccessScript", Auth, 1, MANY, Dir(D::set_access_script), "script with allow_access(environ, host), then application-group=NAME";
+    "WSGIAuthUserScript", Auth, 1, MANY, Dir(D::set_auth_user_script), "script with check_password(environ, user, password) and/or get_realm_hash(environ, user, realm), then application-group=NAME";
+    "WSGIAuthGroupScript", Auth, 1, MANY, Dir(D::set_auth_group_script), "script with groups_for_user(environ, user), then application-group=NAME";
+    "WSGIGroupAuthoritative", Auth, 1, 1, DirFlag(|c| &mut c.group_authoritative), "On or Off: WSGIAuthGroupScript is authoritative for Require group";
 }
 
 /// Looks a directive up by name (case-insensitive, as Apache does).

@@ -12,6 +12,7 @@ pub mod dir;
 pub mod directives;
 pub mod groups;
 pub mod mounted;
+pub mod scripts;
 pub mod server;
 pub mod trusted_proxy;
 pub mod values;
