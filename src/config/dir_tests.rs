@@ -3,9 +3,9 @@
 
 use super::alias::parse_script_alias_options;
 use super::dir::{effective, DirConfig};
-use super::scripts::parse_handler_script;
 use super::directives::apply_dir;
 use super::groups::{AppGroup, ProcessGroup};
+use super::scripts::parse_handler_script;
 use super::values::MapHeadToGet;
 
 fn with(directives: &[(&str, &[&str])]) -> DirConfig {
@@ -89,8 +89,14 @@ fn apply_groups_and_lists() {
         d.restrict_process,
         Some(vec!["a".to_string(), "b".to_string()])
     );
-    assert_eq!(d.handler_script("h1").map(|s| s.file.as_str()), Some("/srv/h1b.wsgi"));
-    assert_eq!(d.handler_script("h2").map(|s| s.file.as_str()), Some("/srv/h2.wsgi"));
+    assert_eq!(
+        d.handler_script("h1").map(|s| s.file.as_str()),
+        Some("/srv/h1b.wsgi")
+    );
+    assert_eq!(
+        d.handler_script("h2").map(|s| s.file.as_str()),
+        Some("/srv/h2.wsgi")
+    );
     assert_eq!(d.handler_scripts.len(), 2);
     assert_eq!(
         d.trusted_proxy_headers,
@@ -197,8 +203,14 @@ fn merge_fields() {
     assert!(m.error_override());
     assert!(m.enable_sendfile());
     assert_eq!(m.restrict_process, Some(vec!["base".to_string()]));
-    assert_eq!(m.handler_script("h").map(|s| s.file.as_str()), Some("/add/h.wsgi"));
-    assert_eq!(m.handler_script("b").map(|s| s.file.as_str()), Some("/base/b.wsgi"));
+    assert_eq!(
+        m.handler_script("h").map(|s| s.file.as_str()),
+        Some("/add/h.wsgi")
+    );
+    assert_eq!(
+        m.handler_script("b").map(|s| s.file.as_str()),
+        Some("/base/b.wsgi")
+    );
     assert_eq!(
         m.trusted_proxy_headers,
         Some(vec!["HTTP_X_FORWARDED_FOR".to_string()])

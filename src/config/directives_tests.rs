@@ -99,7 +99,12 @@ fn dir_values_are_stored() {
 fn auth_scripts_are_stored() {
     let mut d = DirConfig::default();
     apply_dir(&mut d, "WSGIAccessScript", &["/a.wsgi"]).unwrap();
-    apply_dir(&mut d, "WSGIAuthUserScript", &["/u.wsgi", "application-group=x"]).unwrap();
+    apply_dir(
+        &mut d,
+        "WSGIAuthUserScript",
+        &["/u.wsgi", "application-group=x"],
+    )
+    .unwrap();
     apply_dir(&mut d, "WSGIAuthGroupScript", &["/g.wsgi"]).unwrap();
     apply_dir(&mut d, "WSGIGroupAuthoritative", &["Off"]).unwrap();
     apply_dir(&mut d, "WSGIDispatchScript", &["/d.py"]).unwrap();

@@ -64,7 +64,9 @@ impl Kind {
 
     fn options(self) -> &'static str {
         match self {
-            Kind::Handler => "process-group=NAME, application-group=NAME, pass-authorization=On|Off",
+            Kind::Handler => {
+                "process-group=NAME, application-group=NAME, pass-authorization=On|Off"
+            }
             _ => "application-group=NAME",
         }
     }
@@ -89,7 +91,9 @@ pub fn parse_script(kind: Kind, args: &[&str]) -> Result<ScriptFile, String> {
         match (key, kind) {
             ("application-group", _) => {
                 if value.is_empty() {
-                    return Err("application-group needs a name: write application-group=NAME".to_string());
+                    return Err(
+                        "application-group needs a name: write application-group=NAME".to_string(),
+                    );
                 }
                 out.application_group = Some(parse_application_group(value)?);
             }
@@ -153,7 +157,9 @@ mod tests {
         assert_eq!(s.file, "/a.wsgi");
         assert_eq!(s.application_group, Some(AppGroup::Literal("x".into())));
         assert_eq!(
-            parse_script(Kind::Access, &["/a.wsgi"]).unwrap().application_group_or_global(),
+            parse_script(Kind::Access, &["/a.wsgi"])
+                .unwrap()
+                .application_group_or_global(),
             AppGroup::Global
         );
         let e = parse_script(Kind::AuthGroup, &["/a.wsgi", "process-group=d"]).unwrap_err();
