@@ -80,13 +80,14 @@ pub fn call<T>(
     let path_info = r.path_info();
     let script_name = script_name_without_path_info(r.uri(), path_info);
     let rc = hook_config(r);
+    let group = expand_group(r, &hook.group, script_name);
     let target = Target {
         script: Path::new(&filename),
         handler_script: None,
         script_name,
         path_info,
         callable: "",
-        application_group: "",
+        application_group: &group,
         process_group: "",
         config: &rc,
     };
