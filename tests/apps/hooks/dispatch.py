@@ -8,6 +8,8 @@ def process_group(environ):
     v = _q(environ).get("pg")
     if v == "boom":
         raise RuntimeError("process_group exploded")
+    if v == "embedded":
+        return "%{GLOBAL}"
     return v
 
 
