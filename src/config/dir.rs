@@ -1,14 +1,16 @@
 //! The per-directory (`<Directory>`, `<Location>`, `.htaccess`)
 //! configuration, and the per-request resolution of everything.
 
-use super::alias::ScriptAliasOptions;
+use super::alias::{parse_script_alias_options, ScriptAliasOptions};
 use super::groups::{
     parse_application_group, parse_process_group, parse_restrict_process, process_group_permitted,
     AppGroup, ProcessGroup,
 };
-use super::scripts::{parse_handler_script, parse_script, Kind, ScriptFile};
+use super::scripts::{parse_script, Kind, ScriptFile};
 use super::trusted_proxy::{header_env_name, IpSubnet};
-use super::values::{one_arg, parse_callable_object, parse_map_head, pick, MapHeadToGet};
+use super::values::{
+    one_arg, parse_callable_object, parse_map_head, pick, split_key_value, MapHeadToGet,
+};
 
 /// Configuration of the per-directory directives (`Scope::Dir` in the
 /// directive table, which applies them through the setters below), set in a `<Directory>`, `<Location>`, `<Files>` or
@@ -41,8 +43,8 @@ pub struct DirConfig {
     pub buffer_request_body: Option<bool>,
     /// `WSGIRestrictProcess` (`%{GLOBAL}` stored as `""`)
     pub restrict_process: Option<Vec<String>>,
-    /// `WSGIHandlerScript name file [options]`: (name, script).
-    pub handler_scripts: Vec<(String, ScriptFile)>,
+    /// `WSGIHandlerScript name file [options]`, one per name.
+    pub handler_scripts: Vec<HandlerScript>,
     /// `WSGIAccessScript file [application-group=NAME]`
     pub access_script: Option<ScriptFile>,
     /// `WSGIAuthUserScript file [application-group=NAME]`
@@ -107,6 +109,47 @@ pub fn parse_dispatch_script(args: &[&str]) -> Result<DispatchScript, String> {
     Ok(out)
 }
 
+/// Parses `WSGIHandlerScript name file [options]` as mod_wsgi does: the
+/// options are `process-group=`, `application-group=` and
+/// `pass-authorization=On|Off` (checked as on `WSGIScriptAlias`).
+pub fn parse_handler_script(args: &[&str]) -> Result<HandlerScript, String> {
+    let usage = || {
+        "needs a handler name, then the script file, e.g. WSGIHandlerScript my-handler /srv/handler.wsgi"
+            .to_string()
+    };
+    let [name, file, options @ ..] = args else {
+        return Err(usage());
+    };
+    let is_option = |s: &str| s.contains('=') && split_key_value(s).is_some();
+    if name.is_empty() || file.is_empty() || name.contains('=') || is_option(file) {
+        return Err(usage());
+    }
+    let options = parse_script_alias_options(options)?;
+    if options.callable_object.is_some() {
+        return Err(
+            "callable-object= is not an option of WSGIHandlerScript; the options are process-group=, application-group= and pass-authorization="
+                .to_string(),
+        );
+    }
+    Ok(HandlerScript {
+        name: name.to_string(),
+        file: file.to_string(),
+        options,
+    })
+}
+
+/// One `WSGIHandlerScript name file [options]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HandlerScript {
+    /// The handler name (`SetHandler` / `AddHandler`).
+    pub name: String,
+    /// The script file.
+    pub file: String,
+    /// `process-group=`, `application-group=`, `pass-authorization=`
+    /// (`callable_object` is always None).
+    pub options: ScriptAliasOptions,
+}
+
 impl DirConfig {
     /// Merges a more specific configuration (`add`) over `base`: each
     /// value set in `add` wins. Handler scripts are combined by name
@@ -114,9 +157,9 @@ impl DirConfig {
     /// `WSGIRestrictProcess` are replaced as a whole, as in mod_wsgi.
     pub fn merge(base: &DirConfig, add: &DirConfig) -> DirConfig {
         let mut handler_scripts = add.handler_scripts.clone();
-        for (name, script) in &base.handler_scripts {
-            if !handler_scripts.iter().any(|(n, _)| n == name) {
-                handler_scripts.push((name.clone(), script.clone()));
+        for h in &base.handler_scripts {
+            if !handler_scripts.iter().any(|a| a.name == h.name) {
+                handler_scripts.push(h.clone());
             }
         }
         DirConfig {
@@ -184,11 +227,11 @@ impl DirConfig {
 
     /// The script file for `SetHandler name`, if `name` was defined by
     /// `WSGIHandlerScript`.
-    pub fn handler_script(&self, name: &str) -> Option<&ScriptFile> {
+    pub fn handler_script(&self, name: &str) -> Option<&str> {
         self.handler_scripts
             .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, s)| s)
+            .find(|h| h.name == name)
+            .map(|h| h.file.as_str())
     }
 
     // --- directive setters (rows of `super::directives::DIRECTIVES`; the
@@ -225,14 +268,21 @@ impl DirConfig {
         Ok(())
     }
 
-    /// `WSGIHandlerScript name file [options]`: a repeated name replaces
-    /// the earlier definition.
+    /// `WSGIHandlerScript name file`: a repeated name replaces the earlier
+    /// file.
     pub fn add_handler_script(&mut self, args: &[&str]) -> Result<(), String> {
-        let (name, script) = parse_handler_script(args)?;
-        match self.handler_scripts.iter_mut().find(|(n, _)| *n == name) {
-            Some(entry) => entry.1 = script,
-            None => self.handler_scripts.push((name, script)),
+        let h = parse_handler_script(args)?;
+        match self.handler_scripts.iter_mut().find(|e| e.name == h.name) {
+            Some(entry) => *entry = h,
+            None => self.handler_scripts.push(h),
         }
+        Ok(())
+    }
+
+    /// `WSGIDispatchScript file [application-group=NAME]`: the last one
+    /// of a context wins.
+    pub fn set_dispatch_script(&mut self, args: &[&str]) -> Result<(), String> {
+        self.dispatch_script = Some(parse_dispatch_script(args)?);
         Ok(())
     }
 
@@ -251,13 +301,6 @@ impl DirConfig {
     /// `WSGIAuthGroupScript file [application-group=NAME]`
     pub fn set_auth_group_script(&mut self, args: &[&str]) -> Result<(), String> {
         self.auth_group_script = Some(parse_script(Kind::AuthGroup, args)?);
-        Ok(())
-    }
-
-    /// `WSGIDispatchScript file [application-group=NAME]`: the last one
-    /// of a context wins.
-    pub fn set_dispatch_script(&mut self, args: &[&str]) -> Result<(), String> {
-        self.dispatch_script = Some(parse_dispatch_script(args)?);
         Ok(())
     }
 

@@ -2,10 +2,9 @@
 //! applied through the directive table, merging and per-request resolution.
 
 use super::alias::parse_script_alias_options;
-use super::dir::{effective, DirConfig};
+use super::dir::{effective, parse_handler_script, DirConfig};
 use super::directives::apply_dir;
 use super::groups::{AppGroup, ProcessGroup};
-use super::scripts::parse_handler_script;
 use super::values::MapHeadToGet;
 
 fn with(directives: &[(&str, &[&str])]) -> DirConfig {
@@ -89,14 +88,8 @@ fn apply_groups_and_lists() {
         d.restrict_process,
         Some(vec!["a".to_string(), "b".to_string()])
     );
-    assert_eq!(
-        d.handler_script("h1").map(|s| s.file.as_str()),
-        Some("/srv/h1b.wsgi")
-    );
-    assert_eq!(
-        d.handler_script("h2").map(|s| s.file.as_str()),
-        Some("/srv/h2.wsgi")
-    );
+    assert_eq!(d.handler_script("h1"), Some("/srv/h1b.wsgi"));
+    assert_eq!(d.handler_script("h2"), Some("/srv/h2.wsgi"));
     assert_eq!(d.handler_scripts.len(), 2);
     assert_eq!(
         d.trusted_proxy_headers,
@@ -145,7 +138,7 @@ fn apply_errors() {
         .unwrap_err()
         .contains("handler name"));
     let e = apply_dir(&mut d, "WSGIHandlerScript", &["h", "/f", "bogus=d"]).unwrap_err();
-    assert!(e.contains("invalid option 'bogus=d'"), "{e}");
+    assert!(e.contains("unknown option 'bogus'"), "{e}");
     assert!(apply_dir(&mut d, "WSGIHandlerScript", &["h", ""]).is_err());
     assert!(apply_dir(&mut d, "WSGIHandlerScript", &["h", "process-group=d"]).is_err());
     assert!(d.add_trusted_proxy_headers(&[]).is_err());
@@ -203,14 +196,8 @@ fn merge_fields() {
     assert!(m.error_override());
     assert!(m.enable_sendfile());
     assert_eq!(m.restrict_process, Some(vec!["base".to_string()]));
-    assert_eq!(
-        m.handler_script("h").map(|s| s.file.as_str()),
-        Some("/add/h.wsgi")
-    );
-    assert_eq!(
-        m.handler_script("b").map(|s| s.file.as_str()),
-        Some("/base/b.wsgi")
-    );
+    assert_eq!(m.handler_script("h"), Some("/add/h.wsgi"));
+    assert_eq!(m.handler_script("b"), Some("/base/b.wsgi"));
     assert_eq!(
         m.trusted_proxy_headers,
         Some(vec!["HTTP_X_FORWARDED_FOR".to_string()])
@@ -297,12 +284,32 @@ fn precedence_alias_over_dir_over_defaults() {
 
 #[test]
 fn handler_script_parsing() {
+    let h = parse_handler_script(&["h", "/f.wsgi"]).unwrap();
+    assert_eq!((h.name.as_str(), h.file.as_str()), ("h", "/f.wsgi"));
+    assert_eq!(h.options, Default::default());
+    let h = parse_handler_script(&[
+        "h",
+        "/f.wsgi",
+        "process-group=g",
+        "application-group=%{GLOBAL}",
+        "pass-authorization=On",
+    ])
+    .unwrap();
     assert_eq!(
-        parse_handler_script(&["h", "/f.wsgi"])
-            .map(|(n, s)| (n, s.file))
-            .unwrap(),
-        ("h".to_string(), "/f.wsgi".to_string())
+        h.options.process_group,
+        Some(ProcessGroup::Named("g".into()))
     );
+    assert_eq!(h.options.application_group, Some(AppGroup::Global));
+    assert_eq!(h.options.pass_authorization, Some(true));
+    for bad in [
+        &["h", "/f", "callable-object=x"][..],
+        &["h", "/f", "pass-authorization=maybe"][..],
+        &["h", "/f", "colour=blue"][..],
+        &["h", "/f", "process-group="][..],
+        &["h", "process-group=g"][..],
+    ] {
+        assert!(parse_handler_script(bad).is_err(), "{bad:?}");
+    }
     assert!(parse_handler_script(&[]).is_err());
     assert!(parse_handler_script(&["", "/f"]).is_err());
     assert!(parse_handler_script(&["a=b", "/f"]).is_err());

@@ -10,7 +10,7 @@
 //! `handle_request` for whatever file the URL maps to, as mod_wsgi does.
 
 use super::scfg_main;
-use crate::config::scripts::ScriptFile;
+use crate::config::dir::HandlerScript;
 use crate::config::{self, DirConfig, Mounted, RequestConfig};
 use crate::httpd::ffi;
 use crate::httpd::log::{self, Level};
@@ -32,10 +32,7 @@ pub fn handler(r: &Request) -> c_int {
     let handler_script = if h == b"wsgi-script" || h == b"application/x-httpd-wsgi" {
         None
     } else {
-        match std::str::from_utf8(h)
-            .ok()
-            .and_then(|h| dcfg.handler_script(h))
-        {
+        match dcfg.handler_scripts.iter().find(|s| s.name.as_bytes() == h) {
             Some(s) => Some(s),
             None => return ffi::DECLINED,
         }
@@ -152,14 +149,14 @@ fn check_script_file(r: &Request, mounted: bool, filename: &str) -> Result<(), c
 
 /// A `WSGIHandlerScript`'s options over the location's configuration; its
 /// callable is always `handle_request`.
-fn apply_handler_options(rc: &mut RequestConfig, hs: &ScriptFile) {
-    if let Some(p) = &hs.process_group {
+fn apply_handler_options(rc: &mut RequestConfig, hs: &HandlerScript) {
+    if let Some(p) = &hs.options.process_group {
         rc.process_group = p.clone();
     }
-    if let Some(a) = &hs.application_group {
+    if let Some(a) = &hs.options.application_group {
         rc.application_group = a.clone();
     }
-    if let Some(p) = hs.pass_authorization {
+    if let Some(p) = hs.options.pass_authorization {
         rc.pass_authorization = p;
     }
     rc.callable_object = HANDLER_CALLABLE.to_string();
