@@ -56,8 +56,8 @@ fn main() {
     }
     let bindings = builder
         .allowlist_function("(ap|apr|apu)_.*")
-        .allowlist_type("(ap|apr|apu)_.*|request_rec|conn_rec|server_rec|module|command_rec|cmd_parms|cmd_how|process_rec|core_dir_config|core_server_config|htaccess_result")
-        .allowlist_var("(ap_unixd_config|AP|APR|APLOG|HTTP|OR|ACCESS|RSRC|OPT|REQUEST|MODULE|M|AP_MPMQ|NOT_IN|GLOBAL|DECLINED|DONE|OK|SUSPENDED|EXEC_ON|ap|core)_?.*")
+        .allowlist_type("(ap|apr|apu)_.*|request_rec|conn_rec|server_rec|module|command_rec|cmd_parms|cmd_how|process_rec|core_dir_config|core_server_config|htaccess_result|authn_provider|authz_provider|authn_status|authz_status")
+        .allowlist_var("(ap_unixd_config|AP|APR|APLOG|HTTP|OR|ACCESS|RSRC|OPT|REQUEST|MODULE|M|AP_MPMQ|NOT_IN|GLOBAL|DECLINED|DONE|OK|SUSPENDED|EXEC_ON|ap|core|SATISFY|REMOTE)_?.*")
         .blocklist_function(".*_(strtold|ld)$")
         .blocklist_function("apr_strtold")
         .default_macro_constant_type(bindgen::MacroTypeVariation::Signed)

@@ -179,15 +179,25 @@ def test_good_config_passes(apache, case, body):
 
 AUTH_SCRIPTS = ("<Directory @APPS@>\n"
                 "    WSGIAccessScript @APPS@/hello.wsgi\n"
+                "    WSGIAuthUserScript @APPS@/hello.wsgi application-group=auth\n"
+                "    WSGIAuthGroupScript @APPS@/hello.wsgi\n"
+                "    WSGIGroupAuthoritative Off\n"
+                "    WSGIDispatchScript @APPS@/hello.wsgi\n"
                 "</Directory>")
 
 
-@pytest.mark.rs_only
-def test_auth_scripts_are_refused_until_implemented(apache):
-    """mod_wsgi_rs does not run Python access/auth scripts yet; accepting the
-    directives and ignoring them would leave a location unprotected, so
-    configtest must fail and say what to use instead."""
+def test_auth_scripts_pass(apache):
     rc, out = apache.configtest(AUTH_SCRIPTS)
+    assert rc == 0, out
+    assert "Syntax OK" in out
+
+
+@pytest.mark.rs_only
+def test_auth_script_bad_option_names_the_line(apache):
+    """Auth scripts run in the Apache child: process-group= is refused with
+    the line and the options there are (mod_wsgi's message is terser)."""
+    rc, out = apache.configtest(AUTH_SCRIPTS.replace(
+        "application-group=auth", "process-group=auth"))
     assert rc != 0, out
-    assert "WSGIAccessScript" in out and "not supported" in out, out
+    assert "WSGIAuthUserScript" in out and "application-group=NAME" in out, out
     assert "line" in out, out

@@ -89,9 +89,6 @@ DIRECTIVES_61 = {
     "WSGITelemetryOptions": "WSGITelemetryOptions +CaptureUserAgent",
 }
 
-# Not yet accepted by mod_wsgi_rs: other work makes them run scripts (they
-# are refused meanwhile, since ignoring them would leave a site open).
-PENDING_RS = {"WSGIAccessScript", "WSGIAuthUserScript", "WSGIAuthGroupScript"}
 
 # Removed by mod_wsgi 6.0 (4.x/5.x configurations still carry them):
 # mod_wsgi_rs accepts them with a start-up line.
@@ -195,8 +192,6 @@ def test_lists_match_mod_wsgi_61_source():
 @pytest.mark.parametrize("so", MODULES)
 @pytest.mark.parametrize("name", sorted(DIRECTIVES_61))
 def test_every_61_directive_passes_configtest(so, name):
-    if so is None and name in PENDING_RS:
-        pytest.xfail("%s is refused until the auth-script work lands" % name)
     rc, out = configtester(so).configtest(DIRECTIVES_61[name])
     assert rc == 0, out
     assert "Syntax OK" in out

@@ -6,6 +6,7 @@ use super::groups::{
     parse_application_group, parse_process_group, parse_restrict_process, process_group_permitted,
     AppGroup, ProcessGroup,
 };
+use super::scripts::{parse_script, Kind, ScriptFile};
 use super::trusted_proxy::{header_env_name, IpSubnet};
 use super::values::{
     one_arg, parse_callable_object, parse_map_head, pick, split_key_value, MapHeadToGet,
@@ -44,6 +45,12 @@ pub struct DirConfig {
     pub restrict_process: Option<Vec<String>>,
     /// `WSGIHandlerScript name file [options]`, one per name.
     pub handler_scripts: Vec<HandlerScript>,
+    /// `WSGIAccessScript file [application-group=NAME]`
+    pub access_script: Option<ScriptFile>,
+    /// `WSGIAuthUserScript file [application-group=NAME]`
+    pub auth_user_script: Option<ScriptFile>,
+    /// `WSGIAuthGroupScript file [application-group=NAME]`
+    pub auth_group_script: Option<ScriptFile>,
     /// `WSGITrustedProxyHeaders`, stored as environ names
     /// (`HTTP_X_FORWARDED_FOR`), as mod_wsgi does.
     pub trusted_proxy_headers: Option<Vec<String>>,
@@ -171,6 +178,9 @@ impl DirConfig {
             buffer_request_body: pick(&base.buffer_request_body, &add.buffer_request_body),
             restrict_process: pick(&base.restrict_process, &add.restrict_process),
             handler_scripts,
+            access_script: pick(&base.access_script, &add.access_script),
+            auth_user_script: pick(&base.auth_user_script, &add.auth_user_script),
+            auth_group_script: pick(&base.auth_group_script, &add.auth_group_script),
             trusted_proxy_headers: pick(&base.trusted_proxy_headers, &add.trusted_proxy_headers),
             trusted_proxies: pick(&base.trusted_proxies, &add.trusted_proxies),
             ignore_activity: pick(&base.ignore_activity, &add.ignore_activity),
@@ -282,6 +292,24 @@ impl DirConfig {
     /// of a context wins.
     pub fn set_dispatch_script(&mut self, args: &[&str]) -> Result<(), String> {
         self.dispatch_script = Some(parse_dispatch_script(args)?);
+        Ok(())
+    }
+
+    /// `WSGIAccessScript file [application-group=NAME]`
+    pub fn set_access_script(&mut self, args: &[&str]) -> Result<(), String> {
+        self.access_script = Some(parse_script(Kind::Access, args)?);
+        Ok(())
+    }
+
+    /// `WSGIAuthUserScript file [application-group=NAME]`
+    pub fn set_auth_user_script(&mut self, args: &[&str]) -> Result<(), String> {
+        self.auth_user_script = Some(parse_script(Kind::AuthUser, args)?);
+        Ok(())
+    }
+
+    /// `WSGIAuthGroupScript file [application-group=NAME]`
+    pub fn set_auth_group_script(&mut self, args: &[&str]) -> Result<(), String> {
+        self.auth_group_script = Some(parse_script(Kind::AuthGroup, args)?);
         Ok(())
     }
 

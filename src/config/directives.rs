@@ -179,12 +179,9 @@ macro_rules! directives {
     };
 }
 
-const AUTH_INSTEAD: &str = "protect this location with Apache's own authentication \
-                            (mod_auth_basic with AuthUserFile, Require ...)";
-
 // Short names for the rows below (the second column is a `Context`, the
 // fifth an `Action`).
-use Action::{Dir, DirFlag, NoEffect, Refused, Server, ServerFlag, ServerNoted};
+use Action::{Dir, DirFlag, NoEffect, Server, ServerFlag, ServerNoted};
 type S = ServerConfig;
 type D = DirConfig;
 
@@ -238,9 +235,9 @@ directives! {
     "WSGIBufferRequestBody", Htaccess, 1, 1, DirFlag(|c| &mut c.buffer_request_body), "On or Off: in daemon mode, receive the whole request body before a daemon thread is taken";
     "WSGITrustedProxyHeaders", Htaccess, 1, MANY, Dir(D::add_trusted_proxy_headers), "request headers set by trusted proxies";
     "WSGITrustedProxies", Htaccess, 1, MANY, Dir(D::add_trusted_proxies), "addresses of trusted proxies";
-    "WSGIAccessScript", Auth, 1, MANY, Refused { instead: AUTH_INSTEAD }, "script with allow_access(environ, host)";
-    "WSGIAuthUserScript", Auth, 1, MANY, Refused { instead: AUTH_INSTEAD }, "script with check_password(environ, user, password)";
-    "WSGIAuthGroupScript", Auth, 1, MANY, Refused { instead: AUTH_INSTEAD }, "script with groups_for_user(environ, user)";
+    "WSGIAccessScript", Auth, 1, MANY, Dir(D::set_access_script), "script with allow_access(environ, host), then application-group=NAME";
+    "WSGIAuthUserScript", Auth, 1, MANY, Dir(D::set_auth_user_script), "script with check_password(environ, user, password) and/or get_realm_hash(environ, user, realm), then application-group=NAME";
+    "WSGIAuthGroupScript", Auth, 1, MANY, Dir(D::set_auth_group_script), "script with groups_for_user(environ, user), then application-group=NAME";
     "WSGIGroupAuthoritative", Auth, 1, 1, DirFlag(|c| &mut c.group_authoritative), "On or Off: WSGIAuthGroupScript is authoritative for Require group";
 }
 

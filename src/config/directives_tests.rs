@@ -96,10 +96,25 @@ fn dir_values_are_stored() {
 }
 
 #[test]
-fn unimplemented_auth_scripts_are_refused() {
+fn auth_scripts_are_stored() {
     let mut d = DirConfig::default();
-    let e = apply_dir(&mut d, "WSGIAccessScript", &["/x.wsgi"]).unwrap_err();
-    assert!(e.contains("not supported"), "{e}");
+    apply_dir(&mut d, "WSGIAccessScript", &["/a.wsgi"]).unwrap();
+    apply_dir(
+        &mut d,
+        "WSGIAuthUserScript",
+        &["/u.wsgi", "application-group=x"],
+    )
+    .unwrap();
+    apply_dir(&mut d, "WSGIAuthGroupScript", &["/g.wsgi"]).unwrap();
+    apply_dir(&mut d, "WSGIGroupAuthoritative", &["Off"]).unwrap();
+    apply_dir(&mut d, "WSGIDispatchScript", &["/d.py"]).unwrap();
+    assert_eq!(d.access_script.as_ref().unwrap().file, "/a.wsgi");
+    assert_eq!(d.auth_user_script.as_ref().unwrap().file, "/u.wsgi");
+    assert_eq!(d.auth_group_script.as_ref().unwrap().file, "/g.wsgi");
+    assert!(!d.group_authoritative());
+    assert_eq!(d.dispatch_script.as_ref().unwrap().file, "/d.py");
+    let e = apply_dir(&mut d, "WSGIAuthUserScript", &["/u", "process-group=p"]).unwrap_err();
+    assert!(e.contains("invalid option"), "{e}");
 }
 
 #[test]
@@ -262,12 +277,6 @@ fn wrong_scope_and_unknown_names() {
     let mut c = DirConfig::default();
     let e = apply_dir(&mut c, "WSGIDaemonProcess", &["x"]).unwrap_err();
     assert!(e.contains("cannot be used in a <Directory>"), "{e}");
-    let e = apply_dir(&mut c, "WSGIAuthGroupScript", &["/x"]).unwrap_err();
-    assert!(
-        e.starts_with("is not supported by mod_wsgi_rs yet;")
-            && e.ends_with("instead of WSGIAuthGroupScript"),
-        "{e}"
-    );
     assert_eq!(c, DirConfig::default());
 }
 

@@ -13,6 +13,7 @@ pub mod directives;
 pub mod groups;
 pub mod mounted;
 pub mod no_effect;
+pub mod scripts;
 pub mod server;
 pub mod trusted_proxy;
 pub mod values;

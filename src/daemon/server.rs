@@ -598,8 +598,11 @@ pub fn serve(stream: UnixStream, group: &Group, pid: u32, keep: bool, fresh: boo
                 .find(|(key, _)| *key == k)
                 .map(|(_, v)| *v)
         };
-        let script =
-            String::from_utf8_lossy(get(b"SCRIPT_FILENAME").unwrap_or_default()).into_owned();
+        // A WSGIHandlerScript runs instead of the file the URL maps to.
+        let script = get(b"mod_wsgi.handler_script")
+            .filter(|h| !h.is_empty())
+            .or_else(|| get(b"SCRIPT_FILENAME"));
+        let script = String::from_utf8_lossy(script.unwrap_or_default()).into_owned();
         let callable =
             String::from_utf8_lossy(get(b"mod_wsgi.callable_object").unwrap_or(b"application"))
                 .into_owned();

@@ -1,8 +1,13 @@
 //! What Apache's hooks do: map URLs to scripts (`translate`), start
-//! daemon groups and Python in each child (`startup`), and dispatch
-//! requests to embedded mode or a daemon group (`handler`). The
+//! daemon groups and Python in each child (`startup`), dispatch
+//! requests to embedded mode or a daemon group (`handler`, consulting a
+//! `dispatch` script), and run the auth scripts (`auth`; hook scripts run
+//! in the Apache child through `child_script`). The
 //! `extern "C"` entry points that call these are in `httpd::module`.
 
+pub(crate) mod auth;
+mod child_script;
+mod dispatch;
 mod handler;
 mod startup;
 mod translate;

@@ -1,6 +1,7 @@
 //! The thin layer over Apache httpd and APR: the raw bindings (`ffi`) and
 //! small wrappers with the `unsafe` kept inside, each with its SAFETY note.
 
+pub mod auth;
 pub mod brigade;
 pub mod directives;
 pub mod ffi;

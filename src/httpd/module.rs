@@ -75,7 +75,7 @@ unsafe extern "C" fn child_init(_p: *mut ffi::apr_pool_t, s: *mut ffi::server_re
     })
 }
 
-unsafe extern "C" fn register_hooks(_p: *mut ffi::apr_pool_t) {
+unsafe extern "C" fn register_hooks(p: *mut ffi::apr_pool_t) {
     static ALIAS_FIRST: NameList<2> = NameList([c"mod_alias.c".as_ptr(), null()]);
     static THEN: NameList<3> = NameList([
         c"mod_userdir.c".as_ptr(),
@@ -95,4 +95,5 @@ unsafe extern "C" fn register_hooks(_p: *mut ffi::apr_pool_t) {
         );
         ffi::ap_hook_handler(Some(handler), null(), null(), ffi::APR_HOOK_MIDDLE);
     }
+    super::auth::register(p);
 }

@@ -19,3 +19,4 @@
 #include <apr_signal.h>
 #include <unixd.h>
 #include <ap_listen.h>
+#include <mod_auth.h>

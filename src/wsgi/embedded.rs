@@ -111,7 +111,7 @@ pub fn run(r: &Request, t: &Target<'_>) -> c_int {
             return (runner::INTERNAL_ERROR, None);
         }
         let job = Job {
-            script: t.script,
+            script: t.handler_script.unwrap_or(t.script),
             application_group: t.application_group,
             callable: t.callable,
             script_reloading: t.config.script_reloading,

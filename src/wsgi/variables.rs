@@ -12,7 +12,12 @@ use std::path::Path;
 
 /// What to run and how it is mounted.
 pub struct Target<'a> {
+    /// SCRIPT_FILENAME: the file Apache mapped the request to.
     pub script: &'a Path,
+    /// The `WSGIHandlerScript` that serves it, when a handler name (not
+    /// `wsgi-script`) selected the script: that file is run instead
+    /// (`mod_wsgi.handler_script`).
+    pub handler_script: Option<&'a Path>,
     pub script_name: &'a [u8],
     pub path_info: &'a [u8],
     pub callable: &'a str,
@@ -91,7 +96,11 @@ pub fn request_variables(r: &Request, t: &Target<'_>, sink: &mut impl Sink) {
     );
     sink.put(b"mod_wsgi.callable_object", t.callable.as_bytes());
     sink.put(b"mod_wsgi.request_handler", r.handler());
-    sink.put(b"mod_wsgi.handler_script", b"");
+    let handler_script = t.handler_script.map(|p| p.to_string_lossy());
+    sink.put(
+        b"mod_wsgi.handler_script",
+        handler_script.as_deref().unwrap_or("").as_bytes(),
+    );
     sink.put(
         b"mod_wsgi.script_reloading",
         flag(t.config.script_reloading),
