@@ -67,6 +67,11 @@ pub fn run(group: Arc<Group>, index: usize, notify: i32) -> ! {
     if let Err(e) = python::interp::start(&group.python) {
         server::refuse_forever(&group, &format!("Python could not start: {e}"));
     }
+    crate::wsgi::api::install(&crate::wsgi::api::Settings {
+        process_group: &group.python.process_group,
+        daemon: Some((group.python.processes, group.python.threads)),
+        server_metrics: group.cfg.server_metrics,
+    });
     for (file, app_group) in &group.preloads {
         crate::wsgi::runner::preload(std::path::Path::new(file), app_group);
     }
