@@ -27,7 +27,7 @@ pub struct WorkerSlot {
     pub generation: i32,
     /// mod_status's one-letter state ("_", "R", "W", "K", ...).
     pub status: &'static str,
-    pub access_count: u64,
+    pub access_count: std::os::raw::c_ulong,
     pub bytes_served: i64,
     pub start_time: i64,
     pub stop_time: i64,
@@ -82,7 +82,7 @@ pub fn read() -> Option<(Global, Vec<ProcessSlot>)> {
                 thread_num: ws.thread_num,
                 generation: ws.generation,
                 status: STATUS.get(usize::from(ws.status)).copied().unwrap_or("?"),
-                access_count: ws.access_count as u64,
+                access_count: ws.access_count,
                 bytes_served: ws.bytes_served,
                 start_time: ws.start_time,
                 stop_time: ws.stop_time,

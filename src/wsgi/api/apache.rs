@@ -15,6 +15,8 @@ pub fn install(py: Python<'_>) -> PyResult<()> {
     m.add("threads_per_process", server::mpm_max_threads())?;
     m.add("description", server::description())?;
     m.add("build_date", server::build_date())?;
-    py.import("sys")?.getattr("modules")?.set_item("apache", m)?;
+    py.import("sys")?
+        .getattr("modules")?
+        .set_item("apache", m)?;
     Ok(())
 }

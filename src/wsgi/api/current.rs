@@ -73,7 +73,6 @@ pub fn with<R>(f: impl FnOnce(Option<&Current>) -> R) -> R {
 /// request (the same one events carry as `request_data`).
 #[pyfunction]
 pub fn request_data(py: Python<'_>) -> PyResult<Py<PyDict>> {
-    with(|c| c.map(|c| c.data.clone_ref(py))).ok_or_else(|| {
-        pyo3::exceptions::PyRuntimeError::new_err("no active request for thread")
-    })
+    with(|c| c.map(|c| c.data.clone_ref(py)))
+        .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("no active request for thread"))
 }

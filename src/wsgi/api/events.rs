@@ -33,7 +33,10 @@ pub fn install(py: Python<'_>, m: &Bound<'_, PyModule>) -> PyResult<()> {
 /// `mod_wsgi.subscribe_events(callback)`: the callback gets every event;
 /// returned, so it may be used as a decorator.
 #[pyfunction]
-fn subscribe_events<'py>(py: Python<'py>, callback: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+fn subscribe_events<'py>(
+    py: Python<'py>,
+    callback: Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
     if let Some(list) = EVENT_CALLBACKS.get(py) {
         list.bind(py).append(&callback)?;
     }
@@ -135,7 +138,10 @@ pub fn response_started(
         with_request(py, &event)?;
         event.set_item("response_status", status)?;
         event.set_item("response_headers", headers)?;
-        event.set_item("exception_info", exc_info.map_or_else(|| py.None(), |e| e.clone().unbind()))?;
+        event.set_item(
+            "exception_info",
+            exc_info.map_or_else(|| py.None(), |e| e.clone().unbind()),
+        )?;
         Ok(())
     })();
     match built {

@@ -111,7 +111,10 @@ pub fn record(s: &Sample) {
     }
     let t = &TOTALS;
     t.requests.fetch_add(1, Relaxed);
-    if let Some(bucket) = (s.status / 100).checked_sub(1).and_then(|i| t.status.get(usize::from(i))) {
+    if let Some(bucket) = (s.status / 100)
+        .checked_sub(1)
+        .and_then(|i| t.status.get(usize::from(i)))
+    {
         bucket.fetch_add(1, Relaxed);
     }
     t.input_bytes.fetch_add(s.input_length, Relaxed);
@@ -123,7 +126,8 @@ pub fn record(s: &Sample) {
             .fetch_add(us(s.application_start - s.request_start), Relaxed);
     }
     if s.daemon_start > 0.0 {
-        t.queue_us.fetch_add(us(s.daemon_start - s.queue_start), Relaxed);
+        t.queue_us
+            .fetch_add(us(s.daemon_start - s.queue_start), Relaxed);
         t.daemon_us
             .fetch_add(us(s.application_start - s.daemon_start), Relaxed);
     }
@@ -251,9 +255,15 @@ fn request_metrics(py: Python<'_>) -> PyResult<Option<Bound<'_, PyDict>>> {
     )?;
     d.set_item("request_count", requests)?;
     d.set_item("request_throughput", requests as f64 / period)?;
-    for (i, name) in ["status_1xx", "status_2xx", "status_3xx", "status_4xx", "status_5xx"]
-        .iter()
-        .enumerate()
+    for (i, name) in [
+        "status_1xx",
+        "status_2xx",
+        "status_3xx",
+        "status_4xx",
+        "status_5xx",
+    ]
+    .iter()
+    .enumerate()
     {
         d.set_item(*name, now.status[i] - before.status[i])?;
     }
@@ -261,9 +271,15 @@ fn request_metrics(py: Python<'_>) -> PyResult<Option<Bound<'_, PyDict>>> {
     d.set_item("input_reads", now.input_reads - before.input_reads)?;
     d.set_item("output_bytes", now.output_bytes - before.output_bytes)?;
     d.set_item("output_writes", now.output_writes - before.output_writes)?;
-    d.set_item("server_time", avg(now.server_us, before.server_us, requests))?;
+    d.set_item(
+        "server_time",
+        avg(now.server_us, before.server_us, requests),
+    )?;
     d.set_item("queue_time", avg(now.queue_us, before.queue_us, requests))?;
-    d.set_item("daemon_time", avg(now.daemon_us, before.daemon_us, requests))?;
+    d.set_item(
+        "daemon_time",
+        avg(now.daemon_us, before.daemon_us, requests),
+    )?;
     d.set_item(
         "application_time",
         avg(now.application_us, before.application_us, requests),

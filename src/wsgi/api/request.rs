@@ -63,7 +63,9 @@ fn environ_us(environ: &Bound<'_, PyDict>, key: &Bound<'_, PyString>) -> Option<
 }
 
 fn active_requests(py: Python<'_>) -> Option<&Bound<'_, PyDict>> {
-    super::attributes::ACTIVE_REQUESTS.get(py).map(|d| d.bind(py))
+    super::attributes::ACTIVE_REQUESTS
+        .get(py)
+        .map(|d| d.bind(py))
 }
 
 impl Scope {
@@ -162,9 +164,7 @@ impl Scope {
     /// records the metrics and forgets the request.
     pub fn exit(self, py: Python<'_>, end: &End) {
         let finish = now_secs();
-        let application_time = self
-            .started_at
-            .map_or(0.0, |t| t.elapsed().as_secs_f64());
+        let application_time = self.started_at.map_or(0.0, |t| t.elapsed().as_secs_f64());
         if events::subscribed(py) {
             let _ = self.publish_finished(py, end, finish, application_time);
         }
