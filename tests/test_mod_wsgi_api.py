@@ -30,6 +30,7 @@ RS_ONLY = pytest.mark.skipif(IMPL != "rs", reason="a mod_wsgi_rs addition")
 BODY = r"""
 WSGIScriptAlias /api @APPS@/modwsgi_api.wsgi
 WSGIScriptAlias /other @APPS@/modwsgi_api.wsgi application-group=other
+WSGIScriptAlias /pre @APPS@/modwsgi_api.wsgi application-group=pre process-group=@PROCESS_GROUP@
 """
 
 
@@ -114,6 +115,16 @@ def test_application_group_is_the_running_scripts(srv):
     b = get_json(srv, "/other")
     assert b["application_group"] == b["environ_group"] == "other"
     assert b["loaded_in_group"] == "other"
+    assert a["loaded_during_request"] is True
+
+
+@ONE_INTERPRETER
+def test_application_group_while_preloading(srv):
+    """A script preloaded (both groups given) runs its module at process
+    start, outside any request, in its application group."""
+    p = get_json(srv, "/pre")
+    assert p["loaded_during_request"] is False
+    assert p["loaded_in_group"] == p["application_group"] == "pre"
 
 
 def test_server_metrics_off_by_default(srv):

@@ -452,23 +452,6 @@ fn interrupt_thread(state: &State, slot: usize, b: Busy) {
     );
 }
 
-/// process_stopping (and the shutdown callbacks), as 6.1 publishes it:
-/// before waiting for the requests in flight. The callbacks run on their
-/// own thread, given at most `wait`, so one that hangs does not stop the
-/// process from ending.
-fn publish_stopping(reason: &'static str, wait: Duration) {
-    let (done, finished) = std::sync::mpsc::channel();
-    let spawned = std::thread::Builder::new()
-        .name("wsgi-stopping".into())
-        .spawn(move || {
-            crate::wsgi::api::process_stopping(reason);
-            let _ = done.send(());
-        });
-    if spawned.is_ok() {
-        let _ = finished.recv_timeout(wait);
-    }
-}
-
 fn drain(state: &State, stop: Stop) -> ! {
     let Stop { reason, why, wait } = stop;
     let group = &state.group;
@@ -488,7 +471,7 @@ fn drain(state: &State, stop: Stop) -> ! {
     // Let the manager start the replacement now, while this one drains.
     os::fd::write_fd(state.notify, &(std::process::id() as i32).to_be_bytes());
     let deadline = Instant::now() + wait;
-    publish_stopping(reason, wait);
+    crate::wsgi::api::process_stopping(reason, wait);
     // Wait for every thread to leave its accept loop (so no connection
     // accepted at the last moment is dropped) and every request to finish.
     // Responses handed to spool writers (slow clients) are finished too.

@@ -134,7 +134,9 @@ pub fn child_init(pool: &crate::httpd::pool::Pool, s: &Server) {
     });
     // Apache destroys the child pool as the child exits (after its
     // requests ended): the time for process_stopping.
-    pool.on_cleanup(Box::new(|| crate::wsgi::api::process_stopping("")));
+    pool.on_cleanup(Box::new(|| {
+        crate::wsgi::api::process_stopping("", std::time::Duration::from_secs(2))
+    }));
     let mut seen = std::collections::HashSet::new();
     for vhost in s.iter() {
         if let Some(vcfg) = vhost.config() {

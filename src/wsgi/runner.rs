@@ -448,7 +448,17 @@ fn overridden(responder: &Bound<'_, Responder>) -> Option<Outcome> {
 /// WSGIScriptAlias with both groups given), logging any failure.
 pub fn preload(path: &Path, group: &str) {
     crate::python::thread::ensure();
-    Python::attach(|py| match script::preload(py, path, group) {
+    Python::attach(|py| {
+        // mod_wsgi.application_group, while the script's module runs.
+        api::current::set_group(Some(pyo3::types::PyString::new(py, group).unbind()));
+        let loaded = script::preload(py, path, group);
+        api::current::set_group(None);
+        preloaded(py, path, loaded)
+    });
+}
+
+fn preloaded(py: Python<'_>, path: &Path, loaded: Result<(), script::LoadError>) {
+    match loaded {
         Ok(()) => log::server(
             Level::Info,
             &format!("Preloaded WSGI script '{}'.", path.display()),
@@ -462,5 +472,5 @@ pub fn preload(path: &Path, group: &str) {
                 format_exception(py, &e)
             ),
         ),
-    });
+    }
 }

@@ -17,6 +17,11 @@ except ImportError:  # pragma: no cover - reported by op=attrs
     apache = None
 
 LOADED_IN_GROUP = mod_wsgi.application_group
+try:
+    mod_wsgi.request_data()
+    LOADED_DURING_REQUEST = True
+except RuntimeError:  # preloaded: no request on this thread
+    LOADED_DURING_REQUEST = False
 STATE = None
 
 
@@ -54,6 +59,7 @@ def on_event(name, **event):
     tag = data.get("tag")
     if name == "request_started":
         env = event["request_environ"]
+        state_dir(env)
         q = parse_qs(env.get("QUERY_STRING", ""))
         tag = q.get("tag", [None])[0]
         if tag is None:
@@ -99,6 +105,7 @@ def attrs(environ):
         "process_group": m.process_group,
         "application_group": m.application_group,
         "loaded_in_group": LOADED_IN_GROUP,
+        "loaded_during_request": LOADED_DURING_REQUEST,
         "environ_group": environ.get("mod_wsgi.application_group"),
         "maximum_processes": m.maximum_processes,
         "threads_per_process": m.threads_per_process,

@@ -103,12 +103,17 @@ fn us(seconds: f64) -> u64 {
     (seconds.max(0.0) * 1e6) as u64
 }
 
-/// Counts a finished request (only while recording).
-pub fn record(s: &Sample) {
+pub fn request_ended() {
     ACTIVE.fetch_sub(1, Relaxed);
-    if !RECORDING.load(Relaxed) {
-        return;
-    }
+}
+
+/// Whether start_recording_metrics() was called.
+pub fn recording() -> bool {
+    RECORDING.load(Relaxed)
+}
+
+/// Counts a finished request (called only while recording).
+pub fn record(s: &Sample) {
     let t = &TOTALS;
     t.requests.fetch_add(1, Relaxed);
     if let Some(bucket) = (s.status / 100)

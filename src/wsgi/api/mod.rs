@@ -57,8 +57,21 @@ pub fn install(settings: &Settings<'_>) {
     }
 }
 
-/// Publishes `process_stopping` (and runs the shutdown callbacks).
-pub fn process_stopping(reason: &str) {
-    crate::python::thread::ensure();
-    Python::attach(|py| events::process_stopping(py, reason));
+/// Publishes `process_stopping` (and runs the shutdown callbacks), as 6.1
+/// does before a process waits for its requests in flight. The callbacks
+/// run on a thread of their own and are given at most `wait`: one that
+/// hangs, or a request thread that keeps the GIL, does not keep the
+/// process from ending.
+pub fn process_stopping(reason: &'static str, wait: std::time::Duration) {
+    let (done, finished) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("wsgi-stopping".into())
+        .spawn(move || {
+            crate::python::thread::ensure();
+            Python::attach(|py| events::process_stopping(py, reason));
+            let _ = done.send(());
+        });
+    if spawned.is_ok() {
+        let _ = finished.recv_timeout(wait);
+    }
 }

@@ -34,16 +34,25 @@ pub struct End {
     pub output_writes: u64,
 }
 
+/// When the request reached Apache, was queued for a daemon and taken by
+/// a daemon thread: seconds since the epoch (0.0 when not known, as 6.1
+/// reports queue and daemon start in embedded mode).
+#[derive(Clone, Copy)]
+struct Times {
+    request_start: f64,
+    queue_start: f64,
+    daemon_start: f64,
+}
+
 /// A request in progress.
 pub struct Scope {
     channel: Channel,
     id: Py<PyString>,
     data: Py<PyDict>,
-    /// Seconds since the epoch (0.0: not known, as 6.1 reports queue and
-    /// daemon start in embedded mode).
-    request_start: f64,
-    queue_start: f64,
-    daemon_start: f64,
+    environ: Py<PyDict>,
+    daemon_start_us: Option<i64>,
+    /// Read from environ when first needed (an event or the metrics).
+    times: Option<Times>,
     application_start: f64,
     started_at: Option<Instant>,
     cpu_start: Option<CpuTimes>,
@@ -90,26 +99,40 @@ impl Scope {
             channel: begin.channel.clone(),
         }));
         metrics::request_began();
+        Scope {
+            channel: begin.channel.clone(),
+            id,
+            data,
+            environ: environ.clone().unbind(),
+            daemon_start_us: begin.daemon_start_us,
+            times: None,
+            application_start: 0.0,
+            started_at: None,
+            cpu_start: None,
+        }
+    }
+
+    fn times(&mut self, py: Python<'_>) -> Times {
+        if let Some(t) = self.times {
+            return t;
+        }
+        let environ = self.environ.bind(py);
         let request_start =
             environ_us(environ, intern!(py, "mod_wsgi.request_start")).unwrap_or(0.0);
-        let (queue_start, daemon_start) = match begin.daemon_start_us {
+        let (queue_start, daemon_start) = match self.daemon_start_us {
             Some(us) => (
                 environ_us(environ, intern!(py, "mod_wsgi.queue_start")).unwrap_or(request_start),
                 us as f64 / 1e6,
             ),
             None => (0.0, 0.0),
         };
-        Scope {
-            channel: begin.channel.clone(),
-            id,
-            data,
+        let t = Times {
             request_start,
             queue_start,
             daemon_start,
-            application_start: 0.0,
-            started_at: None,
-            cpu_start: None,
-        }
+        };
+        self.times = Some(t);
+        t
     }
 
     /// The request's channel to its backend.
@@ -133,6 +156,7 @@ impl Scope {
             return app;
         }
         self.cpu_start = rusage::thread();
+        let t = self.times(py);
         let event = PyDict::new(py);
         let built = (|| -> PyResult<()> {
             event.set_item("request_id", self.id.bind(py))?;
@@ -140,9 +164,9 @@ impl Scope {
             event.set_item("daemon_connects", 1)?;
             event.set_item("daemon_restarts", 0)?;
             event.set_item("server_pid", std::process::id())?;
-            event.set_item("request_start", self.request_start)?;
-            event.set_item("queue_start", self.queue_start)?;
-            event.set_item("daemon_start", self.daemon_start)?;
+            event.set_item("request_start", t.request_start)?;
+            event.set_item("queue_start", t.queue_start)?;
+            event.set_item("daemon_start", t.daemon_start)?;
             event.set_item("application_object", &app)?;
             event.set_item("callable_object", callable)?;
             event.set_item("request_environ", environ)?;
@@ -162,24 +186,29 @@ impl Scope {
 
     /// The request is over (close() called): publishes `request_finished`,
     /// records the metrics and forgets the request.
-    pub fn exit(self, py: Python<'_>, end: &End) {
+    pub fn exit(mut self, py: Python<'_>, end: &End) {
         let finish = now_secs();
         let application_time = self.started_at.map_or(0.0, |t| t.elapsed().as_secs_f64());
         if events::subscribed(py) {
-            let _ = self.publish_finished(py, end, finish, application_time);
+            let t = self.times(py);
+            let _ = self.publish_finished(py, t, end, finish, application_time);
         }
-        metrics::record(&metrics::Sample {
-            status: end.status,
-            request_start: self.request_start,
-            queue_start: self.queue_start,
-            daemon_start: self.daemon_start,
-            application_start: self.application_start,
-            application_time,
-            input_length: end.input_length,
-            input_reads: end.input_reads,
-            output_length: end.output_length,
-            output_writes: end.output_writes,
-        });
+        metrics::request_ended();
+        if metrics::recording() {
+            let t = self.times(py);
+            metrics::record(&metrics::Sample {
+                status: end.status,
+                request_start: t.request_start,
+                queue_start: t.queue_start,
+                daemon_start: t.daemon_start,
+                application_start: self.application_start,
+                application_time,
+                input_length: end.input_length,
+                input_reads: end.input_reads,
+                output_length: end.output_length,
+                output_writes: end.output_writes,
+            });
+        }
         if let Some(active) = active_requests(py) {
             let _ = active.del_item(self.id.bind(py));
         }
@@ -190,6 +219,7 @@ impl Scope {
     fn publish_finished(
         &self,
         py: Python<'_>,
+        t: Times,
         end: &End,
         finish: f64,
         application_time: f64,
@@ -198,9 +228,9 @@ impl Scope {
         event.set_item("request_id", self.id.bind(py))?;
         event.set_item("thread_id", current::thread_number())?;
         event.set_item("server_pid", std::process::id())?;
-        event.set_item("request_start", self.request_start)?;
-        event.set_item("queue_start", self.queue_start)?;
-        event.set_item("daemon_start", self.daemon_start)?;
+        event.set_item("request_start", t.request_start)?;
+        event.set_item("queue_start", t.queue_start)?;
+        event.set_item("daemon_start", t.daemon_start)?;
         event.set_item("input_reads", end.input_reads)?;
         event.set_item("input_length", end.input_length)?;
         // Reads are not timed separately (they happen inside the
