@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 from urllib.parse import parse_qs
 
@@ -43,6 +44,14 @@ def plain(value):
     return repr(value)
 
 
+def write_atomically(name, value):
+    """A test polls for the file: it appears complete or not at all."""
+    path = os.path.join(state_dir(), name)
+    with open(path + ".tmp", "w") as f:
+        json.dump(value, f)
+    os.rename(path + ".tmp", path)
+
+
 def wrap(app):
     def wrapped(environ, start_response):
         for block in app(environ, start_response):
@@ -67,9 +76,7 @@ def on_event(name, **event):
         data["tag"] = tag
         data["environ_request_id"] = env.get("mod_wsgi.request_id")
     if name == "process_stopping":
-        path = os.path.join(state_dir(), "stopping-event-%d" % os.getpid())
-        with open(path, "w") as f:
-            json.dump(plain(event), f)
+        write_atomically("stopping-event-%d" % os.getpid(), plain(event))
         return None
     if not tag:
         return None
@@ -90,9 +97,8 @@ def on_event(name, **event):
 
 @mod_wsgi.subscribe_shutdown
 def on_shutdown(name, **event):
-    path = os.path.join(state_dir(), "stopping-%d" % os.getpid())
-    with open(path, "w") as f:
-        json.dump({"name": name, "reason": event.get("shutdown_reason")}, f)
+    write_atomically("stopping-%d" % os.getpid(),
+                     {"name": name, "reason": event.get("shutdown_reason")})
 
 
 def attrs(environ):
@@ -206,6 +212,12 @@ def application(environ, start_response):
     if op == "log":
         log_levels(tag)
         out = {"logged": tag}
+    elif op == "thread_group":
+        seen = []
+        t = threading.Thread(target=lambda: seen.append(mod_wsgi.application_group))
+        t.start()
+        t.join()
+        out = {"request_thread": mod_wsgi.application_group, "other_thread": seen[0]}
     elif op == "metrics":
         out = metrics()
     elif op == "server_metrics":

@@ -252,7 +252,6 @@ impl Scope {
             event.set_item("cpu_system_time", system)?;
             event.set_item("cpu_time", user + system)?;
         }
-        event.set_item("application_start", self.application_start)?;
         event.set_item("application_finish", finish)?;
         event.set_item("application_time", application_time)?;
         event.set_item("status", end.status)?;
