@@ -65,10 +65,21 @@ pub(crate) fn now_secs() -> f64 {
         .unwrap_or(0.0)
 }
 
-fn environ_us(environ: &Bound<'_, PyDict>, key: &Bound<'_, PyString>) -> Option<f64> {
+/// An instant from environ in seconds since the epoch: a float (seconds,
+/// as mod_wsgi 6.1 puts them), or a string of integer microseconds or of
+/// float seconds.
+fn environ_secs(environ: &Bound<'_, PyDict>, key: &Bound<'_, PyString>) -> Option<f64> {
     let v = environ.get_item(key).ok()??;
+    if let Ok(f) = v.cast::<pyo3::types::PyFloat>() {
+        return Some(f.value());
+    }
     let s: String = v.extract().ok()?;
-    s.trim().parse::<i64>().ok().map(|us| us as f64 / 1e6)
+    let s = s.trim();
+    if s.contains('.') {
+        s.parse::<f64>().ok()
+    } else {
+        s.parse::<i64>().ok().map(|us| us as f64 / 1e6)
+    }
 }
 
 fn active_requests(py: Python<'_>) -> Option<&Bound<'_, PyDict>> {
@@ -118,10 +129,10 @@ impl Scope {
         }
         let environ = self.environ.bind(py);
         let request_start =
-            environ_us(environ, intern!(py, "mod_wsgi.request_start")).unwrap_or(0.0);
+            environ_secs(environ, intern!(py, "mod_wsgi.request_start")).unwrap_or(0.0);
         let (queue_start, daemon_start) = match self.daemon_start_us {
             Some(us) => (
-                environ_us(environ, intern!(py, "mod_wsgi.queue_start")).unwrap_or(request_start),
+                environ_secs(environ, intern!(py, "mod_wsgi.queue_start")).unwrap_or(request_start),
                 us as f64 / 1e6,
             ),
             None => (0.0, 0.0),
