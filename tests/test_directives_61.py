@@ -255,7 +255,7 @@ WSGIScriptAlias /hello @APPS@/hello.wsgi
 NO_EFFECT_NAMES = [
     "WSGISocketRotation", "WSGIAcceptMutex", "WSGIVerboseDebugging",
     "WSGIDestroyInterpreter", "WSGIPerInterpreterGIL", "WSGIFreeThreading",
-    "<WSGIInterpreterOptions", "WSGICaseSensitivity", "WSGIServerMetrics",
+    "<WSGIInterpreterOptions", "WSGICaseSensitivity",
     "WSGITelemetryService", "WSGISlowRequests", "WSGITelemetryOptions",
     "WSGILazyInitialization", "WSGINewRelicConfigFile",
     "WSGINewRelicEnvironment", "WSGIPassApacheRequest",
@@ -276,6 +276,8 @@ def test_no_effect_lines_appear_once_at_start(request):
              if "WSGIDaemonProcess ne: server-metrics=On has no effect" in l]
     assert len(lines) == 1, lines
     assert "not free-threaded" in log
+    # WSGIServerMetrics works (mod_wsgi.server_metrics(), tests/test_mod_wsgi_api.py).
+    assert "WSGIServerMetrics has no effect" not in log
 
 
 @rs_only

@@ -204,7 +204,7 @@ directives! {
     "WSGIPythonEggs", Global, 1, 1, Server(S::set_python_eggs), "Python egg cache directory (PYTHON_EGG_CACHE) for embedded mode";
     "WSGISwitchInterval", Global, 1, 1, Server(S::set_switch_interval), "Python's thread switch interval in seconds (sys.setswitchinterval) for embedded mode";
     "WSGICaseSensitivity", Global, 1, 1, NoEffect { check: on_off, why: why::CASE_SENSITIVITY, unless: Some("On") }, "On or Off: whether the file system is case-sensitive";
-    "WSGIServerMetrics", Global, 1, 1, ServerNoted { set: S::set_server_metrics, note: |a| why::is_on(a).then_some(why::SERVER_METRICS) }, "On or Off: allow mod_wsgi.server_metrics() in embedded mode";
+    "WSGIServerMetrics", Global, 1, 1, Server(S::set_server_metrics), "On or Off: allow mod_wsgi.server_metrics() in embedded mode";
     "WSGIFreeThreading", Global, 1, 1, ServerNoted { set: S::set_free_threading, note: |a| why::is_on(a).then_some(why::FREE_THREADING) }, "On or Off: run Python without the GIL (free-threaded builds only)";
     "WSGIPerInterpreterGIL", Global, 1, 1, NoEffect { check: on_off, why: why::PER_INTERPRETER_GIL, unless: Some("Off") }, "On or Off: give each sub-interpreter its own GIL";
     "<WSGIInterpreterOptions", Global, 0, MANY, NoEffect { check: why::interpreter_options, why: why::INTERPRETER_OPTIONS, unless: None }, "section of options for the interpreters of process-group=NAME and/or application-group=NAME";

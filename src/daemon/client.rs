@@ -524,9 +524,12 @@ fn set_timeouts(group: &Group, stream: &UnixStream) {
         .cfg
         .socket_timeout
         .unwrap_or_else(crate::httpd::process::server_timeout_secs);
-    let read_timeout = match group.cfg.request_timeout {
-        Some(rt) => rt.min(socket_timeout),
-        None => socket_timeout,
+    // With interrupt-timeout= the daemon answers 504 itself once the
+    // RequestTimeout it raised has unwound the request: wait that long too.
+    let read_timeout = match (group.cfg.request_timeout, group.cfg.interrupt_timeout) {
+        (Some(rt), Some(it)) => rt.saturating_add(it).saturating_add(1),
+        (Some(rt), None) => rt.min(socket_timeout),
+        (None, _) => socket_timeout,
     };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(u64::from(read_timeout.max(1)))));
     let _ = stream.set_write_timeout(Some(Duration::from_secs(u64::from(socket_timeout.max(1)))));

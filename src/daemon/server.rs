@@ -589,7 +589,10 @@ pub fn serve(stream: UnixStream, group: &Group, pid: u32, keep: bool, fresh: boo
     };
     KEPT.with(|k| k.borrow_mut().take());
     crate::python::thread::ensure();
+    let daemon_start = now_us();
+    let asked = std::time::Instant::now();
     let finish = Python::attach(|py| {
+        crate::python::api::gil_wait::begin(asked.elapsed());
         let dict = PyDict::new(py);
         let get = |k: &[u8]| {
             pairs
@@ -626,6 +629,7 @@ pub fn serve(stream: UnixStream, group: &Group, pid: u32, keep: bool, fresh: boo
             enable_sendfile: sendfile,
             multithread: cfg.threads > 1,
             multiprocess: cfg.multiprocess,
+            daemon_start_us: Some(daemon_start),
         };
         runner::run(py, &job, &dict, Channel::new(Box::new(backend))).1
     });

@@ -26,8 +26,8 @@ pub struct State {
     /// Microseconds since `epoch` of the last request's end (activity).
     pub last_activity: AtomicU64,
     pub epoch: Instant,
-    /// Per worker: when its current request started, and its thread id.
-    pub busy: Mutex<Vec<Option<(Instant, u64)>>>,
+    /// Per worker: its current request.
+    pub busy: Mutex<Vec<Option<Busy>>>,
     pub heartbeat: AtomicU64,
     /// Request threads still taking work (accepting, or idle connections).
     pub running: AtomicUsize,
@@ -39,6 +39,16 @@ pub struct State {
     pub parking: os::epoll::Parking,
     /// Request threads waiting for work.
     pub idle_threads: AtomicUsize,
+}
+
+/// A request thread's current request.
+#[derive(Clone, Copy)]
+pub struct Busy {
+    pub since: Instant,
+    /// The thread's id (pthread_self, Python's thread ident).
+    pub thread: u64,
+    /// When RequestTimeout was raised in it (interrupt-timeout).
+    pub interrupted: Option<Instant>,
 }
 
 /// Idle connections one daemon process keeps open at most; beyond that a
@@ -67,6 +77,11 @@ pub fn run(group: Arc<Group>, index: usize, notify: i32) -> ! {
     if let Err(e) = python::interp::start(&group.python) {
         server::refuse_forever(&group, &format!("Python could not start: {e}"));
     }
+    crate::wsgi::api::install(&crate::wsgi::api::Settings {
+        process_group: &group.python.process_group,
+        daemon: Some((group.python.processes, group.python.threads)),
+        server_metrics: group.cfg.server_metrics,
+    });
     for (file, app_group) in &group.preloads {
         let file = std::path::Path::new(file);
         match super::script_owner::check(&group.cfg, file) {
@@ -173,7 +188,11 @@ fn serve_loop(state: Arc<State>, worker: usize) {
         set_busy(
             &state,
             worker,
-            Some((Instant::now(), os::process::thread_id())),
+            Some(Busy {
+                since: Instant::now(),
+                thread: os::process::thread_id(),
+                interrupted: None,
+            }),
         );
         // The connection is kept for another request unless this one is the
         // last before maximum-requests.
@@ -236,7 +255,7 @@ fn retire_idle(state: &State) {
     }
 }
 
-fn set_busy(state: &State, worker: usize, v: Option<(Instant, u64)>) {
+fn set_busy(state: &State, worker: usize, v: Option<Busy>) {
     if let Some(slot) = state
         .busy
         .lock()
@@ -282,24 +301,40 @@ fn monitor(state: Arc<State>) -> ! {
     let started = Instant::now();
     loop {
         std::thread::sleep(Duration::from_millis(100));
-        if let Some((why, wait)) = should_stop(&state, parent, started) {
-            drain(&state, why, wait);
+        if let Some(stop) = should_stop(&state, parent, started) {
+            drain(&state, stop);
         }
     }
 }
 
-/// Checks every reason to end this process, in order of urgency; returns
-/// the reason and how long requests in flight may take to finish.
-fn should_stop(state: &State, parent: i32, started: Instant) -> Option<(&'static str, Duration)> {
+/// Why a worker ends: 6.1's name for the reason (the `shutdown_reason` of
+/// `process_stopping`), the log's, and how long requests in flight may
+/// take to finish.
+pub struct Stop {
+    pub reason: &'static str,
+    pub why: &'static str,
+    pub wait: Duration,
+}
+
+fn stop(reason: &'static str, why: &'static str, wait: Duration) -> Option<Stop> {
+    Some(Stop { reason, why, wait })
+}
+
+/// Checks every reason to end this process, in order of urgency.
+fn should_stop(state: &State, parent: i32, started: Instant) -> Option<Stop> {
     let group = &state.group;
     let cfg = &group.cfg;
     let graceful = Duration::from_secs(u64::from(cfg.graceful_timeout.unwrap_or(15)));
     let shutdown = Duration::from_secs(u64::from(cfg.shutdown_timeout.max(1)));
     if signals::stop_requested() {
-        return Some(("a stop signal arrived", shutdown));
+        return stop("shutdown_signal", "a stop signal arrived", shutdown);
     }
     if os::process::parent_pid() != parent {
-        return Some(("the Apache parent process went away", shutdown));
+        return stop(
+            "shutdown_signal",
+            "the Apache parent process went away",
+            shutdown,
+        );
     }
     if let Some(limit) = cfg.deadlock_timeout {
         let beat = state.heartbeat.load(Ordering::SeqCst);
@@ -317,49 +352,34 @@ fn should_stop(state: &State, parent: i32, started: Instant) -> Option<(&'static
         }
     }
     if let Some(limit) = cfg.request_timeout {
-        let stuck: Vec<(u64, u64)> = state
-            .busy
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .flatten()
-            .filter(|(t, _)| t.elapsed() >= Duration::from_secs(u64::from(limit)))
-            .map(|(t, id)| (t.elapsed().as_secs(), *id))
-            .collect();
-        if !stuck.is_empty() {
-            for (secs, ident) in &stuck {
-                group.say(
-                    Level::Err,
-                    &format!(
-                        "a request has run for {secs} s, over request-timeout ({limit} s); \
-                         the client was answered 504. Python stack of the stuck thread:\n{}",
-                        stack_of(*ident)
-                    ),
-                );
-            }
-            return Some(("request-timeout exceeded", graceful));
+        if over_request_timeout(state, limit) {
+            return stop("request_timeout", "request-timeout exceeded", graceful);
         }
     }
     if cfg
         .maximum_requests
         .is_some_and(|m| state.served.load(Ordering::SeqCst) >= m)
     {
-        return Some(("maximum-requests reached", graceful));
+        return stop("maximum_requests", "maximum-requests reached", graceful);
     }
     if cfg
         .restart_interval
         .is_some_and(|s| started.elapsed() >= Duration::from_secs(u64::from(s)))
     {
-        return Some(("restart-interval reached", graceful));
+        return stop("restart_interval", "restart-interval reached", graceful);
     }
     if python::script::reloaded() {
-        return Some(("a WSGI script changed (script reloading)", graceful));
+        return stop(
+            "script_reload",
+            "a WSGI script changed (script reloading)",
+            graceful,
+        );
     }
     if cfg
         .memory_limit
         .is_some_and(|m| os::memory::rss_bytes() > m)
     {
-        return Some(("memory-limit exceeded", graceful));
+        return stop("memory_limit", "memory-limit exceeded", graceful);
     }
     if cfg.inactivity_timeout.is_some_and(|t| {
         state.active.load(Ordering::SeqCst) == 0
@@ -368,12 +388,88 @@ fn should_stop(state: &State, parent: i32, started: Instant) -> Option<(&'static
                 .saturating_sub(state.last_activity.load(Ordering::SeqCst))
                 >= u64::from(t) * 1_000_000
     }) {
-        return Some(("inactivity-timeout reached", graceful));
+        return stop("inactivity_timeout", "inactivity-timeout reached", graceful);
     }
     None
 }
 
-fn drain(state: &State, why: &str, wait: Duration) -> ! {
+/// request-timeout: with interrupt-timeout=, a thread over the limit first
+/// gets mod_wsgi.RequestTimeout raised in it (its client is answered 504
+/// and the thread goes on serving); only one still stuck interrupt-timeout
+/// seconds later ends the process. Without it, any thread over the limit
+/// does. Returns whether the process must end.
+fn over_request_timeout(state: &State, limit: u32) -> bool {
+    let group = &state.group;
+    let limit_d = Duration::from_secs(u64::from(limit));
+    let interrupt = group
+        .cfg
+        .interrupt_timeout
+        .map(|s| Duration::from_secs(u64::from(s)));
+    let over: Vec<(usize, Busy)> = state
+        .busy
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .enumerate()
+        .filter_map(|(i, b)| b.map(|b| (i, b)))
+        .filter(|(_, b)| b.since.elapsed() >= limit_d)
+        .collect();
+    let mut stuck = Vec::new();
+    for (slot, b) in over {
+        match (interrupt, b.interrupted) {
+            (Some(_), None) => interrupt_thread(state, slot, b),
+            (Some(grace), Some(at)) if at.elapsed() < grace => {}
+            _ => stuck.push(b),
+        }
+    }
+    for b in &stuck {
+        group.say(
+            Level::Err,
+            &format!(
+                "a request has run for {} s, over request-timeout ({limit} s){}; the client \
+                 was answered 504. Python stack of the stuck thread:\n{}",
+                b.since.elapsed().as_secs(),
+                if interrupt.is_some() {
+                    " and did not end after RequestTimeout was raised in it (interrupt-timeout)"
+                } else {
+                    ""
+                },
+                stack_of(b.thread)
+            ),
+        );
+    }
+    !stuck.is_empty()
+}
+
+/// Raises RequestTimeout in the thread of `slot`, if it still runs the
+/// same request once the GIL is held (a request ending meanwhile leaves
+/// at most a stale injection, which the thread's next request drops).
+fn interrupt_thread(state: &State, slot: usize, b: Busy) {
+    let stack = stack_of(b.thread);
+    pyo3::Python::attach(|py| {
+        let mut busy = state.busy.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(Some(now)) = busy.get_mut(slot) else {
+            return;
+        };
+        if now.since != b.since || now.thread != b.thread {
+            return;
+        }
+        now.interrupted = Some(Instant::now());
+        drop(busy);
+        crate::wsgi::api::timeout::inject(py, b.thread);
+    });
+    state.group.say(
+        Level::Info,
+        &format!(
+            "a request has run for {} s, over request-timeout; raised mod_wsgi.RequestTimeout \
+             in its thread (interrupt-timeout). Python stack of the thread:\n{stack}",
+            b.since.elapsed().as_secs()
+        ),
+    );
+}
+
+fn drain(state: &State, stop: Stop) -> ! {
+    let Stop { reason, why, wait } = stop;
     let group = &state.group;
     group.say(
         Level::Info,
@@ -391,6 +487,7 @@ fn drain(state: &State, why: &str, wait: Duration) -> ! {
     // Let the manager start the replacement now, while this one drains.
     os::fd::write_fd(state.notify, &(std::process::id() as i32).to_be_bytes());
     let deadline = Instant::now() + wait;
+    crate::wsgi::api::process_stopping(reason, wait);
     // Wait for every thread to leave its accept loop (so no connection
     // accepted at the last moment is dropped) and every request to finish.
     // Responses handed to spool writers (slow clients) are finished too.

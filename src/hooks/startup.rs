@@ -93,7 +93,7 @@ pub fn post_config(pconf: &crate::httpd::pool::Pool, s: &Server) -> c_int {
 
 /// Starts Python in a freshly forked Apache child (unless embedded mode is
 /// off) and preloads the scripts that ask for it.
-pub fn child_init(s: &Server) {
+pub fn child_init(pool: &crate::httpd::pool::Pool, s: &Server) {
     // Daemon sockets are for connecting to, not accepting on, in here.
     for group in crate::daemon::registry::groups() {
         crate::os::fd::close(group.listen_fd);
@@ -128,6 +128,16 @@ pub fn child_init(s: &Server) {
         );
         return;
     }
+    crate::wsgi::api::install(&crate::wsgi::api::Settings {
+        process_group: "",
+        daemon: None,
+        server_metrics: cfg.server_metrics(),
+    });
+    // Apache destroys the child pool as the child exits (after its
+    // requests ended): the time for process_stopping.
+    pool.on_cleanup(Box::new(|| {
+        crate::wsgi::api::process_stopping("", std::time::Duration::from_secs(2))
+    }));
     let mut seen = std::collections::HashSet::new();
     for vhost in s.iter() {
         if let Some(vcfg) = vhost.config() {

@@ -13,6 +13,7 @@ pub mod pool;
 pub mod process;
 pub mod regex;
 pub mod request;
+pub mod scoreboard;
 pub mod server;
 mod slots;
 pub mod table;

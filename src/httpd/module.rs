@@ -66,11 +66,13 @@ unsafe extern "C" fn post_config(
     })
 }
 
-unsafe extern "C" fn child_init(_p: *mut ffi::apr_pool_t, s: *mut ffi::server_rec) {
+unsafe extern "C" fn child_init(p: *mut ffi::apr_pool_t, s: *mut ffi::server_rec) {
     ffi_guard((), || {
-        // SAFETY: Apache passes the live main server.
-        if let Some(server) = unsafe { Server::from_raw(s) } {
-            hooks::child_init(server)
+        // SAFETY: Apache passes the child's pool (alive until the child
+        // exits) and the live main server.
+        let (pool, server) = unsafe { (Pool::from_raw(p), Server::from_raw(s)) };
+        if let Some(server) = server {
+            hooks::child_init(pool, server)
         }
     })
 }

@@ -25,6 +25,46 @@ pub fn mpm_forked() -> bool {
         && mpm_query(ffi::AP_MPMQ_MAX_DAEMONS) > 1
 }
 
+/// The MPM's process limit as mod_wsgi reports it (`maximum_processes` in
+/// embedded mode): MAX_DAEMON_USED, else MAX_DAEMONS; 1 when not forked.
+pub fn mpm_max_processes() -> i32 {
+    if mpm_query(ffi::AP_MPMQ_IS_FORKED) == ffi::AP_MPMQ_NOT_SUPPORTED {
+        return 1;
+    }
+    let mut n = mpm_query(ffi::AP_MPMQ_MAX_DAEMON_USED);
+    if n == -1 {
+        n = mpm_query(ffi::AP_MPMQ_MAX_DAEMONS);
+    }
+    n.max(1)
+}
+
+/// The MPM's threads per process (`threads_per_process` in embedded
+/// mode): MAX_THREADS, 1 when not threaded.
+pub fn mpm_max_threads() -> i32 {
+    if mpm_query(ffi::AP_MPMQ_IS_THREADED) == ffi::AP_MPMQ_NOT_SUPPORTED {
+        return 1;
+    }
+    mpm_query(ffi::AP_MPMQ_MAX_THREADS).max(1)
+}
+
+/// The MPM's name ("event", "worker", "prefork").
+pub fn mpm_name() -> String {
+    // SAFETY: ap_show_mpm returns a static string.
+    String::from_utf8_lossy(unsafe { cstr_bytes(ffi::ap_show_mpm()) }).into_owned()
+}
+
+/// Apache's full description ("Apache/2.4.x (Debian) ...").
+pub fn description() -> String {
+    // SAFETY: the description is a string in the process pool.
+    String::from_utf8_lossy(unsafe { cstr_bytes(ffi::ap_get_server_description()) }).into_owned()
+}
+
+/// When Apache was built.
+pub fn build_date() -> String {
+    // SAFETY: ap_get_server_built returns a static string.
+    String::from_utf8_lossy(unsafe { cstr_bytes(ffi::ap_get_server_built()) }).into_owned()
+}
+
 /// True while Apache only checks or dumps its configuration, or is in the
 /// first of its two configuration passes at start-up.
 pub fn is_config_check_pass() -> bool {

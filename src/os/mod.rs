@@ -11,6 +11,7 @@ pub mod identity;
 pub mod memory;
 pub mod process;
 pub mod random;
+pub mod rusage;
 pub mod signals;
 pub mod socket;
 pub mod stat;

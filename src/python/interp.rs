@@ -28,7 +28,8 @@ pub struct Settings {
     /// `sys.setswitchinterval()` at start (WSGISwitchInterval in Apache
     /// children, switch-interval= in a daemon group).
     pub switch_interval: Option<f64>,
-    /// Values for the `mod_wsgi` module (process_group etc.).
+    /// Values for the `mod_wsgi` module (process_group etc.; see
+    /// `wsgi::api::install`).
     pub process_group: String,
     pub threads: usize,
     pub processes: usize,
@@ -209,12 +210,9 @@ pub fn start(settings: &Settings) -> Result<(), String> {
 const BOOTSTRAP: &str = include_str!("bootstrap.py");
 
 fn bootstrap(py: Python<'_>, settings: &Settings) -> PyResult<()> {
+    // The rest of the module (version, groups, events, metrics…) is added
+    // by `wsgi::api::install` once Python is up.
     let m = pyo3::types::PyModule::new(py, "mod_wsgi")?;
-    m.add("version", (0, 1, 0))?;
-    m.add("process_group", &settings.process_group)?;
-    m.add("application_group", "")?;
-    m.add("maximum_processes", settings.processes)?;
-    m.add("threads_per_process", settings.threads)?;
     m.add("server_implementation", "mod_wsgi_rs")?;
     let sys = py.import("sys")?;
     sys.getattr("modules")?.set_item("mod_wsgi", &m)?;

@@ -1,6 +1,7 @@
 //! Embedded CPython: start-up (after fork only), per-thread states, the
 //! log streams behind sys.stdout/sys.stderr/wsgi.errors, script loading.
 
+pub mod api;
 pub mod interp;
 pub mod logstream;
 pub mod md5;

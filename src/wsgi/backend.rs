@@ -99,7 +99,12 @@ impl Channel {
         f: impl FnOnce(&mut dyn Backend) -> R + Send,
     ) -> Option<R> {
         let me = self.clone();
-        py.detach(move || me.lock().as_mut().map(|b| f(b.as_mut())))
+        let (result, asked) = py.detach(move || {
+            let r = me.lock().as_mut().map(|b| f(b.as_mut()));
+            (r, std::time::Instant::now())
+        });
+        crate::python::api::gil_wait::retaken(asked);
+        result
     }
 
     /// Ends the request: every later use reports it is over.

@@ -100,7 +100,9 @@ impl Backend for ApacheBackend {
 /// Runs the application for `r` in this process.
 pub fn run(r: &Request, t: &Target<'_>) -> c_int {
     crate::python::thread::ensure();
+    let asked = std::time::Instant::now();
     let outcome = Python::attach(|py| {
+        crate::python::api::gil_wait::begin(asked.elapsed());
         let mut sink = DictSink {
             dict: PyDict::new(py),
             error: None,
@@ -119,6 +121,7 @@ pub fn run(r: &Request, t: &Target<'_>) -> c_int {
             enable_sendfile: t.config.enable_sendfile,
             multithread: server::mpm_threaded(),
             multiprocess: server::mpm_forked(),
+            daemon_start_us: None,
         };
         let channel = Channel::new(Box::new(ApacheBackend::new(r)));
         runner::run(py, &job, &sink.dict, channel)

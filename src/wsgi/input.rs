@@ -45,6 +45,11 @@ impl Drop for Input {
 }
 
 impl Input {
+    /// Reads from the backend so far (input_reads of the mod_wsgi events).
+    pub fn reads(&self) -> u64 {
+        u64::from(self.fills)
+    }
+
     pub fn new(channel: Channel, content_length: Option<u64>) -> Input {
         Input {
             channel,

@@ -2,6 +2,7 @@
 //! the response body, wsgi.file_wrapper, the application runner, and the
 //! embedded-mode backend.
 
+pub mod api;
 pub mod backend;
 pub mod embedded;
 pub mod environ;

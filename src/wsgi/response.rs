@@ -36,6 +36,8 @@ pub struct Responder {
     pub may_defer_end: bool,
     /// The end was left staged (see `may_defer_end`).
     pub end_deferred: bool,
+    /// Blocks sent (output_writes of the mod_wsgi events).
+    writes: u64,
 }
 
 fn ended() -> SendError {
@@ -58,6 +60,7 @@ impl Responder {
             problem: None,
             may_defer_end: false,
             end_deferred: false,
+            writes: 0,
         }
     }
 
@@ -130,6 +133,7 @@ impl Responder {
             None => data,
         };
         self.sent += data.len() as u64;
+        self.writes += 1;
         if !data.is_empty() {
             self.channel
                 .stage(|b| b.stage_data(data))
@@ -303,6 +307,7 @@ impl Responder {
             }
         }
         let py = slf.py();
+        crate::wsgi::api::events::response_started(py, status, response_headers, exc_info);
         let this: Bound<'py, Responder> = slf.into_pyobject(py)?.clone();
         this.getattr("write")
     }
@@ -331,5 +336,23 @@ impl Responder {
                 Err(PyRuntimeError::new_err(msg))
             }
         }
+    }
+}
+
+/// What the `mod_wsgi` events and metrics report about the response.
+impl Responder {
+    /// The status given to start_response, if it was called.
+    pub fn status_code(&self) -> Option<u16> {
+        self.status.as_ref().map(|s| s.code)
+    }
+
+    /// Body bytes sent (after any Content-Length cut).
+    pub fn output_length(&self) -> u64 {
+        self.sent
+    }
+
+    /// Blocks sent.
+    pub fn output_writes(&self) -> u64 {
+        self.writes
     }
 }

@@ -5,6 +5,7 @@
 //! failure into a 500 (or a cut response once output started) with the
 //! traceback in the error log.
 
+use super::api;
 use super::backend::{Channel, SendError};
 use super::file_wrapper::FileWrapper;
 use super::input::Input;
@@ -27,6 +28,9 @@ pub struct Job<'a> {
     pub enable_sendfile: bool,
     pub multithread: bool,
     pub multiprocess: bool,
+    /// When a daemon thread took the request (µs since the epoch); None in
+    /// embedded mode.
+    pub daemon_start_us: Option<i64>,
 }
 
 /// How the request ended.
@@ -48,6 +52,7 @@ fn log_to(py: Python<'_>, channel: &Channel, level: Level, msg: String) {
 }
 
 fn log_exception(py: Python<'_>, channel: &Channel, script: &Path, err: &PyErr) {
+    api::events::request_exception(py, err);
     let tb = format_exception(py, err);
     log_to(
         py,
@@ -74,10 +79,20 @@ pub fn run(
     environ: &Bound<'_, PyDict>,
     channel: Channel,
 ) -> (Outcome, Option<Finish>) {
-    let (outcome, deferred) = run_inner(py, job, environ, &channel);
+    let begin = api::Begin {
+        group: job.application_group,
+        daemon_start_us: job.daemon_start_us,
+        channel: &channel,
+    };
+    let mut scope = api::Scope::enter(py, &begin, environ);
+    let mut end = api::End::default();
+    let mut deferred = false;
+    let outcome = run_app(py, job, environ, &mut scope, &mut end, &mut deferred);
     if let Outcome::Status(code) = outcome {
+        end.status = code;
         channel.io(py, move |b| b.respond_status(code));
     }
+    scope.exit(py, &end);
     let backend = channel.close();
     let finish = match (deferred, backend) {
         (true, Some(b)) => Some(Finish(b)),
@@ -100,24 +115,15 @@ impl Finish {
     }
 }
 
-fn run_inner(
-    py: Python<'_>,
-    job: &Job<'_>,
-    environ: &Bound<'_, PyDict>,
-    channel: &Channel,
-) -> (Outcome, bool) {
-    let mut deferred = false;
-    let outcome = run_app(py, job, environ, channel, &mut deferred);
-    (outcome, deferred)
-}
-
 fn run_app(
     py: Python<'_>,
     job: &Job<'_>,
     environ: &Bound<'_, PyDict>,
-    channel: &Channel,
+    scope: &mut api::Scope,
+    end: &mut api::End,
     deferred: &mut bool,
 ) -> Outcome {
+    let channel = &scope.channel();
     let module = match script::load(py, job.script, job.application_group, job.script_reloading) {
         Ok(m) => m,
         Err(script::LoadError::Unreadable(msg)) => {
@@ -151,7 +157,12 @@ fn run_app(
         );
         return INTERNAL_ERROR;
     };
-    let prepared = (|| -> PyResult<(Bound<'_, Responder>, Bound<'_, LogStream>)> {
+    type Prepared<'py> = (
+        Bound<'py, Responder>,
+        Bound<'py, LogStream>,
+        Bound<'py, Input>,
+    );
+    let prepared = (|| -> PyResult<Prepared<'_>> {
         // CONTENT_LENGTH sizes wsgi.input's buffer (a hint only: reads
         // still go on until the backend says the body ended).
         let length_hint = environ
@@ -169,7 +180,7 @@ fn run_app(
         )?;
         let d = environ;
         d.set_item(intern!(py, "wsgi.version"), PyTuple::new(py, [1, 0])?)?;
-        d.set_item(intern!(py, "wsgi.input"), input)?;
+        d.set_item(intern!(py, "wsgi.input"), &input)?;
         d.set_item(intern!(py, "wsgi.errors"), &errors)?;
         d.set_item(intern!(py, "wsgi.multithread"), job.multithread)?;
         d.set_item(intern!(py, "wsgi.multiprocess"), job.multiprocess)?;
@@ -181,22 +192,31 @@ fn run_app(
         )?;
         d.set_item(
             intern!(py, "mod_wsgi.version"),
-            version_tuple(py, crate::version_tuple())?,
+            version_tuple(py, api::attributes::API_VERSION)?,
         )?;
         d.set_item(
             intern!(py, "apache.version"),
             version_tuple(py, crate::httpd::server::httpd_version())?,
         )?;
-        Ok((responder, errors))
+        Ok((responder, errors, input))
     })();
-    let (responder, errors) = match prepared {
+    let (responder, errors, input) = match prepared {
         Ok(p) => p,
         Err(e) => {
             log_exception(py, channel, job.script, &e);
             return INTERNAL_ERROR;
         }
     };
+    let app = scope.started(py, job.callable, environ, app);
     let outcome = call_and_respond(py, job, channel, &app, environ, &responder);
+    {
+        let (r, i) = (responder.borrow(), input.borrow());
+        end.status = r.status_code().unwrap_or(0);
+        end.output_length = r.output_length();
+        end.output_writes = r.output_writes();
+        end.input_length = i.consumed;
+        end.input_reads = i.reads();
+    }
     errors.borrow().flush_all(py);
     *deferred = responder.borrow().end_deferred;
     outcome
@@ -210,6 +230,9 @@ fn fail(
     message: Option<String>,
     err: Option<&PyErr>,
 ) -> Outcome {
+    if err.is_some_and(|e| api::timeout::matches(py, e)) {
+        return interrupted(py, channel, responder);
+    }
     if let Some(msg) = message {
         log_to(
             py,
@@ -227,6 +250,30 @@ fn fail(
         Outcome::Done
     } else {
         INTERNAL_ERROR
+    }
+}
+
+/// The injected RequestTimeout reached the runner: 504 if nothing was sent
+/// yet, else the response is cut; the thread goes on serving.
+fn interrupted(py: Python<'_>, channel: &Channel, responder: &Bound<'_, Responder>) -> Outcome {
+    let mut resp = responder.borrow_mut();
+    if resp.headers_sent() {
+        log_to(
+            py,
+            channel,
+            Level::Info,
+            "Request interrupted by RequestTimeout after headers sent; response truncated.".into(),
+        );
+        resp.abort(py);
+        Outcome::Done
+    } else {
+        log_to(
+            py,
+            channel,
+            Level::Info,
+            "Request interrupted by RequestTimeout; thread recovered.".into(),
+        );
+        Outcome::Status(504)
     }
 }
 
@@ -253,6 +300,7 @@ fn call_and_respond(
     };
     match close_failed {
         None => outcome,
+        Some(e) if api::timeout::matches(py, &e) => outcome,
         Some(e) => {
             log_exception(py, channel, job.script, &e);
             match outcome {
@@ -400,7 +448,17 @@ fn overridden(responder: &Bound<'_, Responder>) -> Option<Outcome> {
 /// WSGIScriptAlias with both groups given), logging any failure.
 pub fn preload(path: &Path, group: &str) {
     crate::python::thread::ensure();
-    Python::attach(|py| match script::preload(py, path, group) {
+    Python::attach(|py| {
+        // mod_wsgi.application_group, while the script's module runs.
+        api::current::set_group(Some(pyo3::types::PyString::new(py, group).unbind()));
+        let loaded = script::preload(py, path, group);
+        api::current::set_group(None);
+        preloaded(py, path, loaded)
+    });
+}
+
+fn preloaded(py: Python<'_>, path: &Path, loaded: Result<(), script::LoadError>) {
+    match loaded {
         Ok(()) => log::server(
             Level::Info,
             &format!("Preloaded WSGI script '{}'.", path.display()),
@@ -414,5 +472,5 @@ pub fn preload(path: &Path, group: &str) {
                 format_exception(py, &e)
             ),
         ),
-    });
+    }
 }

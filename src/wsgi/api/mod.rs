@@ -1,0 +1,77 @@
+//! The `mod_wsgi` and `apache` Python modules, as mod_wsgi 6.1 offers them
+//! to applications, in both modes: attributes (`attributes`), the calling
+//! thread's request (`current`), the event bus (`events`), the runner's
+//! request bracket (`request`), metrics (`metrics`), `RequestTimeout`
+//! (`timeout`), `LogHandler` (`log_handler`) and the `apache` module
+//! (`apache`). The raw C-API parts live in `python::api`.
+
+pub mod apache;
+pub mod attributes;
+pub mod current;
+pub mod events;
+pub mod log_handler;
+pub mod metrics;
+pub mod request;
+pub mod timeout;
+
+pub use request::{Begin, End, Scope};
+
+use crate::httpd::log::{self, Level};
+use pyo3::prelude::*;
+
+/// What a process tells the modules about itself.
+pub struct Settings<'a> {
+    pub process_group: &'a str,
+    /// (processes, threads) of a daemon group; None in an Apache child.
+    pub daemon: Option<(usize, usize)>,
+    /// WSGIServerMetrics / server-metrics=.
+    pub server_metrics: bool,
+}
+
+/// Fills the `mod_wsgi` module (created by `python::interp::start`) and
+/// creates `apache`. Called once per process, right after Python started.
+pub fn install(settings: &Settings<'_>) {
+    let threads = match settings.daemon {
+        Some((_, t)) => t,
+        None => crate::httpd::server::mpm_max_threads().max(1) as usize,
+    };
+    metrics::configure(threads, settings.server_metrics);
+    crate::python::thread::ensure();
+    let done = Python::attach(|py| -> PyResult<()> {
+        let m = py.import("mod_wsgi")?;
+        let values = attributes::Values {
+            process_group: settings.process_group,
+            daemon: settings.daemon,
+        };
+        attributes::install(py, &m, &values)?;
+        events::install(py, &m)?;
+        metrics::install(&m)?;
+        timeout::install(py, &m)?;
+        apache::install(py)
+    });
+    if let Err(e) = done {
+        log::server(
+            Level::Err,
+            &format!("cannot set up the mod_wsgi/apache Python modules: {e}"),
+        );
+    }
+}
+
+/// Publishes `process_stopping` (and runs the shutdown callbacks), as 6.1
+/// does before a process waits for its requests in flight. The callbacks
+/// run on a thread of their own and are given at most `wait`: one that
+/// hangs, or a request thread that keeps the GIL, does not keep the
+/// process from ending.
+pub fn process_stopping(reason: &'static str, wait: std::time::Duration) {
+    let (done, finished) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("wsgi-stopping".into())
+        .spawn(move || {
+            crate::python::thread::ensure();
+            Python::attach(|py| events::process_stopping(py, reason));
+            let _ = done.send(());
+        });
+    if spawned.is_ok() {
+        let _ = finished.recv_timeout(wait);
+    }
+}
