@@ -67,6 +67,26 @@ fn connect(group: &Group) -> Result<UnixStream, String> {
     }
 }
 
+/// Whether daemon process `pid`, which just closed a connection in the
+/// middle of a response, is still running: a process that exits closes its
+/// sockets a moment before it becomes a zombie, so give it that moment.
+fn daemon_still_running(pid: u32) -> bool {
+    let stat = format!("/proc/{pid}/stat");
+    let deadline = Instant::now() + Duration::from_millis(100);
+    loop {
+        // The state follows the ")" that ends the command name.
+        let state = std::fs::read_to_string(&stat).ok().and_then(|s| {
+            s.rsplit_once(')')
+                .and_then(|(_, rest)| rest.trim_start().chars().next())
+        });
+        match state {
+            None | Some('Z' | 'X') => return false,
+            Some(_) if Instant::now() >= deadline => return true,
+            Some(_) => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
+}
+
 /// How the relay ended.
 enum End {
     Done,
@@ -278,11 +298,20 @@ impl Relay<'_> {
                     WireError::Closed
                     | WireError::Io(io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe, _),
                 ) => {
-                    let msg = format!(
-                        "{} closed the connection before sending a complete response: the \
-                         process exited or was killed (the log line about its pid says why)",
-                        self.who()
-                    );
+                    let msg = if self.pid != 0 && daemon_still_running(self.pid) {
+                        format!(
+                            "{} closed the connection before sending a complete response \
+                             while still running: it gave the response up (its own log lines \
+                             say why)",
+                            self.who()
+                        )
+                    } else {
+                        format!(
+                            "{} closed the connection before sending a complete response: the \
+                             process exited or was killed (the log line about its pid says why)",
+                            self.who()
+                        )
+                    };
                     return self.failed(ffi::HTTP_BAD_GATEWAY, &msg);
                 }
                 Err(WireError::Io(io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut, e)) => {

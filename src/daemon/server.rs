@@ -119,7 +119,9 @@ impl DaemonBackend {
             return Err(());
         };
         let _ = stream.set_write_timeout(Some(self.timeout));
-        match Handoff::start(stream, &self.out[sent..]) {
+        match Handoff::start(stream, &self.out[sent..], |msg| {
+            log::server(Level::Warn, msg)
+        }) {
             Ok(h) => {
                 self.conn = Conn::Handed(h);
                 Ok(())
@@ -472,6 +474,7 @@ pub fn serve(stream: UnixStream, group: &Group, pid: u32, keep: bool, fresh: boo
     if fresh {
         let _ = stream.set_read_timeout(Some(timeout));
     }
+    spool::set_group(&cfg.name);
     let secret = registry::secret();
     // HELLO and ENVIRON usually arrive together: read them with one
     // recv() into a stack buffer, then from the socket if ENVIRON is
