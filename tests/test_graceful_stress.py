@@ -19,13 +19,17 @@ and the other error lines.
 import hashlib
 import http.client
 import os
+import re
 import socket
+import struct
 import time
 
 import pytest
 
 from harness.daemon import SKIP_IN_DAEMON_RUN
 from harness.load import Load, Result
+from test_hostile_response import (END, ENVIRON, DATA, FAKE_BODY, READY, FakeDaemon,
+                                   frame, install_fake, ok_headers, read_frame)
 
 pytestmark = [pytest.mark.skipif(**SKIP_IN_DAEMON_RUN), pytest.mark.rs_only]
 
@@ -150,6 +154,9 @@ def test_graceful_restarts_under_load_fail_no_request(fresh_server, mode):
     elapsed = time.monotonic() - t0
     log = srv.log_since(mark).splitlines()
     tagged = [l for l in log if "[daemon-5xx " in l]
+    # requests the Apache child sent again because a new connection was
+    # dropped unaccepted (not failures: the request had not run)
+    resent = [l for l in log if "[daemon-retry " in l]
     errors = [l for l in log if ":error]" in l or ":crit]" in l]
     total = sum(done(load) for load in loads)
     failed = sum(load.count_failed for load in loads)
@@ -158,9 +165,9 @@ def test_graceful_restarts_under_load_fail_no_request(fresh_server, mode):
              if load.failure_kinds}
     print("graceful stress, %s mode: %d restarts in %.0f s, %d requests "
           "(%d keep-alive, %d one per connection, %d uploads), %d failed %r, "
-          "%d keep-alive retries, %d [daemon-5xx] lines"
+          "%d keep-alive retries, %d [daemon-5xx] lines, %d [daemon-retry] lines"
           % (mode, restarts, elapsed, total, done(keep), done(fresh), done(posts),
-             failed, kinds, keep.retried, len(tagged)))
+             failed, kinds, keep.retried, len(tagged), len(resent)))
     assert restarts == RESTARTS
     assert failed == 0, (
         "%d of %d requests failed over %d graceful restarts (%s mode): %r\n"
@@ -168,3 +175,59 @@ def test_graceful_restarts_under_load_fail_no_request(fresh_server, mode):
         % (failed, total, restarts, mode, kinds,
            "\n".join(tagged[:40]), "\n".join(errors[:40])))
     assert not tagged, "\n".join(tagged[:40])
+
+
+# ------------------------------------------------ a connection dropped unaccepted
+
+class DroppingDaemon(FakeDaemon):
+    """A stand-in daemon that closes the first `drop` new connections after
+    reading HELLO and ENVIRON, without a word (as a process that stopped
+    accepting does to the connections left in its backlog), then answers
+    200 "fake"."""
+
+    drop = 0
+
+    def _serve(self, conn):
+        self.conns.append(conn)
+        conn.settimeout(10)
+        try:
+            read_frame(conn)
+            kind, _ = read_frame(conn)
+            assert kind == ENVIRON
+            if len(self.conns) <= self.drop:
+                return
+            conn.sendall(frame(READY, struct.pack(">I", 4242)) + ok_headers()
+                         + frame(DATA, b"fake") + frame(END))
+            self.stop.wait(0.3)
+        except (OSError, EOFError, AssertionError):
+            pass
+        finally:
+            conn.close()
+
+
+def test_a_request_dropped_unaccepted_is_sent_again(fresh_server):
+    """A new connection the daemon closes before READY carried a request
+    that never ran: the Apache child sends it again on a new connection
+    (logging `[daemon-retry closed]`), up to 4 times, then answers 502
+    with a `[daemon-5xx closed]` line."""
+    srv = fresh_server(FAKE_BODY, name="gstress-unaccepted")
+    assert srv.get("/f").status == 200
+    d = install_fake(srv, DroppingDaemon)
+    try:
+        d.drop = 2
+        mark = srv.log_mark()
+        r = srv.get("/f", headers={"Connection": "close"})
+        assert (r.status, r.body) == (200, b"fake"), (r, srv.log_since(mark))
+        log = srv.log_since(mark)
+        assert log.count("[daemon-retry closed]") == 2, log
+        assert "[daemon-5xx" not in log, log
+        d.drop = 1000
+        mark = srv.log_mark()
+        r = srv.get("/f", headers={"Connection": "close"})
+        assert r.status == 502, r
+        log = srv.log_since(mark)
+        assert log.count("[daemon-retry closed]") == 4, log
+        assert re.search(r"\[daemon-5xx closed\] .*closed the connection before sending a "
+                         r"complete response.*\(5 tries on new connections\)", log), log
+    finally:
+        d.close()
