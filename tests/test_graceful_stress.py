@@ -22,6 +22,7 @@ import os
 import re
 import socket
 import struct
+import subprocess
 import time
 
 import pytest
@@ -229,5 +230,49 @@ def test_a_request_dropped_unaccepted_is_sent_again(fresh_server):
         assert log.count("[daemon-retry closed]") == 4, log
         assert re.search(r"\[daemon-5xx closed\] .*closed the connection before sending a "
                          r"complete response.*\(5 tries on new connections\)", log), log
+    finally:
+        d.close()
+
+
+class CuttingDaemon(FakeDaemon):
+    """A stand-in daemon that says READY with pid `pid`, starts a response
+    and closes the connection in the middle of it."""
+
+    pid = 0
+
+    def _serve(self, conn):
+        self.conns.append(conn)
+        conn.settimeout(10)
+        try:
+            read_frame(conn)
+            read_frame(conn)
+            conn.sendall(frame(READY, struct.pack(">I", self.pid)) + ok_headers()
+                         + frame(DATA, b"partial"))
+        except (OSError, EOFError):
+            pass
+        finally:
+            conn.close()
+
+
+def test_a_cut_response_names_a_live_daemon_as_alive(fresh_server):
+    """A daemon that closes the connection mid-response while its process
+    is still running is not reported as having "exited or was killed"; one
+    whose process is gone is."""
+    srv = fresh_server(FAKE_BODY, name="gstress-cut")
+    assert srv.get("/f").status == 200
+    d = install_fake(srv, CuttingDaemon)
+    try:
+        d.pid = os.getpid()  # alive: this test's process
+        mark = srv.log_mark()
+        srv.raw(b"GET /f HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        line = srv.wait_for_log(r"\[daemon-5xx closed\].*", since=mark).group(0)
+        assert "(pid %d)" % d.pid in line and "while still running" in line, line
+        gone = subprocess.Popen(["true"])
+        gone.wait()
+        d.pid = gone.pid  # exited and reaped
+        mark = srv.log_mark()
+        srv.raw(b"GET /f HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        line = srv.wait_for_log(r"\[daemon-5xx closed\].*", since=mark).group(0)
+        assert "exited or was killed" in line, line
     finally:
         d.close()
