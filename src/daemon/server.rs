@@ -474,7 +474,6 @@ pub fn serve(stream: UnixStream, group: &Group, pid: u32, keep: bool, fresh: boo
     if fresh {
         let _ = stream.set_read_timeout(Some(timeout));
     }
-    spool::set_group(&cfg.name);
     let secret = registry::secret();
     // HELLO and ENVIRON usually arrive together: read them with one
     // recv() into a stack buffer, then from the socket if ENVIRON is
@@ -554,6 +553,7 @@ pub fn serve(stream: UnixStream, group: &Group, pid: u32, keep: bool, fresh: boo
         }
     };
     let header_limit = cfg.header_buffer_size as usize;
+    spool::set_group(&cfg.name);
     let backend = DaemonBackend {
         conn: Conn::Direct(stream),
         timeout,
