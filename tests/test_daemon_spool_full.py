@@ -70,12 +70,14 @@ def full_tmpdir():
                 assert e.errno == 28, e  # ENOSPC
         yield d
     finally:
-        subprocess.run(["umount", d])
+        if subprocess.run(["umount", d]).returncode != 0:
+            subprocess.run(["umount", "-l", d])
         os.rmdir(d)
 
 
 @pytest.fixture(scope="module")
-def srv(server_factory, full_tmpdir):
+def srv(full_tmpdir, server_factory):
+    # (full_tmpdir first: it is torn down after the server is stopped)
     # The daemon inherits Apache's environment: its TMPDIR is the full one
     # (so is the Apache children's, for request bodies).
     old = os.environ.get("TMPDIR")
