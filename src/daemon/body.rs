@@ -44,6 +44,18 @@ fn temp_file() -> io::Result<File> {
     crate::os::tempfile::create("a request body", "turn WSGIBufferRequestBody Off")
 }
 
+/// A failed write to the body's temporary file, with where and what to do.
+fn spool_error(e: io::Error) -> ReceiveError {
+    ReceiveError::Spool(io::Error::new(
+        e.kind(),
+        format!(
+            "cannot write a request body to its temporary file in {}: {e} (free space there, \
+             set TMPDIR for Apache to a larger directory, or turn WSGIBufferRequestBody Off)",
+            std::env::temp_dir().display()
+        ),
+    ))
+}
+
 impl Body {
     /// Reads the whole body from the client. A failure to store it is an
     /// `Err(Spool)`, a failure to read it from the client an `Err(Client)`.
@@ -57,7 +69,7 @@ impl Body {
         let mut data = Vec::new();
         let mut buf = vec![0u8; 64 * 1024];
         let mut file: Option<File> = None;
-        let spool = ReceiveError::Spool;
+        let spool = spool_error;
         loop {
             let n = r.read_body(&mut buf).map_err(ReceiveError::Client)?;
             if n == 0 {
@@ -66,7 +78,7 @@ impl Body {
             match file.as_mut() {
                 Some(f) => f.write_all(&buf[..n]).map_err(spool)?,
                 None if data.len() + n > MEMORY_LIMIT => {
-                    let mut f = temp_file().map_err(spool)?;
+                    let mut f = temp_file().map_err(ReceiveError::Spool)?;
                     f.write_all(&data).map_err(spool)?;
                     f.write_all(&buf[..n]).map_err(spool)?;
                     data = Vec::new();

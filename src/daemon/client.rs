@@ -67,6 +67,38 @@ fn connect(group: &Group) -> Result<UnixStream, String> {
     }
 }
 
+/// Whether daemon process `pid`, which just closed a connection in the
+/// middle of a response, is still running: a process that exits closes its
+/// sockets a moment before it becomes a zombie, so give it that moment.
+fn daemon_still_running(pid: u32) -> bool {
+    let stat = format!("/proc/{pid}/stat");
+    let deadline = Instant::now() + Duration::from_millis(100);
+    loop {
+        // The state follows the ")" that ends the command name.
+        let state = std::fs::read_to_string(&stat).ok().and_then(|s| {
+            s.rsplit_once(')')
+                .and_then(|(_, rest)| rest.trim_start().chars().next())
+        });
+        match state {
+            None | Some('Z' | 'X') => return false,
+            Some(_) if Instant::now() >= deadline => return true,
+            Some(_) => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
+}
+
+/// Logs why the Apache child answers a 5xx for a daemon-side reason, with
+/// a recognisable prefix naming the case (`[daemon-5xx connect]`, ...), so
+/// failures around restarts can be counted and told apart.
+fn log_5xx(r: &Request, case: &str, msg: &str) {
+    log::request(r, Level::Err, &format!("[daemon-5xx {case}] {msg}"));
+}
+
+/// How many times a request is sent again on a new connection that the
+/// daemon closed before it said READY (the request never ran: it was in
+/// the backlog of a process that stopped accepting, at a restart).
+const UNACCEPTED_RETRIES: u32 = 4;
+
 /// How the relay ended.
 enum End {
     Done,
@@ -74,6 +106,8 @@ enum End {
     /// The daemon gave up the reused connection (RETRY) without running
     /// the request: send it again on a new connection.
     Retry,
+    /// A new connection was closed before READY: the request never ran.
+    Unaccepted,
 }
 
 /// True when a whole frame header of `kind` is already buffered.
@@ -131,6 +165,8 @@ struct Relay<'a> {
     reused: bool,
     /// Response bytes passed to the output filters since the last flush.
     unflushed: u64,
+    /// A frame came from the daemon.
+    heard: bool,
 }
 
 impl Relay<'_> {
@@ -146,8 +182,9 @@ impl Relay<'_> {
     }
 
     /// Something failed: 5xx if nothing was sent yet, else cut the body.
-    fn failed(&mut self, status: c_int, msg: &str) -> End {
-        log::request(self.r, Level::Err, msg);
+    /// `case` names the failure in the log line's prefix.
+    fn failed(&mut self, status: c_int, case: &str, msg: &str) -> End {
+        log_5xx(self.r, case, msg);
         if self.headers_sent {
             self.bb.push_broken();
             let _ = self.bb.pass();
@@ -308,17 +345,34 @@ impl Relay<'_> {
         loop {
             let frame = wire::read_frame(reader, header_limit);
             let (kind, payload) = match frame {
-                Ok(f) => f,
+                Ok(f) => {
+                    self.heard = true;
+                    f
+                }
                 Err(
                     WireError::Closed
                     | WireError::Io(io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe, _),
                 ) => {
-                    let msg = format!(
-                        "{} closed the connection before sending a complete response: the \
-                         process exited or was killed (the log line about its pid says why)",
-                        self.who()
-                    );
-                    return self.failed(ffi::HTTP_BAD_GATEWAY, &msg);
+                    // A new connection closed before READY: the process
+                    // stopped accepting with it still queued (a restart).
+                    if !self.reused && !self.heard {
+                        return End::Unaccepted;
+                    }
+                    let msg = if self.pid != 0 && daemon_still_running(self.pid) {
+                        format!(
+                            "{} closed the connection before sending a complete response \
+                             while still running: it gave the response up (its own log lines \
+                             say why)",
+                            self.who()
+                        )
+                    } else {
+                        format!(
+                            "{} closed the connection before sending a complete response: the \
+                             process exited or was killed (the log line about its pid says why)",
+                            self.who()
+                        )
+                    };
+                    return self.failed(ffi::HTTP_BAD_GATEWAY, "closed", &msg);
                 }
                 Err(WireError::Io(io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut, e)) => {
                     let msg = format!(
@@ -326,11 +380,11 @@ impl Relay<'_> {
                          answering 504",
                         self.who()
                     );
-                    return self.failed(ffi::HTTP_GATEWAY_TIME_OUT, &msg);
+                    return self.failed(ffi::HTTP_GATEWAY_TIME_OUT, "timeout", &msg);
                 }
                 Err(e) => {
                     let msg = format!("malformed data from {}: {e}", self.who());
-                    return self.failed(ffi::HTTP_BAD_GATEWAY, &msg);
+                    return self.failed(ffi::HTTP_BAD_GATEWAY, "malformed", &msg);
                 }
             };
             match kind {
@@ -341,7 +395,7 @@ impl Relay<'_> {
                     let want = wire::decode_u32(&payload).unwrap_or(0);
                     if !self.feed_body(want) {
                         let msg = format!("lost {} while sending the request body", self.who());
-                        return self.failed(ffi::HTTP_BAD_GATEWAY, &msg);
+                        return self.failed(ffi::HTTP_BAD_GATEWAY, "body", &msg);
                     }
                 }
                 Kind::Headers => match self.apply_headers(&payload) {
@@ -349,13 +403,13 @@ impl Relay<'_> {
                     Ok(Some(code)) => return End::Status(code),
                     Err(e) => {
                         let msg = format!("refused the response of {}: {e}", self.who());
-                        return self.failed(ffi::HTTP_INTERNAL_SERVER_ERROR, &msg);
+                        return self.failed(ffi::HTTP_INTERNAL_SERVER_ERROR, "headers", &msg);
                     }
                 },
                 Kind::Data => {
                     if !self.headers_sent {
                         let msg = format!("{} sent body data before headers", self.who());
-                        return self.failed(ffi::HTTP_BAD_GATEWAY, &msg);
+                        return self.failed(ffi::HTTP_BAD_GATEWAY, "protocol", &msg);
                     }
                     self.bb.push_copy(&payload);
                     self.unflushed += payload.len() as u64;
@@ -384,7 +438,7 @@ impl Relay<'_> {
                 Kind::File => {
                     let Some(fd) = reader.take_fd() else {
                         let msg = format!("{} sent FILE without a descriptor", self.who());
-                        return self.failed(ffi::HTTP_BAD_GATEWAY, &msg);
+                        return self.failed(ffi::HTTP_BAD_GATEWAY, "protocol", &msg);
                     };
                     let ok = match wire::decode_file(&payload) {
                         Ok((offset, len)) => {
@@ -396,14 +450,14 @@ impl Relay<'_> {
                     crate::os::fd::close(fd);
                     if !ok {
                         let msg = format!("cannot send the file passed by {}", self.who());
-                        return self.failed(ffi::HTTP_INTERNAL_SERVER_ERROR, &msg);
+                        return self.failed(ffi::HTTP_INTERNAL_SERVER_ERROR, "file", &msg);
                     }
                 }
                 Kind::End => {
                     self.daemon_finished = true;
                     if !self.headers_sent {
                         let msg = format!("{} ended the response without headers", self.who());
-                        return self.failed(ffi::HTTP_BAD_GATEWAY, &msg);
+                        return self.failed(ffi::HTTP_BAD_GATEWAY, "protocol", &msg);
                     }
                     self.bb.push_eos();
                     let _ = self.bb.pass();
@@ -418,7 +472,9 @@ impl Relay<'_> {
                 Kind::Status => {
                     self.daemon_finished = true;
                     let (code, msg) = wire::decode_status(&payload).unwrap_or((500, b""));
-                    if !msg.is_empty() {
+                    if code >= 500 {
+                        log_5xx(self.r, "daemon-status", &from_latin1(msg));
+                    } else if !msg.is_empty() {
                         log::request(self.r, Level::Err, &from_latin1(msg));
                     }
                     if self.headers_sent {
@@ -432,7 +488,7 @@ impl Relay<'_> {
                 Kind::Retry if self.reused && !self.headers_sent => return End::Retry,
                 other => {
                     let msg = format!("{} sent an unexpected {other:?} frame", self.who());
-                    return self.failed(ffi::HTTP_BAD_GATEWAY, &msg);
+                    return self.failed(ffi::HTTP_BAD_GATEWAY, "protocol", &msg);
                 }
             }
         }
@@ -485,6 +541,7 @@ pub fn relay(r: &Request, name: &str, t: &Target<'_>) -> c_int {
     };
     let mut body = body;
     let mut idle = take_idle(&group.socket_path);
+    let mut unaccepted = 0;
     loop {
         let reused = idle.is_some();
         let (stream, pid) = match idle.take() {
@@ -495,7 +552,7 @@ pub fn relay(r: &Request, name: &str, t: &Target<'_>) -> c_int {
                     (s, 0)
                 }
                 Err(msg) => {
-                    log::request(r, Level::Err, &msg);
+                    log_5xx(r, "connect", &msg);
                     return ffi::HTTP_SERVICE_UNAVAILABLE;
                 }
             },
@@ -503,12 +560,31 @@ pub fn relay(r: &Request, name: &str, t: &Target<'_>) -> c_int {
         match attempt(r, &group, t, &stream, body.take(), pid) {
             Attempt::Retry(b) if reused => body = b,
             Attempt::Retry(_) => {
-                log::request(
+                log_5xx(
                     r,
-                    Level::Err,
+                    "retry-on-new",
                     "a new daemon connection was given up at once",
                 );
                 return ffi::HTTP_BAD_GATEWAY;
+            }
+            Attempt::Unaccepted(b, _, case, msg) if unaccepted < UNACCEPTED_RETRIES => {
+                unaccepted += 1;
+                body = b;
+                log::request(
+                    r,
+                    Level::Info,
+                    &format!("[daemon-retry {case}] {msg}; sending it again on a new connection"),
+                );
+                // The group's socket is being replaced: give it a moment.
+                std::thread::sleep(Duration::from_millis(5 << unaccepted));
+            }
+            Attempt::Unaccepted(_, code, case, msg) => {
+                log_5xx(
+                    r,
+                    case,
+                    &format!("{msg} ({} tries on new connections)", unaccepted + 1),
+                );
+                return code;
             }
             Attempt::Ended(code, Some(pid)) => {
                 keep_idle(&group.socket_path, (stream, pid));
@@ -542,6 +618,11 @@ enum Attempt {
     /// The handler's status, and the daemon's pid if the connection may be
     /// kept for the next request.
     Ended(c_int, Option<u32>),
+    /// A new connection was dropped before the daemon took the request
+    /// (it never ran): send it again on another new connection, with its
+    /// body; after `UNACCEPTED_RETRIES`, answer the status and log the case
+    /// and message.
+    Unaccepted(Option<Body>, c_int, &'static str, String),
 }
 
 /// Sends the request on `stream` (reused when the daemon's `pid` is known)
@@ -558,9 +639,9 @@ fn attempt(
     let name = &group.cfg.name;
     let mut out = Vec::with_capacity(8192);
     let Some(secret) = registry::secret(name) else {
-        log::request(
+        log_5xx(
             r,
-            Level::Err,
+            "secret",
             &format!(
                 "no secret for daemon process group '{name}' in this Apache child: restart Apache"
             ),
@@ -581,15 +662,17 @@ fn attempt(
         let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
         if let Ok((Kind::Status, p)) = wire::read_frame(&mut reader, 0) {
             let (code, msg) = wire::decode_status(&p).unwrap_or((503, b""));
-            log::request(r, Level::Err, &from_latin1(msg));
+            log_5xx(r, "daemon-status", &from_latin1(msg));
             return Attempt::Ended(c_int::from(code), None);
         }
-        log::request(
-            r,
-            Level::Err,
-            &format!("cannot send the request to daemon process group '{name}': {e}"),
+        // Else the connection was dropped unaccepted (a process that
+        // stopped accepting at a restart): the request never ran.
+        return Attempt::Unaccepted(
+            body,
+            ffi::HTTP_SERVICE_UNAVAILABLE,
+            "send",
+            format!("cannot send the request to daemon process group '{name}': {e}"),
         );
-        return Attempt::Ended(ffi::HTTP_SERVICE_UNAVAILABLE, None);
     }
     let mut relay = Relay {
         r,
@@ -605,11 +688,22 @@ fn attempt(
         read_buf: Vec::new(),
         reused,
         unflushed: 0,
+        heard: false,
     };
     let (end, reusable) = relay.run(&mut reader);
     let keep = (reusable && relay.pid != 0).then_some(relay.pid);
     match end {
         End::Retry => Attempt::Retry(relay.body.take()),
+        End::Unaccepted => Attempt::Unaccepted(
+            relay.body.take(),
+            ffi::HTTP_BAD_GATEWAY,
+            "closed",
+            format!(
+                "daemon process group '{name}' closed the connection before sending a complete \
+                 response, without accepting the request: its process stopped (a restart) or \
+                 refused the connection (see its log lines)"
+            ),
+        ),
         End::Done => Attempt::Ended(ffi::OK, keep),
         End::Status(code) => Attempt::Ended(code, keep),
     }

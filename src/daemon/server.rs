@@ -119,7 +119,9 @@ impl DaemonBackend {
             return Err(());
         };
         let _ = stream.set_write_timeout(Some(self.timeout));
-        match Handoff::start(stream, &self.out[sent..]) {
+        match Handoff::start(stream, &self.out[sent..], |msg| {
+            log::server(Level::Warn, msg)
+        }) {
             Ok(h) => {
                 self.conn = Conn::Handed(h);
                 Ok(())
@@ -571,6 +573,7 @@ pub fn serve(stream: UnixStream, group: &Group, pid: u32, keep: bool, fresh: boo
         .find(|(k, _)| *k == b"mod_wsgi.ignore_activity")
         .is_some_and(|(_, v)| *v == b"1");
     let header_limit = cfg.header_buffer_size as usize;
+    spool::set_group(&cfg.name);
     let backend = DaemonBackend {
         conn: Conn::Direct(stream),
         timeout,

@@ -10,14 +10,20 @@
 //! and the writer drains memory before the file. Anything that must reach
 //! the socket directly (a passed file descriptor, a request for body data)
 //! first waits until the writer has sent everything (`with_stream`).
+//!
+//! When the spool cannot take more (its temporary file cannot be created
+//! or written: a full or read-only TMPDIR, a quota, no descriptors left),
+//! nothing is lost: the application's thread waits until the writer has
+//! sent what it holds, then writes the rest itself, waiting for the Apache
+//! child as it would without spooling. That is logged once per process.
 
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
 use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 
 /// How long the Apache child may stop reading before the response is
 /// handed off.
@@ -34,6 +40,34 @@ pub const MAX_HANDOFFS: usize = 256;
 const CHUNK: usize = 256 * 1024;
 
 static HANDOFFS: AtomicUsize = AtomicUsize::new(0);
+
+/// "daemon process 'NAME' (pid N)", for the log line of a failed spool.
+static PROCESS: OnceLock<String> = OnceLock::new();
+/// A failed spool has been logged by this process.
+static REPORTED: AtomicBool = AtomicBool::new(false);
+
+/// Names this process's daemon group for the spool's log line (the first
+/// call in a process counts).
+pub fn set_group(name: &str) {
+    PROCESS.get_or_init(|| format!("daemon process '{name}' (pid {})", std::process::id()));
+}
+
+/// Where the once-per-process line about a spool that cannot take more
+/// goes (the error log, in a daemon).
+pub type Report = fn(&str);
+
+/// Reports, once per process, that a stalled response could not be
+/// spooled (`why`) and that the thread waits for the client instead.
+fn report_spool_failure(report: Report, why: &str) {
+    if REPORTED.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let who = PROCESS.get().map_or("daemon process", String::as_str);
+    report(&format!(
+        "{who}: {why}; the thread waits for the client instead (nothing is cut; this is \
+         logged once per process)"
+    ));
+}
 
 /// Responses still being written by a writer thread (a draining process
 /// waits for them).
@@ -57,6 +91,9 @@ struct State {
     /// Why, when it is the server's fault (the spool failed), not the
     /// Apache child's going away.
     error: Option<String>,
+    /// The spool could not take more: the application's thread writes the
+    /// rest itself once the writer is idle.
+    direct: bool,
 }
 
 impl State {
@@ -99,19 +136,32 @@ impl State {
         Ok(())
     }
 
-    fn append(&mut self, data: &[u8]) -> io::Result<()> {
+    /// Queues `data`, or leaves everything as it was and says why the
+    /// spool cannot take it.
+    fn append(&mut self, data: &[u8]) -> Result<(), String> {
         if self.file_end == 0 && self.mem.len() + data.len() <= MEMORY_LIMIT {
             self.mem.extend(data);
             return Ok(());
         }
         if self.file.is_none() {
-            self.file = Some(crate::os::tempfile::create(
-                "a response to a slow client",
+            let file = crate::os::tempfile::create(
+                "a stalled response",
                 "give the daemon process group more threads",
-            )?);
+            )
+            .map_err(|e| e.to_string())?;
+            self.file = Some(file);
         }
         if let Some(f) = &self.file {
-            f.write_all_at(data, self.file_end)?;
+            // A partial write is overwritten by the next append: only
+            // `file_end` counts.
+            f.write_all_at(data, self.file_end).map_err(|e| {
+                let dir = std::env::temp_dir();
+                format!(
+                    "cannot spool a stalled response to a temporary file in {}: {e} (free \
+                     space there or set TMPDIR for Apache to a larger directory)",
+                    dir.display()
+                )
+            })?;
         }
         self.file_end += data.len() as u64;
         Ok(())
@@ -137,6 +187,7 @@ impl Shared {
 /// The application's side of a handed-off response.
 pub struct Handoff {
     shared: Arc<Shared>,
+    report: Report,
 }
 
 /// The response could not be written: the Apache child went away, or the
@@ -147,8 +198,12 @@ pub struct Lost(pub Option<String>);
 impl Handoff {
     /// Hands `stream` to a new writer thread, which first sends `pending`.
     /// Gives the stream back if no more handoffs are allowed or the thread
-    /// cannot start.
-    pub fn start(stream: UnixStream, pending: &[u8]) -> Result<Handoff, UnixStream> {
+    /// cannot start. A spool that cannot take more is told to `report`.
+    pub fn start(
+        stream: UnixStream,
+        pending: &[u8],
+        report: Report,
+    ) -> Result<Handoff, UnixStream> {
         if HANDOFFS.fetch_add(1, Ordering::SeqCst) >= MAX_HANDOFFS {
             HANDOFFS.fetch_sub(1, Ordering::SeqCst);
             return Err(stream);
@@ -169,7 +224,7 @@ impl Handoff {
                 HANDOFFS.fetch_sub(1, Ordering::SeqCst);
             });
         match spawned {
-            Ok(_) => Ok(Handoff { shared }),
+            Ok(_) => Ok(Handoff { shared, report }),
             Err(_) => {
                 HANDOFFS.fetch_sub(1, Ordering::SeqCst);
                 match Arc::try_unwrap(shared) {
@@ -181,23 +236,48 @@ impl Handoff {
         }
     }
 
-    /// Queues response bytes for the writer.
+    /// Queues response bytes for the writer. When the spool cannot take
+    /// them, they are written by this thread once the writer has sent what
+    /// it holds (waiting for the Apache child up to the socket's write
+    /// timeout), and so is the rest of the response.
     pub fn append(&self, data: &[u8]) -> Result<(), Lost> {
         let mut g = self.shared.lock();
-        while !g.failed && g.pending() > 0 && g.pending() + data.len() as u64 > SPOOL_LIMIT {
+        while !g.failed
+            && !g.direct
+            && g.pending() > 0
+            && g.pending() + data.len() as u64 > SPOOL_LIMIT
+        {
             g = self.shared.wait(g);
         }
         if g.failed {
             return Err(Lost(g.error.take()));
         }
-        if let Err(e) = g.append(data) {
-            g.failed = true;
-            drop(g);
-            self.shared.changed.notify_all();
-            return Err(Lost(Some(e.to_string())));
+        if !g.direct {
+            match g.append(data) {
+                Ok(()) => {
+                    drop(g);
+                    self.shared.changed.notify_all();
+                    return Ok(());
+                }
+                Err(why) => {
+                    g.direct = true;
+                    report_spool_failure(self.report, &why);
+                }
+            }
         }
         drop(g);
-        self.shared.changed.notify_all();
+        self.write_direct(data)
+    }
+
+    /// Writes `data` on the stream once the writer is idle.
+    fn write_direct(&self, data: &[u8]) -> Result<(), Lost> {
+        let written = self.with_stream(|mut s| s.write_all(data))?;
+        if written.is_err() {
+            // The Apache child went away or stalled past the timeout.
+            self.shared.lock().failed = true;
+            self.shared.changed.notify_all();
+            return Err(Lost(None));
+        }
         Ok(())
     }
 
@@ -280,7 +360,7 @@ mod tests {
             out
         });
         let mut expect = b"head".to_vec();
-        let h = Handoff::start(a, b"head").map_err(|_| ()).unwrap();
+        let h = Handoff::start(a, b"head", |_| ()).map_err(|_| ()).unwrap();
         // Pieces that cross MEMORY_LIMIT, so later ones go to the file.
         for i in 0..12u8 {
             let piece = pattern(300 * 1024 + i as usize, i);
@@ -299,10 +379,37 @@ mod tests {
     }
 
     #[test]
+    fn a_spool_that_cannot_take_more_falls_back_to_direct_writes() {
+        let (a, mut b) = UnixStream::pair().unwrap();
+        let h = Handoff::start(a, b"head", |_| ()).map_err(|_| ()).unwrap();
+        // A spool file that refuses writes (read-only), as a full TMPDIR does.
+        h.shared.lock().file = Some(File::open("/dev/null").unwrap());
+        let reader = std::thread::spawn(move || {
+            // A slow start, so memory fills and the file is needed.
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            let mut out = Vec::new();
+            b.read_to_end(&mut out).unwrap();
+            out
+        });
+        let mut expect = b"head".to_vec();
+        for i in 0..12u8 {
+            let piece = pattern(300 * 1024 + i as usize, i);
+            h.append(&piece).unwrap();
+            expect.extend_from_slice(&piece);
+        }
+        assert!(h.shared.lock().direct);
+        assert!(REPORTED.load(Ordering::SeqCst));
+        drop(h);
+        let got = reader.join().unwrap();
+        assert_eq!(got.len(), expect.len());
+        assert!(got == expect, "bytes differ");
+    }
+
+    #[test]
     fn a_gone_reader_fails_appends() {
         let (a, b) = UnixStream::pair().unwrap();
         drop(b);
-        let h = Handoff::start(a, &pattern(64 * 1024, 1))
+        let h = Handoff::start(a, &pattern(64 * 1024, 1), |_| ())
             .map_err(|_| ())
             .unwrap();
         // The writer notices the broken pipe; appends then fail.

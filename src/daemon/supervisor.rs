@@ -67,7 +67,6 @@ fn create_socket(path: &str, backlog: u32, owner: u32) -> Result<i32, String> {
             path.len()
         ));
     }
-    let _ = std::fs::remove_file(path);
     if let Some(dir) = std::path::Path::new(path).parent() {
         if !dir.is_dir() {
             return Err(format!(
@@ -77,8 +76,19 @@ fn create_socket(path: &str, backlog: u32, owner: u32) -> Result<i32, String> {
             ));
         }
     }
+    // Bound under a temporary name, given to its owner, then renamed onto
+    // `path` in one step: an Apache child connecting meanwhile (an older
+    // generation's, at a graceful restart) finds the path missing, which it
+    // retries, never a socket still owned by root, which it may not use.
+    let temp = format!("{path}~");
+    let bind_path = if temp.len() <= SUN_PATH_MAX {
+        temp.as_str()
+    } else {
+        path
+    };
+    let _ = std::fs::remove_file(bind_path);
     let old = os::process::umask(0o077);
-    let bound = std::os::unix::net::UnixListener::bind(path);
+    let bound = std::os::unix::net::UnixListener::bind(bind_path);
     os::process::umask(old);
     let listener = bound.map_err(|e| {
         format!(
@@ -86,16 +96,31 @@ fn create_socket(path: &str, backlog: u32, owner: u32) -> Result<i32, String> {
              write to that directory, or set WSGISocketPrefix"
         )
     })?;
-    std::os::unix::fs::chown(path, Some(owner), None)
-        .map_err(|e| format!("cannot give the daemon socket {path} to uid {owner}: {e}"))?;
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-        .map_err(|e| format!("cannot restrict the daemon socket {path}: {e}"))?;
+    let published = publish_socket(bind_path, path, owner);
+    if published.is_err() {
+        let _ = std::fs::remove_file(bind_path);
+    }
+    published?;
     let fd = listener.into_raw_fd();
     // Listen again to apply listen-backlog.
     os::socket::listen(fd, backlog as i32).map_err(|e| format!("listen on {path} failed: {e}"))?;
     os::socket::set_receive_timeout(fd, 250).map_err(|e| format!("cannot set up {path}: {e}"))?;
     Ok(fd)
+}
+
+/// Gives the socket bound at `bound` to `owner`, mode 0600, and moves it
+/// to `path` (replacing what is there) when the two differ.
+fn publish_socket(bound: &str, path: &str, owner: u32) -> Result<(), String> {
+    std::os::unix::fs::chown(bound, Some(owner), None)
+        .map_err(|e| format!("cannot give the daemon socket {path} to uid {owner}: {e}"))?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(bound, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| format!("cannot restrict the daemon socket {path}: {e}"))?;
+    if bound != path {
+        std::fs::rename(bound, path)
+            .map_err(|e| format!("cannot move the daemon socket into place at {path}: {e}"))?;
+    }
+    Ok(())
 }
 
 /// Called from post_config in the running parent: sets up every daemon
@@ -338,6 +363,11 @@ fn on_event(slot: &OtherChild<Slot>, event: Event) {
         }
         Event::Unregister => {
             let s = slot.state();
+            // The generation ends: take the socket's path away before its
+            // processes stop accepting, so no Apache child connects to a
+            // listener nobody will accept from (it finds the path missing
+            // and retries until the next generation's socket is there).
+            let _ = std::fs::remove_file(&s.group.socket_path);
             if s.stopping || process::mpm_stopping() {
                 let timeout = Duration::from_secs(u64::from(s.group.cfg.shutdown_timeout.max(1)));
                 stop_and_wait(pid, timeout);
