@@ -1,9 +1,9 @@
 //! WSGITrustedProxies / WSGITrustedProxyHeaders resolution with arbitrary
 //! proxies, header kinds, peers and header values. Properties: nothing is
 //! kept or overridden for an untrusted peer; only configured kinds are
-//! kept, with their values unchanged; each environ key is overridden at
-//! most once; SERVER_PORT is digits; wsgi.url_scheme is http or https;
-//! REMOTE_ADDR comes from one of the hops of the believed header.
+//! kept, with their values unchanged or (X-Forwarded-For) a tail of the
+//! hops sent; each environ key is overridden at most once; SERVER_PORT is
+//! digits; REMOTE_ADDR comes from one of the hops of the believed header.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -45,11 +45,22 @@ fuzz_target!(|data: &[u8]| {
     let peer_trusted = proxies.is_empty()
         || peer.trim().parse::<std::net::IpAddr>().is_ok_and(|ip| proxies.iter().any(|s| s.contains(ip)));
     if !peer_trusted {
-        assert!(r.keep.is_empty() && r.overrides.is_empty(), "untrusted peer {peer:?} believed: {r:?}");
+        assert!(
+            r.keep.is_empty() && r.overrides.is_empty() && r.https.is_none(),
+            "untrusted peer {peer:?} believed: {r:?}"
+        );
     }
     for (k, v) in &r.keep {
         assert!(kinds.contains(k), "kept {k} which is not configured");
-        assert!(present.iter().any(|(pk, pv)| pk == k && pv == v));
+        let tail = |pv: &[u8]| {
+            let sent = String::from_utf8_lossy(pv);
+            let hops: Vec<&str> = sent.split(',').map(str::trim).filter(|h| !h.is_empty()).collect();
+            let kept = String::from_utf8_lossy(v);
+            (1..=hops.len()).any(|n| hops[hops.len() - n..].join(", ") == kept)
+        };
+        assert!(present
+            .iter()
+            .any(|(pk, pv)| pk == k && (pv == v || (k == "HTTP_X_FORWARDED_FOR" && tail(pv)))));
     }
     let mut seen: Vec<&str> = Vec::new();
     for (k, v) in &r.overrides {
@@ -57,7 +68,6 @@ fuzz_target!(|data: &[u8]| {
         seen.push(k);
         match *k {
             "SERVER_PORT" => assert!(!v.is_empty() && v.iter().all(u8::is_ascii_digit)),
-            "wsgi.url_scheme" => assert!(v == b"http" || v == b"https"),
             "REMOTE_ADDR" => {
                 // Always an IP address, and the address of one of the hops
                 // (ports and brackets dropped, normalised).
@@ -70,7 +80,7 @@ fuzz_target!(|data: &[u8]| {
                 });
                 assert!(ok, "REMOTE_ADDR {v:?} is none of the hops: {r:?}");
             }
-            "HTTP_HOST" | "SERVER_NAME" | "SCRIPT_NAME" => {}
+            "HTTP_HOST" | "SERVER_NAME" | "SCRIPT_NAME" | "mod_wsgi.mount_point" => {}
             other => panic!("unexpected override {other}"),
         }
     }

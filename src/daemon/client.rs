@@ -16,7 +16,7 @@ use crate::httpd::request::Request;
 use crate::os::fdpass::FdReader;
 use crate::wsgi::environ::Sink;
 use crate::wsgi::headers::{check_header, from_latin1, parse_status};
-use crate::wsgi::variables::{request_variables, Target};
+use crate::wsgi::variables::{now_us, request_variables, Target, X_QUEUE_START_US};
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
 use std::os::raw::c_int;
@@ -512,6 +512,8 @@ pub fn relay(r: &Request, name: &str, t: &Target<'_>) -> c_int {
         log::request(r, Level::Err, &e);
         return ffi::HTTP_FORBIDDEN;
     }
+    // mod_wsgi.queue_start: this Apache child has taken the request.
+    let queue_start = now_us();
     // Receive the body first, so a slow upload holds this Apache thread,
     // not a daemon thread. A client that sent `Expect: 100-continue` gets
     // its 100 from Apache here (as from a buffering proxy), not when the
@@ -557,7 +559,7 @@ pub fn relay(r: &Request, name: &str, t: &Target<'_>) -> c_int {
                 }
             },
         };
-        match attempt(r, &group, t, &stream, body.take(), pid) {
+        match attempt(r, &group, t, &stream, body.take(), pid, queue_start) {
             Attempt::Retry(b) if reused => body = b,
             Attempt::Retry(_) => {
                 log_5xx(
@@ -634,6 +636,7 @@ fn attempt(
     stream: &UnixStream,
     body: Option<Body>,
     pid: u32,
+    queue_start: i64,
 ) -> Attempt {
     let reused = pid != 0;
     let name = &group.cfg.name;
@@ -651,6 +654,7 @@ fn attempt(
     wire::hello(&mut out, &secret, r.request_time());
     let mut env = EnvironWriter::new();
     request_variables(r, t, &mut env);
+    env.put(X_QUEUE_START_US, queue_start.to_string().as_bytes());
     out.extend_from_slice(&env.finish());
     let sent = (&*stream).write_all(&out);
     let mut reader = FdReader::new(stream);

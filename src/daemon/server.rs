@@ -11,8 +11,12 @@ use crate::httpd::log::{self, Level};
 use crate::os::{self, signals};
 use crate::python::strings::{environ_key, latin1};
 use crate::wsgi::backend::{Backend, Channel, SendError};
+use crate::wsgi::environ::INTERNAL_PREFIX;
 use crate::wsgi::headers::Status;
-use crate::wsgi::runner::{self, Job};
+use crate::wsgi::runner::{self, Job, Timing};
+use crate::wsgi::variables::{
+    X_ENABLE_SENDFILE, X_IGNORE_ACTIVITY, X_QUEUE_START_US, X_SCRIPT_RELOADING,
+};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::io::{ErrorKind, Read, Write};
@@ -501,6 +505,8 @@ pub fn serve(stream: UnixStream, group: &Group, pid: u32, keep: bool, fresh: boo
             _ => return NO_REQUEST,
         }
     };
+    // mod_wsgi.daemon_start: this thread has taken the request.
+    let daemon_start = now_us();
     let mut reader = (&first[..got]).chain(&stream);
     let start = match wire::read_frame(&mut reader, 0) {
         Ok((Kind::Hello, p)) => match wire::check_hello(&p, &secret) {
@@ -570,7 +576,7 @@ pub fn serve(stream: UnixStream, group: &Group, pid: u32, keep: bool, fresh: boo
     let ignore_activity = pairs
         .iter()
         .rev()
-        .find(|(k, _)| *k == b"mod_wsgi.ignore_activity")
+        .find(|(k, _)| *k == X_IGNORE_ACTIVITY)
         .is_some_and(|(_, v)| *v == b"1");
     let header_limit = cfg.header_buffer_size as usize;
     spool::set_group(&cfg.name);
@@ -592,7 +598,6 @@ pub fn serve(stream: UnixStream, group: &Group, pid: u32, keep: bool, fresh: boo
     };
     KEPT.with(|k| k.borrow_mut().take());
     crate::python::thread::ensure();
-    let daemon_start = now_us();
     let asked = std::time::Instant::now();
     let finish = Python::attach(|py| {
         crate::python::api::gil_wait::begin(asked.elapsed());
@@ -615,9 +620,15 @@ pub fn serve(stream: UnixStream, group: &Group, pid: u32, keep: bool, fresh: boo
         let app_group =
             String::from_utf8_lossy(get(b"mod_wsgi.application_group").unwrap_or_default())
                 .into_owned();
-        let reloading = get(b"mod_wsgi.script_reloading") == Some(b"1");
-        let sendfile = get(b"mod_wsgi.enable_sendfile") == Some(b"1");
+        let reloading = get(X_SCRIPT_RELOADING) == Some(b"1");
+        let sendfile = get(X_ENABLE_SENDFILE) == Some(b"1");
+        let queue_start = get(X_QUEUE_START_US)
+            .and_then(|v| std::str::from_utf8(v).ok()?.parse().ok())
+            .unwrap_or(0);
         for (k, v) in &pairs {
+            if k.starts_with(INTERNAL_PREFIX) {
+                continue;
+            }
             if let Err(e) = dict.set_item(environ_key(py, k), latin1(py, v)) {
                 log::server(Level::Err, &format!("cannot build environ: {e}"));
                 return None;
@@ -632,7 +643,11 @@ pub fn serve(stream: UnixStream, group: &Group, pid: u32, keep: bool, fresh: boo
             enable_sendfile: sendfile,
             multithread: cfg.threads > 1,
             multiprocess: cfg.multiprocess,
-            daemon_start_us: Some(daemon_start),
+            timing: Timing {
+                request_start_us: start,
+                queue_start_us: queue_start,
+                daemon_start_us: daemon_start,
+            },
         };
         runner::run(py, &job, &dict, Channel::new(Box::new(backend))).1
     });

@@ -104,6 +104,29 @@ impl Request {
         unsafe { opt_cstr_bytes(self.rec().log_id) }
     }
 
+    /// The request's log id, generated the way Apache does for `%L` (the
+    /// `generate_log_id` hook: mod_unique_id's, else core's) when no module
+    /// has assigned one yet; the id then also tags the request's log lines.
+    pub fn ensure_log_id(&self) -> Option<&[u8]> {
+        if self.rec().log_id.is_null() {
+            let mut id: *const std::os::raw::c_char = std::ptr::null();
+            // SAFETY: the connection and request are live; the hook writes
+            // a pool string (or nothing) into `id`.
+            unsafe { ffi::ap_run_generate_log_id(self.rec().connection, self.raw(), &mut id) };
+            if !id.is_null() {
+                self.update(|r| r.log_id = id);
+            }
+        }
+        self.log_id()
+    }
+
+    /// The connection's log id, when a module (or a `%{c}L` log format)
+    /// has assigned one.
+    pub fn connection_log_id(&self) -> Option<&[u8]> {
+        // SAFETY: the connection outlives the request; NULL or a pool string.
+        unsafe { opt_cstr_bytes((*self.rec().connection).log_id) }
+    }
+
     /// The request's start, in microseconds since the epoch.
     pub fn request_time(&self) -> i64 {
         self.rec().request_time
@@ -305,11 +328,6 @@ impl Request {
     }
 
     /// SERVER_SIGNATURE ("" unless ServerSignature is on).
-    pub fn signature(&self) -> &[u8] {
-        // SAFETY: ap_psignature returns a request-pool string.
-        unsafe { cstr_bytes(ffi::ap_psignature(c"".as_ptr(), self.raw())) }
-    }
-
     pub fn useragent_ip(&self) -> &[u8] {
         // SAFETY: a request-pool or connection-pool string.
         unsafe { cstr_bytes(self.rec().useragent_ip) }
@@ -351,11 +369,6 @@ impl Request {
     pub fn auth_type(&self) -> Option<&[u8]> {
         // SAFETY: NULL or a pool string.
         unsafe { opt_cstr_bytes(self.rec().ap_auth_type) }
-    }
-
-    pub fn remote_logname(&self) -> Option<&[u8]> {
-        // SAFETY: NULL or a pool string.
-        unsafe { opt_cstr_bytes(ffi::ap_get_remote_logname(self.raw())) }
     }
 
     /// The scheme Apache reports for the request ("http"/"https").

@@ -2,9 +2,9 @@
 //! request's bytes go straight through Apache (ApacheBackend).
 
 use super::backend::{Backend, Channel, SendError};
-use super::environ::Sink;
+use super::environ::{Sink, INTERNAL_PREFIX};
 use super::headers::Status;
-use super::runner::{self, Job, Outcome};
+use super::runner::{self, Job, Outcome, Timing};
 use super::variables::{request_variables, Target};
 use crate::httpd::brigade::Brigade;
 use crate::httpd::log::{self, Level};
@@ -15,7 +15,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::os::raw::c_int;
 
-/// A Python dict as an environ sink; values become latin-1 `str`.
+/// A Python dict as an environ sink; values become latin-1 `str`. The
+/// internal `mod_wsgi.x-…` keys (for a daemon) are left out.
 pub struct DictSink<'py> {
     pub dict: Bound<'py, PyDict>,
     pub error: Option<PyErr>,
@@ -23,6 +24,9 @@ pub struct DictSink<'py> {
 
 impl Sink for DictSink<'_> {
     fn put(&mut self, key: &[u8], value: &[u8]) {
+        if key.starts_with(INTERNAL_PREFIX) {
+            return;
+        }
         let py = self.dict.py();
         if let Err(e) = self.dict.set_item(environ_key(py, key), latin1(py, value)) {
             self.error.get_or_insert(e);
@@ -121,7 +125,11 @@ pub fn run(r: &Request, t: &Target<'_>) -> c_int {
             enable_sendfile: t.config.enable_sendfile,
             multithread: server::mpm_threaded(),
             multiprocess: server::mpm_forked(),
-            daemon_start_us: None,
+            timing: Timing {
+                request_start_us: r.request_time(),
+                queue_start_us: 0,
+                daemon_start_us: 0,
+            },
         };
         let channel = Channel::new(Box::new(ApacheBackend::new(r)));
         runner::run(py, &job, &sink.dict, channel)

@@ -1,13 +1,17 @@
 //! Building the CGI part of the WSGI environ from the request.
 //!
 //! The variables are the ones Apache gives CGI scripts (as
-//! ap_add_common_vars and ap_add_cgi_vars compute them), written straight
+//! ap_add_common_vars and ap_add_cgi_vars compute them) less those mod_wsgi
+//! 6 leaves out (GATEWAY_INTERFACE, SERVER_SIGNATURE, REMOTE_IDENT, which
+//! may cost an ident lookup, and HTTPS, which becomes wsgi.url_scheme),
+//! written straight
 //! into a `Sink` (a Python dict in embedded mode, the wire frame in daemon
 //! mode) with no intermediate table. Values are raw bytes; sinks present
 //! them as latin-1 `str`.
 
-use super::proxy::{is_proxy_header, resolve, Policy};
+use super::proxy::{resolve, Policy};
 use crate::httpd::request::Request;
+use std::borrow::Cow;
 
 /// Receives environ entries; a later `put` of a key replaces an earlier one.
 pub trait Sink {
@@ -82,6 +86,31 @@ pub fn script_name_without_path_info<'a>(uri: &'a [u8], path_info: &[u8]) -> &'a
     }
 }
 
+/// Collapses runs of `/` into one, as mod_wsgi does for SCRIPT_NAME and
+/// PATH_INFO (whatever Apache's MergeSlashes says).
+pub fn collapse_slashes(path: &[u8]) -> Cow<'_, [u8]> {
+    if !path.windows(2).any(|w| w == b"//") {
+        return Cow::Borrowed(path);
+    }
+    let mut out = Vec::with_capacity(path.len());
+    for &b in path {
+        if b == b'/' && out.last() == Some(&b'/') {
+            continue;
+        }
+        out.push(b);
+    }
+    Cow::Owned(out)
+}
+
+/// True for an `HTTPS` value that means on (mod_ssl's `on`, SetEnv's `1`).
+fn https_on(value: &[u8]) -> bool {
+    value.eq_ignore_ascii_case(b"on") || value == b"1"
+}
+
+/// Environ keys mod_wsgi keeps to itself: carried to the daemon, never
+/// shown to the application (`mod_wsgi.x-…`).
+pub const INTERNAL_PREFIX: &[u8] = b"mod_wsgi.x-";
+
 /// Where the script is mounted and what it serves for this request.
 pub struct Mount<'a> {
     pub script_name: &'a [u8],
@@ -99,14 +128,21 @@ pub fn cgi_variables(
     proxy: Option<&Policy<'_>>,
     sink: &mut impl Sink,
 ) {
+    // HTTPS (mod_ssl's, or a SetEnv) decides wsgi.url_scheme and is not
+    // passed on itself; mod_wsgi.x-… keys are this module's own.
+    let mut https = r.scheme() == b"https";
     for (k, v) in r.subprocess_env().entries() {
-        sink.put(k, v);
+        if k == b"HTTPS" {
+            https |= https_on(v);
+        } else if !k.starts_with(INTERNAL_PREFIX) {
+            sink.put(k, v);
+        }
     }
     let mut key = Vec::with_capacity(64);
     let mut proxy_headers: Vec<(String, Vec<u8>)> = Vec::new();
     for (name, value) in r.headers_in().entries() {
         match header_key(name, &mut key) {
-            HeaderKey::Key if proxy.is_some() && is_proxy_header(&key) => {
+            HeaderKey::Key if proxy.is_some_and(|p| p.governs(&key)) => {
                 proxy_headers.push((String::from_utf8_lossy(&key).into_owned(), value.to_vec()))
             }
             HeaderKey::Key => sink.put(&key, value),
@@ -115,7 +151,6 @@ pub fn cgi_variables(
         }
     }
     let mut num = itoa_buf();
-    sink.put(b"SERVER_SIGNATURE", r.signature());
     sink.put(b"SERVER_SOFTWARE", crate::httpd::server::banner());
     sink.put(b"SERVER_NAME", r.server_name());
     let (local_ip, _) = r.local_ip_port();
@@ -141,17 +176,12 @@ pub fn cgi_variables(
     if let Some(auth) = r.auth_type() {
         sink.put(b"AUTH_TYPE", auth);
     }
-    if let Some(ident) = r.remote_logname() {
-        sink.put(b"REMOTE_IDENT", ident);
-    }
-    sink.put(b"GATEWAY_INTERFACE", b"CGI/1.1");
     sink.put(b"SERVER_PROTOCOL", r.protocol());
     sink.put(b"REQUEST_METHOD", method);
     sink.put(b"QUERY_STRING", r.args().unwrap_or(b""));
     sink.put(b"REQUEST_URI", r.unparsed_uri());
     sink.put(b"SCRIPT_NAME", mount.script_name);
     sink.put(b"PATH_INFO", mount.path_info);
-    sink.put(b"wsgi.url_scheme", r.scheme());
     if let Some(policy) = proxy {
         let resolved = resolve(
             policy,
@@ -164,7 +194,10 @@ pub fn cgi_variables(
         for (k, v) in &resolved.overrides {
             sink.put(k.as_bytes(), v);
         }
+        https = resolved.https.unwrap_or(https);
     }
+    let scheme: &[u8] = if https { b"https" } else { b"http" };
+    sink.put(b"wsgi.url_scheme", scheme);
 }
 
 fn itoa_buf() -> [u8; 20] {
@@ -247,6 +280,20 @@ mod tests {
             script_name_without_path_info(b"/d/a.wsgi", b""),
             b"/d/a.wsgi"
         );
+    }
+
+    #[test]
+    fn slashes_collapse() {
+        assert_eq!(&*collapse_slashes(b"/a//b///c/"), b"/a/b/c/");
+        assert_eq!(&*collapse_slashes(b"//"), b"/");
+        assert!(matches!(collapse_slashes(b"/a/b"), Cow::Borrowed(_)));
+        assert_eq!(&*collapse_slashes(b""), b"");
+    }
+
+    #[test]
+    fn https_values() {
+        assert!(https_on(b"on") && https_on(b"On") && https_on(b"1"));
+        assert!(!https_on(b"off") && !https_on(b"0") && !https_on(b""));
     }
 
     #[test]

@@ -28,9 +28,35 @@ pub struct Job<'a> {
     pub enable_sendfile: bool,
     pub multithread: bool,
     pub multiprocess: bool,
-    /// When a daemon thread took the request (µs since the epoch); None in
-    /// embedded mode.
-    pub daemon_start_us: Option<i64>,
+    pub timing: Timing,
+}
+
+/// The request's instants, in microseconds since the epoch (0: none, as
+/// queue and daemon start in embedded mode). environ carries them as
+/// float seconds (mod_wsgi 6.1's `mod_wsgi.request_start` …).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Timing {
+    /// When Apache read the request line.
+    pub request_start_us: i64,
+    /// When the Apache child took the request to relay it to a daemon.
+    pub queue_start_us: i64,
+    /// When a daemon thread took the request.
+    pub daemon_start_us: i64,
+}
+
+fn seconds(us: i64) -> f64 {
+    us as f64 / 1e6
+}
+
+/// This thread's number in the process (1, 2, …, in the order threads
+/// first ran a request): mod_wsgi 6.1's `mod_wsgi.thread_id`.
+fn thread_id() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    thread_local! {
+        static ID: u64 = NEXT.fetch_add(1, Ordering::Relaxed);
+    }
+    ID.with(|id| *id)
 }
 
 /// How the request ended.
@@ -81,7 +107,7 @@ pub fn run(
 ) -> (Outcome, Option<Finish>) {
     let begin = api::Begin {
         group: job.application_group,
-        daemon_start_us: job.daemon_start_us,
+        daemon_start_us: (job.timing.daemon_start_us != 0).then_some(job.timing.daemon_start_us),
         channel: &channel,
     };
     let mut scope = api::Scope::enter(py, &begin, environ);
@@ -198,6 +224,24 @@ fn run_app(
             intern!(py, "apache.version"),
             version_tuple(py, crate::httpd::server::httpd_version())?,
         )?;
+        let t = job.timing;
+        d.set_item(
+            intern!(py, "mod_wsgi.request_start"),
+            seconds(t.request_start_us),
+        )?;
+        d.set_item(
+            intern!(py, "mod_wsgi.queue_start"),
+            seconds(t.queue_start_us),
+        )?;
+        d.set_item(
+            intern!(py, "mod_wsgi.daemon_start"),
+            seconds(t.daemon_start_us),
+        )?;
+        d.set_item(
+            intern!(py, "mod_wsgi.application_start"),
+            seconds(crate::wsgi::variables::now_us()),
+        )?;
+        d.set_item(intern!(py, "mod_wsgi.thread_id"), thread_id())?;
         Ok((responder, errors, input))
     })();
     let (responder, errors, input) = match prepared {

@@ -3,8 +3,13 @@
 //! Apache's `request_rec` (CGI variables, trusted proxy headers,
 //! `mod_wsgi.*`), written into any `Sink`: a dict in embedded mode, the
 //! wire's ENVIRON frame in daemon mode.
+//!
+//! The `mod_wsgi.*` keys are mod_wsgi 6.1's. Settings the daemon needs
+//! but the application must not see travel as `mod_wsgi.x-…` keys (as in
+//! mod_wsgi), which the dict sinks leave out; the timing instants
+//! (`mod_wsgi.request_start` …) are floats the runner adds from them.
 
-use super::environ::{cgi_variables, Mount, Sink};
+use super::environ::{cgi_variables, collapse_slashes, Mount, Sink};
 use super::proxy::Policy;
 use crate::config::{MapHeadToGet, RequestConfig};
 use crate::httpd::request::Request;
@@ -61,14 +66,35 @@ fn request_method(r: &Request, map: MapHeadToGet) -> &[u8] {
     }
 }
 
+/// Microseconds since the epoch, now.
+pub fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+/// Internal keys (`mod_wsgi.x-…`), carried to a daemon, never shown.
+pub const X_SCRIPT_RELOADING: &[u8] = b"mod_wsgi.x-script_reloading";
+pub const X_ENABLE_SENDFILE: &[u8] = b"mod_wsgi.x-enable_sendfile";
+/// WSGIIgnoreActivity: the request does not count for inactivity-timeout.
+pub const X_IGNORE_ACTIVITY: &[u8] = b"mod_wsgi.x-ignore_activity";
+pub const X_REQUEST_START_US: &[u8] = b"mod_wsgi.x-request_start_us";
+/// When the Apache child took the request to relay it (daemon mode).
+pub const X_QUEUE_START_US: &[u8] = b"mod_wsgi.x-queue_start_us";
+
 /// Every `str` entry of environ for this request: the CGI variables,
-/// wsgi.url_scheme and the mod_wsgi.* strings.
+/// wsgi.url_scheme and the mod_wsgi.* strings (internal ones as
+/// `mod_wsgi.x-…`).
 pub fn request_variables(r: &Request, t: &Target<'_>, sink: &mut impl Sink) {
     let script_filename = t.script.to_string_lossy();
     let subnets;
     let policy = match &t.config.trusted_proxy_headers {
         Some(headers) => {
             subnets = t.config.trusted_proxy_subnets();
+            if subnets.is_empty() {
+                warn_any_peer_trusted(headers);
+            }
             Some(Policy {
                 headers,
                 proxies: &subnets,
@@ -76,11 +102,14 @@ pub fn request_variables(r: &Request, t: &Target<'_>, sink: &mut impl Sink) {
         }
         None => None,
     };
+    // Runs of slashes collapse, as in mod_wsgi, whatever MergeSlashes says.
+    let script_name = collapse_slashes(t.script_name);
+    let path_info = collapse_slashes(t.path_info);
     cgi_variables(
         r,
         &Mount {
-            script_name: t.script_name,
-            path_info: t.path_info,
+            script_name: &script_name,
+            path_info: &path_info,
             script_filename: script_filename.as_bytes(),
         },
         request_method(r, t.config.map_head_to_get),
@@ -101,25 +130,47 @@ pub fn request_variables(r: &Request, t: &Target<'_>, sink: &mut impl Sink) {
         b"mod_wsgi.handler_script",
         handler_script.as_deref().unwrap_or("").as_bytes(),
     );
-    sink.put(
-        b"mod_wsgi.script_reloading",
-        flag(t.config.script_reloading),
-    );
-    sink.put(b"mod_wsgi.enable_sendfile", flag(t.config.enable_sendfile));
-    sink.put(b"mod_wsgi.ignore_activity", flag(t.config.ignore_activity));
+    sink.put(X_SCRIPT_RELOADING, flag(t.config.script_reloading));
+    sink.put(X_ENABLE_SENDFILE, flag(t.config.enable_sendfile));
+    sink.put(X_IGNORE_ACTIVITY, flag(t.config.ignore_activity));
     let (ip, port) = r.local_ip_port();
     sink.put(b"mod_wsgi.listener_host", ip);
     sink.put(b"mod_wsgi.listener_port", port.to_string().as_bytes());
-    sink.put(b"mod_wsgi.script_name", t.script_name);
-    sink.put(b"mod_wsgi.path_info", t.path_info);
+    sink.put(b"mod_wsgi.script_name", &script_name);
+    sink.put(b"mod_wsgi.path_info", &path_info);
+    sink.put(X_REQUEST_START_US, r.request_time().to_string().as_bytes());
     sink.put(
-        b"mod_wsgi.request_start",
-        r.request_time().to_string().as_bytes(),
+        b"mod_wsgi.server_pid",
+        std::process::id().to_string().as_bytes(),
     );
-    match r.log_id() {
+    match r.ensure_log_id() {
         Some(id) => sink.put(b"mod_wsgi.request_id", id),
         None => sink.put(b"mod_wsgi.request_id", request_id().as_bytes()),
     }
+    if let Some(id) = r.connection_log_id() {
+        sink.put(b"mod_wsgi.connection_id", id);
+    }
+}
+
+/// WSGITrustedProxyHeaders without WSGITrustedProxies believes the headers
+/// from any client: said once per process, at the first request that
+/// uses such a configuration (the directives are per directory, so the
+/// configuration is only known per request).
+fn warn_any_peer_trusted(headers: &[String]) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static SAID: AtomicBool = AtomicBool::new(false);
+    if SAID.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    crate::httpd::log::server(
+        crate::httpd::log::Level::Warn,
+        &format!(
+            "WSGITrustedProxyHeaders ({}) is set without WSGITrustedProxies: these headers \
+             are believed from any client, as in mod_wsgi; add WSGITrustedProxies with the \
+             addresses of your proxies unless every client reaches Apache through one",
+            headers.join(" ")
+        ),
+    );
 }
 
 /// A request id unique across this server's processes and threads (used
@@ -128,10 +179,7 @@ fn request_id() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_micros())
-        .unwrap_or(0);
+    let now = now_us();
     thread_local! {
         // Apache children never fork again: one getpid() per thread.
         static PID: u32 = std::process::id();
