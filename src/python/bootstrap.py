@@ -3,26 +3,6 @@ import site
 import sys
 
 
-class _RestrictedStdin:
-    """sys.stdin under WSGIRestrictStdin On: any read is an error."""
-
-    encoding = "utf-8"
-
-    def _refuse(self, *args, **kwargs):
-        raise OSError(
-            "sys.stdin access restricted by mod_wsgi: a WSGI application reads "
-            "the request body from environ['wsgi.input']"
-        )
-
-    read = readline = readlines = __iter__ = fileno = _refuse
-
-    def isatty(self):
-        return False
-
-    def close(self):
-        pass
-
-
 def _keep_standard_fds(keep):
     """os.close / os.closerange never free the numbers 0-2: `keep(fd, call)`
     re-points the descriptor (0 at /dev/null, 1 and 2 at the error log).
@@ -62,12 +42,10 @@ def _keep_standard_fds(keep):
     os.close, os.closerange = _close, _closerange
 
 
-def setup(python_path, restrict_stdin, restrict_signal, keep_standard_fd):
+def setup(python_path, restrict_signal, keep_standard_fd):
     _keep_standard_fds(keep_standard_fd)
     for entry in python_path:
         site.addsitedir(entry)
-    if restrict_stdin:
-        sys.stdin = _RestrictedStdin()
     if restrict_signal:
         import signal
 

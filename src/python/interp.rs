@@ -217,10 +217,8 @@ fn bootstrap(py: Python<'_>, settings: &Settings) -> PyResult<()> {
     let sys = py.import("sys")?;
     sys.getattr("modules")?.set_item("mod_wsgi", &m)?;
 
-    let stdout = super::logstream::LogStream::server("stdout", settings.restrict_stdout);
-    let stderr = super::logstream::LogStream::server("stderr", false);
-    sys.setattr("stdout", Py::new(py, stdout)?)?;
-    sys.setattr("stderr", Py::new(py, stderr)?)?;
+    super::logstream::install(py, settings.restrict_stdin, settings.restrict_stdout)?;
+    super::script::set_process_group(&settings.process_group);
 
     let globals = pyo3::types::PyDict::new(py);
     globals.set_item("__builtins__", py.import("builtins")?)?;
@@ -232,7 +230,6 @@ fn bootstrap(py: Python<'_>, settings: &Settings) -> PyResult<()> {
     let keep_standard_fd = pyo3::wrap_pyfunction!(super::stdio::keep_standard_fd, &m)?;
     setup.call1((
         settings.python_path.clone(),
-        settings.restrict_stdin,
         settings.restrict_signal,
         keep_standard_fd,
     ))?;

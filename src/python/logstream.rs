@@ -1,11 +1,20 @@
-//! File-like objects that write to the Apache error log: sys.stdout,
-//! sys.stderr (server-wide) and wsgi.errors (tagged with the request).
-//! Text is logged line by line; a partial line waits for its newline,
-//! flush() or the end of the request.
+//! The Apache error log as Python streams, as mod_wsgi 6.1 has them:
+//! sys.stdout, sys.stderr (server-wide) and wsgi.errors (tagged with the
+//! request) are `io.TextIOWrapper`s (utf-8, errors "replace", line
+//! buffered, write-through) over a `mod_wsgi.Log`, the binary layer their
+//! `.buffer` gives, which takes any bytes-like object (bytes, bytearray,
+//! memoryview…). Text is logged line by line; a partial line waits for its
+//! newline, flush() or the end of the request.
+//!
+//! Under WSGIRestrictStdin / WSGIRestrictStdout, sys.stdin / sys.stdout is
+//! a `mod_wsgi.Restricted`: any use raises OSError naming the stream.
 
 use crate::httpd::log::{self, Level};
-use pyo3::exceptions::{PyOSError, PyTypeError};
+use pyo3::exceptions::{PyDeprecationWarning, PyOSError};
+use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes, PyMemoryView, PyString};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 /// Where a request's log lines go: the layer that runs requests
@@ -15,37 +24,39 @@ pub trait RequestLog: Send + Sync {
     fn log(&self, py: Python<'_>, text: &str) -> bool;
 }
 
-#[pyclass(module = "mod_wsgi")]
+#[pyclass(module = "mod_wsgi", name = "Log")]
 pub struct LogStream {
     name: &'static str,
-    restricted: bool,
     request: Option<Box<dyn RequestLog>>,
-    pending: Mutex<String>,
+    pending: Mutex<Vec<u8>>,
 }
 
+/// Writing a str to the binary layer is deprecated (as in mod_wsgi 6):
+/// warned once per process.
+static WARNED_STR_WRITE: AtomicBool = AtomicBool::new(false);
+
 impl LogStream {
-    pub fn server(name: &'static str, restricted: bool) -> LogStream {
+    pub fn server(name: &'static str) -> LogStream {
         LogStream {
             name,
-            restricted,
             request: None,
-            pending: Mutex::new(String::new()),
+            pending: Mutex::new(Vec::new()),
         }
     }
 
     pub fn for_request(request: Box<dyn RequestLog>) -> LogStream {
         LogStream {
             name: "wsgi.errors",
-            restricted: false,
             request: Some(request),
-            pending: Mutex::new(String::new()),
+            pending: Mutex::new(Vec::new()),
         }
     }
 
-    fn emit(&self, py: Python<'_>, text: String) {
-        if text.is_empty() {
+    fn emit(&self, py: Python<'_>, bytes: Vec<u8>) {
+        if bytes.is_empty() {
             return;
         }
+        let text = String::from_utf8_lossy(&bytes).into_owned();
         let logged = match &self.request {
             Some(request) => request.log(py, &text),
             None => false,
@@ -55,17 +66,17 @@ impl LogStream {
         }
     }
 
-    fn take_lines(&self, all: bool) -> String {
+    fn take_lines(&self, all: bool) -> Vec<u8> {
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         if all {
             return std::mem::take(&mut *pending);
         }
-        match pending.rfind('\n') {
+        match pending.iter().rposition(|&b| b == b'\n') {
             Some(i) => {
                 let rest = pending.split_off(i + 1);
                 std::mem::replace(&mut *pending, rest)
             }
-            None => String::new(),
+            None => Vec::new(),
         }
     }
 
@@ -74,35 +85,50 @@ impl LogStream {
         let text = self.take_lines(true);
         self.emit(py, text);
     }
+
+    fn queue(&self, py: Python<'_>, data: &[u8]) {
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(data);
+        let lines = self.take_lines(false);
+        self.emit(py, lines);
+    }
+}
+
+/// The bytes of a bytes-like object; a str as UTF-8 (deprecated).
+fn bytes_of(data: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+    if let Ok(b) = data.cast::<PyBytes>() {
+        return Ok(b.as_bytes().to_vec());
+    }
+    if let Ok(b) = data.cast::<PyByteArray>() {
+        return Ok(b.to_vec());
+    }
+    if let Ok(s) = data.cast::<PyString>() {
+        if !WARNED_STR_WRITE.swap(true, Ordering::Relaxed) {
+            PyErr::warn(
+                data.py(),
+                &data.py().get_type::<PyDeprecationWarning>(),
+                c"Writing str to wsgi.errors.buffer / sys.stderr.buffer is deprecated; write a \
+                  bytes-like object instead.",
+                1,
+            )?;
+        }
+        return Ok(s.to_string_lossy().into_owned().into_bytes());
+    }
+    // Anything else with the buffer protocol (memoryview, array, mmap…);
+    // TypeError ("a bytes-like object is required") otherwise.
+    let view = PyMemoryView::from(data)?;
+    let bytes = view.call_method0(intern!(data.py(), "tobytes"))?;
+    Ok(bytes.cast_into::<PyBytes>()?.as_bytes().to_vec())
 }
 
 #[pymethods]
 impl LogStream {
     fn write(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<usize> {
-        if self.restricted {
-            return Err(PyOSError::new_err(format!(
-                "sys.{} access restricted by mod_wsgi (WSGIRestrictStdout On)",
-                self.name
-            )));
-        }
-        let text: String = match data.extract::<String>() {
-            Ok(s) => s,
-            Err(_) => {
-                return Err(PyTypeError::new_err(format!(
-                    "{}.write() argument must be str, not {}",
-                    self.name,
-                    data.get_type().name()?
-                )))
-            }
-        };
-        let n = text.chars().count();
-        self.pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push_str(&text);
-        let lines = self.take_lines(false);
-        self.emit(py, lines);
-        Ok(n)
+        let bytes = bytes_of(data)?;
+        self.queue(py, &bytes);
+        Ok(bytes.len())
     }
 
     fn writelines(&self, py: Python<'_>, lines: &Bound<'_, PyAny>) -> PyResult<()> {
@@ -128,6 +154,17 @@ impl LogStream {
         false
     }
 
+    fn seekable(&self) -> bool {
+        false
+    }
+
+    fn fileno(&self) -> PyResult<i32> {
+        Err(PyOSError::new_err(format!(
+            "{} log object has no file descriptor",
+            self.name
+        )))
+    }
+
     fn close(&self) {}
 
     #[getter]
@@ -142,11 +179,62 @@ impl LogStream {
 
     #[getter]
     fn errors(&self) -> &'static str {
-        "backslashreplace"
+        "replace"
     }
 
     #[getter]
     fn name(&self) -> String {
         format!("<{}>", self.name)
     }
+}
+
+/// The text stream over `buffer`: `io.TextIOWrapper(buffer, "utf-8",
+/// "replace", None, line_buffering=True, write_through=True)`.
+pub fn text_stream<'py>(buffer: &Bound<'py, LogStream>) -> PyResult<Bound<'py, PyAny>> {
+    let py = buffer.py();
+    py.import(intern!(py, "io"))?
+        .getattr(intern!(py, "TextIOWrapper"))?
+        .call1((
+            buffer,
+            intern!(py, "utf-8"),
+            intern!(py, "replace"),
+            py.None(),
+            true,
+            true,
+        ))
+}
+
+/// A stream the configuration forbids: any attribute raises OSError
+/// ("sys.stdin access restricted by mod_wsgi").
+#[pyclass(module = "mod_wsgi", frozen)]
+pub struct Restricted {
+    what: &'static str,
+}
+
+#[pymethods]
+impl Restricted {
+    fn __getattribute__(&self, _name: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        Err(PyOSError::new_err(format!(
+            "{} access restricted by mod_wsgi",
+            self.what
+        )))
+    }
+}
+
+/// Replaces sys.stdout and sys.stderr with log streams, and sys.stdin /
+/// sys.stdout with `Restricted` when the configuration says so.
+pub fn install(py: Python<'_>, restrict_stdin: bool, restrict_stdout: bool) -> PyResult<()> {
+    let sys = py.import("sys")?;
+    let stderr = Bound::new(py, LogStream::server("stderr"))?;
+    sys.setattr("stderr", text_stream(&stderr)?)?;
+    if restrict_stdout {
+        sys.setattr("stdout", Restricted { what: "sys.stdout" })?;
+    } else {
+        let stdout = Bound::new(py, LogStream::server("stdout"))?;
+        sys.setattr("stdout", text_stream(&stdout)?)?;
+    }
+    if restrict_stdin {
+        sys.setattr("stdin", Restricted { what: "sys.stdin" })?;
+    }
+    Ok(())
 }

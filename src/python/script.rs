@@ -5,9 +5,15 @@
 //! `_mod_wsgi_<md5 of the path>`, with the group mixed into the hash for
 //! groups other than %{GLOBAL}. Modules are cached per process and
 //! re-executed when the file's modification time changes (with
-//! WSGIScriptReloading On). The first script of a second application group
-//! a process loads gets one warning: the groups share the interpreter.
+//! WSGIScriptReloading On), or when the module's own `reload_required(
+//! resource)` says so (mod_wsgi 6's hook: consulted while the file is
+//! unchanged; a true result reloads, an exception is logged and the module
+//! kept). Each execution is logged at info level in mod_wsgi 6.1's words:
+//! "Loading WSGI script '…' into …". The first script of a second
+//! application group a process loads gets one warning: the groups share
+//! the interpreter.
 
+use crate::httpd::log::{self, Level};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyModule};
 use std::collections::HashMap;
@@ -77,6 +83,53 @@ pub enum LoadError {
     Failed(PyErr),
 }
 
+/// This process's daemon group ("" in an Apache child), for log lines.
+static PROCESS_GROUP: OnceLock<String> = OnceLock::new();
+
+/// Records the daemon process group this process serves (at Python start).
+pub fn set_process_group(group: &str) {
+    let _ = PROCESS_GROUP.set(group.to_string());
+}
+
+/// Where a script is loaded, in mod_wsgi 6.1's words (with one interpreter
+/// per process here, an application group is a part of the main one):
+/// "main interpreter in embedded mode", "application group 'x' of the main
+/// interpreter of daemon process 'g'".
+fn interp_context(group: &str) -> String {
+    let interp = if group.is_empty() {
+        "main interpreter".to_string()
+    } else {
+        format!("application group '{group}' of the main interpreter")
+    };
+    match PROCESS_GROUP.get().map(String::as_str) {
+        Some(pg) if !pg.is_empty() => format!("{interp} of daemon process '{pg}'"),
+        _ => format!("{interp} in embedded mode"),
+    }
+}
+
+/// The module's `reload_required(resource)`, if it defines one: true when
+/// it asks for a reload. An exception is logged; the module is kept (as in
+/// mod_wsgi 6, so a failing hook cannot turn into a reload per request).
+fn reload_required(py: Python<'_>, module: &Py<PyModule>, path: &Path) -> bool {
+    let dict = module.bind(py).dict();
+    let Ok(Some(hook)) = dict.get_item(pyo3::intern!(py, "reload_required")) else {
+        return false;
+    };
+    match hook.call1((path,)).and_then(|r| r.is_truthy()) {
+        Ok(yes) => yes,
+        Err(e) => {
+            let msg = format!(
+                "reload_required() of WSGI script '{}' raised an exception; the loaded module \
+                 is kept.\n{}",
+                path.display(),
+                super::format_exception(py, &e)
+            );
+            py.detach(move || log::server(Level::Err, &msg));
+            false
+        }
+    }
+}
+
 fn mtime(path: &Path) -> std::io::Result<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified())
 }
@@ -96,13 +149,19 @@ pub fn load(
         let e = cache.get(group)?.get(path.as_os_str())?;
         (!reload || e.mtime == current).then(|| e.module.clone_ref(py))
     };
+    let mut forced = false;
     if let Some(m) = cached(py) {
-        return Ok(m);
+        if !reload || !reload_required(py, &m, path) {
+            return Ok(m);
+        }
+        forced = true;
     }
     let _guard = LoadGuard::acquire(py);
     // Another thread may have loaded it while this one waited.
-    if let Some(m) = cached(py) {
-        return Ok(m);
+    if !forced {
+        if let Some(m) = cached(py) {
+            return Ok(m);
+        }
     }
     warn_second_group(group, path);
     let key = (group.to_string(), path.to_path_buf());
@@ -116,12 +175,19 @@ pub fn load(
                 key.1.display()
             ))
         })?;
-    let module = execute(py, &key.1, group, &source).map_err(LoadError::Failed)?;
     let had = cache()
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .get(&key.0)
         .is_some_and(|m| m.contains_key(key.1.as_os_str()));
+    let msg = format!(
+        "{} WSGI script '{}' into {}.",
+        if had { "Reloading" } else { "Loading" },
+        key.1.display(),
+        interp_context(group)
+    );
+    py.detach(move || log::server(Level::Info, &msg));
+    let module = execute(py, &key.1, group, &source).map_err(LoadError::Failed)?;
     if had {
         RELOADS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }

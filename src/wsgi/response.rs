@@ -8,11 +8,12 @@
 //! a Python object ever crosses a GIL release.
 
 use super::backend::{Channel, SendError};
-use super::headers::{check_header, content_length, parse_status, Status};
+use super::headers::{check_header, content_length, from_latin1, parse_status, Status};
 use crate::httpd::log::Level;
-use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError};
+use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyTuple};
+use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 #[pyclass(module = "mod_wsgi")]
 pub struct Responder {
@@ -214,14 +215,51 @@ impl Responder {
     }
 }
 
-/// A `str` as Rust text; a str that cannot be (a lone surrogate, e.g. from
-/// surrogateescape) is reported as not latin-1, anything else as not a str.
-fn text(obj: &Bound<'_, PyAny>, what: &str) -> Result<String, String> {
-    match obj.cast::<pyo3::types::PyString>() {
-        Ok(s) => s.to_str().map(str::to_string).map_err(|_| {
-            format!("{what} contains characters that are not latin-1 (a lone surrogate): {s:?}")
+/// Why start_response refused its arguments: the exception it raises at
+/// the call (mod_wsgi 6's types: TypeError for a wrong type, ValueError for
+/// a bad value, UnicodeEncodeError for text that is not latin-1), and the
+/// line logged if the application lets it escape.
+struct Refusal {
+    exception: PyErr,
+    why: String,
+}
+
+fn type_error(why: String) -> Refusal {
+    Refusal {
+        exception: PyTypeError::new_err(why.clone()),
+        why,
+    }
+}
+
+fn value_error(why: String) -> Refusal {
+    Refusal {
+        exception: PyValueError::new_err(why.clone()),
+        why,
+    }
+}
+
+/// A `str` as latin-1 bytes. Not a str: TypeError; characters above
+/// U+00FF (or a lone surrogate, e.g. from surrogateescape): Python's own
+/// UnicodeEncodeError, as `str.encode("latin-1")` raises it.
+fn latin1_text(obj: &Bound<'_, PyAny>, what: &str) -> Result<Vec<u8>, Refusal> {
+    let Ok(s) = obj.cast::<PyString>() else {
+        return Err(type_error(format!(
+            "{what} must be a str, not {}",
+            type_name(obj)
+        )));
+    };
+    match s
+        .call_method1(intern!(obj.py(), "encode"), (intern!(obj.py(), "latin-1"),))
+        .and_then(|b| Ok(b.cast_into::<PyBytes>()?.as_bytes().to_vec()))
+    {
+        Ok(bytes) => Ok(bytes),
+        Err(exception) => Err(Refusal {
+            exception,
+            why: format!(
+                "{what} contains characters that are not latin-1: {:?}",
+                s.to_string_lossy()
+            ),
         }),
-        Err(_) => Err(format!("{what} must be a str, not {}", type_name(obj))),
     }
 }
 
@@ -232,37 +270,69 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
         .unwrap_or_default()
 }
 
-/// A status and its headers as latin-1 bytes.
-type ParsedResponse = (Status, Vec<(Vec<u8>, Vec<u8>)>);
+/// A status and its headers as latin-1 bytes, and the Content-Length.
+struct ParsedResponse {
+    status: Status,
+    headers: Vec<(Vec<u8>, Vec<u8>)>,
+    content_length: Option<u64>,
+}
 
 /// Checks start_response's arguments (PEP 3333) and copies them into Rust.
 fn parse_start_response(
     status: &Bound<'_, PyAny>,
     response_headers: &Bound<'_, PyAny>,
-) -> Result<ParsedResponse, String> {
-    let status = text(status, "the status (a str such as \"200 OK\")")?;
-    let status = parse_status(&status)?;
-    let list = response_headers
-        .cast::<PyList>()
-        .map_err(|_| "response headers must be a list of (name, value) tuples".to_string())?;
+) -> Result<ParsedResponse, Refusal> {
+    let status = latin1_text(status, "the status (a str such as \"200 OK\")")?;
+    let status = parse_status(&from_latin1(&status)).map_err(value_error)?;
+    let list = response_headers.cast::<PyList>().map_err(|_| {
+        type_error(format!(
+            "response headers must be a list of (name, value) tuples, not {}",
+            type_name(response_headers)
+        ))
+    })?;
     let mut headers = Vec::with_capacity(list.len());
     for item in list.iter() {
-        let tuple = item
-            .cast::<PyTuple>()
-            .ok()
-            .filter(|t| t.len() == 2)
-            .ok_or_else(|| format!("response header {item} is not a (name, value) tuple"))?;
-        let name = text(
-            &tuple.get_item(0).map_err(|e| e.to_string())?,
-            "a response header name",
-        )?;
-        let value = text(
-            &tuple.get_item(1).map_err(|e| e.to_string())?,
-            &format!("the value of response header {name:?}"),
-        )?;
-        headers.push(check_header(&name, &value)?);
+        let tuple = item.cast::<PyTuple>().map_err(|_| {
+            type_error(format!(
+                "each response header must be a (name, value) tuple, not {}: {item}",
+                type_name(&item)
+            ))
+        })?;
+        if tuple.len() != 2 {
+            return Err(value_error(format!(
+                "each response header must be a (name, value) tuple, got length {}: {item}",
+                tuple.len()
+            )));
+        }
+        let get = |i| {
+            tuple.get_item(i).map_err(|exception| Refusal {
+                why: exception.to_string(),
+                exception,
+            })
+        };
+        let name = latin1_text(&get(0)?, "a response header name")?;
+        let name = from_latin1(&name);
+        let value = latin1_text(&get(1)?, &format!("the value of response header {name:?}"))?;
+        headers.push(check_header(&name, &from_latin1(&value)).map_err(value_error)?);
     }
-    Ok((status, headers))
+    let content_length = match headers
+        .iter()
+        .rev()
+        .find(|(n, _)| n.eq_ignore_ascii_case(b"Content-Length"))
+    {
+        Some((_, v)) => Some(content_length(v).ok_or_else(|| {
+            value_error(format!(
+                "invalid Content-Length header value: '{}' (a Content-Length is a number of bytes)",
+                from_latin1(v)
+            ))
+        })?),
+        None => None,
+    };
+    Ok(ParsedResponse {
+        status,
+        headers,
+        content_length,
+    })
 }
 
 #[pymethods]
@@ -275,35 +345,37 @@ impl Responder {
         response_headers: &Bound<'py, PyAny>,
         exc_info: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        match exc_info.filter(|e| !e.is_none()) {
+        let exc_info = exc_info.filter(|e| !e.is_none());
+        if exc_info.is_some_and(|e| !e.is_instance_of::<PyTuple>()) {
+            return Err(PyRuntimeError::new_err(
+                "start_response() argument 'exc_info' must be a 3-tuple or None",
+            ));
+        }
+        match exc_info {
             Some(info) if slf.headers_sent => {
                 // PEP 3333: after output started, re-raise the error.
-                let tuple = info.cast::<PyTuple>().map_err(|_| {
-                    PyTypeError::new_err("exc_info must be a (type, value, traceback) tuple")
-                })?;
+                let tuple = info.cast::<PyTuple>()?;
                 return Err(PyErr::from_value(tuple.get_item(1)?));
             }
             None if slf.status.is_some() => {
-                let msg = "start_response() called a second time without exc_info (PEP 3333)";
+                // mod_wsgi 6 lets a second call win until output starts;
+                // PEP 3333 makes it an error (our documented choice).
+                let msg = "start_response() called more than once without exc_info (PEP 3333)";
                 slf.problem = Some(msg.to_string());
                 return Err(PyRuntimeError::new_err(msg));
             }
             _ => {}
         }
         match parse_start_response(status, response_headers) {
-            Ok((status, headers)) => {
-                slf.content_length = headers
-                    .iter()
-                    .rev()
-                    .find(|(n, _)| n.eq_ignore_ascii_case(b"Content-Length"))
-                    .and_then(|(_, v)| content_length(v));
-                slf.status = Some(status);
-                slf.headers = headers;
+            Ok(parsed) => {
+                slf.content_length = parsed.content_length;
+                slf.status = Some(parsed.status);
+                slf.headers = parsed.headers;
                 slf.problem = None;
             }
-            Err(msg) => {
-                slf.problem = Some(msg.clone());
-                return Err(PyRuntimeError::new_err(msg));
+            Err(refusal) => {
+                slf.problem = Some(refusal.why);
+                return Err(refusal.exception);
             }
         }
         let py = slf.py();

@@ -11,7 +11,7 @@ use super::file_wrapper::FileWrapper;
 use super::input::Input;
 use super::response::Responder;
 use crate::httpd::log::{self, Level};
-use crate::python::logstream::LogStream;
+use crate::python::logstream::{text_stream, LogStream};
 use crate::python::{format_exception, script};
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -197,6 +197,7 @@ fn run_app(
             .and_then(|v| v.trim().parse::<u64>().ok());
         let input = Bound::new(py, Input::new(channel.clone(), length_hint))?;
         let errors = Bound::new(py, LogStream::for_request(Box::new(channel.clone())))?;
+        let errors_text = text_stream(&errors)?;
         let head = environ
             .get_item(intern!(py, "REQUEST_METHOD"))?
             .is_some_and(|m| m.eq("HEAD").unwrap_or(false));
@@ -207,7 +208,7 @@ fn run_app(
         let d = environ;
         d.set_item(intern!(py, "wsgi.version"), PyTuple::new(py, [1, 0])?)?;
         d.set_item(intern!(py, "wsgi.input"), &input)?;
-        d.set_item(intern!(py, "wsgi.errors"), &errors)?;
+        d.set_item(intern!(py, "wsgi.errors"), errors_text)?;
         d.set_item(intern!(py, "wsgi.multithread"), job.multithread)?;
         d.set_item(intern!(py, "wsgi.multiprocess"), job.multiprocess)?;
         d.set_item(intern!(py, "wsgi.run_once"), false)?;
