@@ -61,14 +61,16 @@ def fetch(srv, path, method="GET", body=None, headers=None):
 REQUIRED = ["REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING",
             "SERVER_NAME", "SERVER_PORT", "SERVER_PROTOCOL", "REMOTE_ADDR",
             "REMOTE_PORT", "REQUEST_URI", "REQUEST_SCHEME", "SCRIPT_FILENAME",
-            "DOCUMENT_ROOT", "SERVER_SOFTWARE", "GATEWAY_INTERFACE",
-            "HTTP_HOST"]
+            "DOCUMENT_ROOT", "SERVER_SOFTWARE", "HTTP_HOST"]
 
 
 def test_required_cgi_variables(srv):
     e, _, local_port = fetch(srv, "/app/some/path?q=1&r=%20x")
     missing = [k for k in REQUIRED if k not in e]
     assert not missing, missing
+    # left out as in mod_wsgi 6.1 (CGI-only, or would cost an ident lookup)
+    for k in ("GATEWAY_INTERFACE", "SERVER_SIGNATURE", "REMOTE_IDENT"):
+        assert k not in e, k
     assert e["REQUEST_METHOD"] == "GET"
     assert e["SCRIPT_NAME"] == "/app"
     assert e["PATH_INFO"] == "/some/path"
@@ -83,7 +85,6 @@ def test_required_cgi_variables(srv):
     assert e["SCRIPT_FILENAME"] == os.path.join(srv.apps, "environ.wsgi")
     assert e["DOCUMENT_ROOT"] == srv.htdocs
     assert e["SERVER_SOFTWARE"].startswith("Apache")
-    assert e["GATEWAY_INTERFACE"] == "CGI/1.1"
     assert e["HTTP_HOST"] == "127.0.0.1:%d" % srv.port
 
 
@@ -196,9 +197,13 @@ def test_mod_wsgi_keys(srv):
     assert e["mod_wsgi.path_info"] == "/p"
     assert e["mod_wsgi.listener_host"] == "127.0.0.1"
     assert e["mod_wsgi.listener_port"] == str(srv.port)
-    assert e["mod_wsgi.script_reloading"] == "1"
+    # settings the daemon needs are internal (mod_wsgi.x-*), never shown
+    assert "mod_wsgi.script_reloading" not in e
+    assert not [k for k in e if k.startswith("mod_wsgi.x-")]
     assert e["mod_wsgi.request_id"]
-    assert e["mod_wsgi.request_start"].isdigit()
+    # seconds since the epoch, as floats (mod_wsgi 6.1)
+    assert out["types"]["mod_wsgi.request_start"] == "float"
+    assert float(e["mod_wsgi.request_start"]) > 1e9
     v = out["mod_wsgi_version"]
     assert v and all(isinstance(x, int) for x in v), v
     a = out["apache_version"]

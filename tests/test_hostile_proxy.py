@@ -1,8 +1,12 @@
-"""WSGITrustedProxyHeaders / WSGITrustedProxies (the CVE-2022-2255 class):
-proxy headers are believed only from a trusted peer and only for the kinds
-named; every other header of a proxy kind is removed from environ; from an
-untrusted peer all of them are removed. Without WSGITrustedProxyHeaders
-they pass through as plain HTTP_* (like mod_wsgi). Embedded and daemon mode.
+"""WSGITrustedProxyHeaders / WSGITrustedProxies (the CVE-2022-2255 class),
+as mod_wsgi 6 documents them: proxy headers are believed only from a
+trusted peer and only for the kinds named; the other spellings of a named
+kind's purpose (X-Real-IP when X-Forwarded-For is named) are removed from
+environ; from an untrusted peer every spelling of a named purpose is
+removed. Headers of purposes not named, and every proxy header without
+WSGITrustedProxyHeaders, pass through as plain HTTP_* (frameworks doing
+their own proxy handling see them; tests/test_semantics_61.py checks that
+against mod_wsgi 6.1 too). Embedded and daemon mode.
 
 The tests connect from 127.0.0.1; "untrusted" is WSGITrustedProxies 10.9.9.9.
 """
@@ -34,6 +38,9 @@ ALL_KINDS = {
     "X-Forwarded-HTTPS": "HTTP_X_FORWARDED_HTTPS",
     "X-Forwarded-SSL": "HTTP_X_FORWARDED_SSL",
     "X-Script-Name": "HTTP_X_SCRIPT_NAME",
+    "X-Forwarded-Script-Name": "HTTP_X_FORWARDED_SCRIPT_NAME",
+    "X-Host": "HTTP_X_HOST",
+    "X-HTTPS": "HTTP_X_HTTPS",
 }
 
 SPOOF = {
@@ -49,6 +56,9 @@ SPOOF = {
     "X-Forwarded-HTTPS": "on",
     "X-Forwarded-SSL": "on",
     "X-Script-Name": "/evil",
+    "X-Forwarded-Script-Name": "/evil2",
+    "X-Host": "evil-x-host.example",
+    "X-HTTPS": "on",
 }
 
 FULL = ("X-Forwarded-For X-Forwarded-Host X-Forwarded-Port X-Forwarded-Proto "
@@ -150,14 +160,16 @@ def test_trusted_peer_applies_each_configured_kind(srv, mode):
 
 @MODES
 def test_trusted_peer_unconfigured_kinds_are_removed(srv, mode):
-    """From a trusted proxy, kinds not named in WSGITrustedProxyHeaders are
-    removed (X-Client-IP / X-Real-IP posing as the client: CVE-2022-2255)."""
+    """From a trusted proxy, the spellings not named in
+    WSGITrustedProxyHeaders of every purpose it names (here all) are removed
+    (X-Client-IP / X-Real-IP posing as the client: CVE-2022-2255)."""
     e = env(srv, mode, "trusted", SPOOF)
     configured = {ALL_KINDS[k] for k in FULL.split()}
     assert set(proxy_keys(e)) <= configured, proxy_keys(e)
     for k in ("HTTP_X_CLIENT_IP", "HTTP_X_REAL_IP", "HTTP_X_SCHEME",
               "HTTP_X_FORWARDED_SSL", "HTTP_X_FORWARDED_HTTPS",
-              "HTTP_X_FORWARDED_SCHEME"):
+              "HTTP_X_FORWARDED_SCHEME", "HTTP_X_HOST", "HTTP_X_HTTPS",
+              "HTTP_X_FORWARDED_SCRIPT_NAME"):
         assert k not in e
     assert e["REMOTE_ADDR"] == "6.6.6.6"  # from the one believed kind
 
