@@ -49,8 +49,8 @@ CASES = {
     "exc_info_not_tuple": ("500", None),      # the app's own "500 Oops"
     "exc_info_wrong_tuple": ("500", None),
     "exc_info_none_triple": ("500", None),
-    "exc_info_bad_after_output": ("cut", r"exc_info must be a"),
-    "start_response_twice": ("500", r"second time without exc_info"),
+    "exc_info_bad_after_output": ("cut", r"'exc_info' must be a 3-tuple or None"),
+    "start_response_twice": ("500", r"more than once without exc_info"),
     "start_response_bad_args": ("500", r"TypeError"),
     "filewrapper_closed": ("500", r"closed file"),
     "filewrapper_str": ("500", r"yielded str instead of bytes"),
