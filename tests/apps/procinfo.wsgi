@@ -32,7 +32,6 @@ def application(environ, start_response):
         "switch_interval": sys.getswitchinterval(),
         "egg_cache": os.environ.get("PYTHON_EGG_CACHE"),
         "buffers": socket_buffers(),
-        "ignore_activity": environ.get("mod_wsgi.ignore_activity"),
     }).encode()
     start_response("200 OK", [("Content-Type", "application/json"),
                               ("Content-Length", str(len(body)))])

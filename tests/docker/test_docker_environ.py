@@ -17,7 +17,7 @@ def test_environ_basics(server):
     assert e["SERVER_PORT"] == str(server.port)
     assert e["HTTP_HOST"] in (server.host, "%s:%d" % (server.host, server.port))
     assert e["HTTP_X_TEST_HEADER"] == "abc"
-    assert e["GATEWAY_INTERFACE"].startswith("CGI/1.")
+    assert "GATEWAY_INTERFACE" not in e  # left out, as in mod_wsgi 6.1
     assert "Apache" in e["SERVER_SOFTWARE"]
     assert e["SCRIPT_FILENAME"] == "/srv/test-apps/environ.wsgi"
 
