@@ -610,10 +610,12 @@ pub fn serve(stream: UnixStream, group: &Group, pid: u32, keep: bool, fresh: boo
                 .map(|(_, v)| *v)
         };
         // A WSGIHandlerScript runs instead of the file the URL maps to.
+        let resource =
+            String::from_utf8_lossy(get(b"SCRIPT_FILENAME").unwrap_or_default()).into_owned();
         let script = get(b"mod_wsgi.handler_script")
             .filter(|h| !h.is_empty())
-            .or_else(|| get(b"SCRIPT_FILENAME"));
-        let script = String::from_utf8_lossy(script.unwrap_or_default()).into_owned();
+            .map(|h| String::from_utf8_lossy(h).into_owned())
+            .unwrap_or_else(|| resource.clone());
         let callable =
             String::from_utf8_lossy(get(b"mod_wsgi.callable_object").unwrap_or(b"application"))
                 .into_owned();
@@ -636,6 +638,7 @@ pub fn serve(stream: UnixStream, group: &Group, pid: u32, keep: bool, fresh: boo
         }
         let job = Job {
             script: std::path::Path::new(&script),
+            resource: std::path::Path::new(&resource),
             application_group: &app_group,
             callable: &callable,
             script_reloading: reloading,

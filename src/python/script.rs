@@ -110,12 +110,12 @@ fn interp_context(group: &str) -> String {
 /// The module's `reload_required(resource)`, if it defines one: true when
 /// it asks for a reload. An exception is logged; the module is kept (as in
 /// mod_wsgi 6, so a failing hook cannot turn into a reload per request).
-fn reload_required(py: Python<'_>, module: &Py<PyModule>, path: &Path) -> bool {
+fn reload_required(py: Python<'_>, module: &Py<PyModule>, path: &Path, resource: &Path) -> bool {
     let dict = module.bind(py).dict();
     let Ok(Some(hook)) = dict.get_item(pyo3::intern!(py, "reload_required")) else {
         return false;
     };
-    match hook.call1((path,)).and_then(|r| r.is_truthy()) {
+    match hook.call1((resource,)).and_then(|r| r.is_truthy()) {
         Ok(yes) => yes,
         Err(e) => {
             let msg = format!(
@@ -136,9 +136,24 @@ fn mtime(path: &Path) -> std::io::Result<SystemTime> {
 
 /// The module for `path`, executing it first when it is not loaded yet or
 /// (when `reload` is true) when the file changed since it was loaded.
+/// Scripts that do not serve a resource (auth scripts) never consult
+/// `reload_required()`, as in mod_wsgi.
 pub fn load(
     py: Python<'_>,
     path: &Path,
+    group: &str,
+    reload: bool,
+) -> Result<Py<PyModule>, LoadError> {
+    load_for(py, path, None, group, reload)
+}
+
+/// `load` for a script serving `resource` (the file the request maps to,
+/// SCRIPT_FILENAME; a WSGIHandlerScript differs from it): with `reload`,
+/// the module's `reload_required(resource)` is consulted too.
+pub fn load_for(
+    py: Python<'_>,
+    path: &Path,
+    resource: Option<&Path>,
     group: &str,
     reload: bool,
 ) -> Result<Py<PyModule>, LoadError> {
@@ -151,7 +166,7 @@ pub fn load(
     };
     let mut forced = false;
     if let Some(m) = cached(py) {
-        if !reload || !reload_required(py, &m, path) {
+        if !reload || !resource.is_some_and(|res| reload_required(py, &m, path, res)) {
             return Ok(m);
         }
         forced = true;

@@ -118,6 +118,7 @@ pub fn run(r: &Request, t: &Target<'_>) -> c_int {
         }
         let job = Job {
             script: t.handler_script.unwrap_or(t.script),
+            resource: t.script,
             application_group: t.application_group,
             callable: t.callable,
             script_reloading: t.config.script_reloading,

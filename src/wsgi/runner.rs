@@ -21,6 +21,9 @@ use std::path::Path;
 /// What to run, and the settings that shape the response.
 pub struct Job<'a> {
     pub script: &'a Path,
+    /// The file the request maps to (SCRIPT_FILENAME), the resource the
+    /// script's `reload_required()` is asked about.
+    pub resource: &'a Path,
     pub application_group: &'a str,
     pub callable: &'a str,
     pub script_reloading: bool,
@@ -150,7 +153,13 @@ fn run_app(
     deferred: &mut bool,
 ) -> Outcome {
     let channel = &scope.channel();
-    let module = match script::load(py, job.script, job.application_group, job.script_reloading) {
+    let module = match script::load_for(
+        py,
+        job.script,
+        Some(job.resource),
+        job.application_group,
+        job.script_reloading,
+    ) {
         Ok(m) => m,
         Err(script::LoadError::Unreadable(msg)) => {
             log_to(py, channel, Level::Err, msg);
