@@ -106,9 +106,10 @@ impl ServerConfig {
         }
     }
 
-    /// `WSGIRestrictStdin` (default On).
+    /// `WSGIRestrictStdin` (default Off, as in mod_wsgi 6.1: only an
+    /// explicit On replaces sys.stdin with a `mod_wsgi.Restricted`).
     pub fn restrict_stdin(&self) -> bool {
-        self.restrict_stdin.unwrap_or(true)
+        self.restrict_stdin.unwrap_or(false)
     }
 
     /// `WSGIRestrictStdout` (default Off).
