@@ -15,7 +15,7 @@ fn with(directives: &[(&str, &[&str])]) -> ServerConfig {
 #[test]
 fn defaults() {
     let c = ServerConfig::default();
-    assert!(c.restrict_stdin());
+    assert!(!c.restrict_stdin(), "Off by default, as in mod_wsgi 6.1");
     assert!(!c.restrict_stdout());
     assert!(c.restrict_signal());
     assert!(!c.restrict_embedded());
@@ -33,7 +33,7 @@ fn defaults() {
 #[test]
 fn accessors_follow_settings() {
     let c = with(&[
-        ("WSGIRestrictStdin", &["Off"]),
+        ("WSGIRestrictStdin", &["On"]),
         ("WSGIRestrictStdout", &["On"]),
         ("WSGIRestrictSignal", &["Off"]),
         ("WSGIRestrictEmbedded", &["On"]),
@@ -44,7 +44,7 @@ fn accessors_follow_settings() {
         ("WSGISwitchInterval", &["0.0125"]),
         ("WSGISocketPrefix", &["run/wsgi"]),
     ]);
-    assert!(!c.restrict_stdin());
+    assert!(c.restrict_stdin());
     assert!(c.restrict_stdout());
     assert!(!c.restrict_signal());
     assert!(c.restrict_embedded());
