@@ -111,7 +111,9 @@ class ApacheError(RuntimeError):
 
 
 def module_missing_message(path=None):
-    return "WSGI module not found at %s. %s" % (path or MOD_WSGI_SO, _MISSING_HINT)
+    hint = (_MISSING_HINT if path in (None, MOD_WSGI_SO)
+            else module_under_test.resolve("")[4])
+    return "WSGI module not found at %s. %s" % (path or MOD_WSGI_SO, hint)
 
 
 def check_module_exists(path=None):
@@ -253,6 +255,40 @@ def orphaned_apaches():
     me = os.getpid()
     return [p for p, parent in _ppid_map().items()
             if parent == me and pid_alive(p) and _is_apache(p)]
+
+
+def listening_socket_inodes(port):
+    """Inodes of the TCP sockets listening on ``port`` (IPv4 and IPv6)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if (len(fields) > 9 and fields[3] == "0A"
+                    and int(fields[1].rsplit(":", 1)[1], 16) == port):
+                inodes.add(fields[9])
+    return inodes
+
+
+def holds_socket(pid, inodes):
+    """Whether process ``pid`` has one of the socket ``inodes`` open."""
+    fd_dir = "/proc/%d/fd" % pid
+    try:
+        fds = os.listdir(fd_dir)
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            link = os.readlink(os.path.join(fd_dir, fd))
+        except OSError:
+            continue
+        if link.startswith("socket:[") and link[8:-1] in inodes:
+            return True
+    return False
 
 
 def kill_everything_under(text, timeout=5.0):
@@ -696,8 +732,9 @@ class Apache:
         run Apache's own command line)."""
         if not self.pid:
             return []
+        listeners = self._listener_inodes()
         return [p for p in _children_of(self.pid)
-                if (_proc_cmdline(p) or "").startswith(APACHE_BIN)]
+                if self._is_mpm_child(p, _proc_cmdline(p) or "", listeners)]
 
     def daemon_processes(self):
         """Live daemon processes of this server: descendants of the Apache
@@ -705,6 +742,7 @@ class Apache:
         "(wsgi:NAME)"), with their command lines."""
         if not self.pid:
             return {}
+        listeners = self._listener_inodes()
         m = _ppid_map()
         out, todo = {}, [self.pid]
         while todo:
@@ -713,11 +751,29 @@ class Apache:
                 if parent != p or not pid_alive(child):
                     continue
                 cmd = _proc_cmdline(child) or ""
-                if p == self.pid and cmd.startswith(APACHE_BIN):
+                if p == self.pid and self._is_mpm_child(child, cmd, listeners):
                     continue  # an MPM child and everything under it
                 out[child] = cmd
                 todo.append(child)
         return out
+
+    def _listener_inodes(self):
+        """Socket inodes listening on our port (for mod_wsgi only, see
+        _is_mpm_child)."""
+        if not is_mod_wsgi() or not self.port:
+            return set()
+        return listening_socket_inodes(self.port)
+
+    @staticmethod
+    def _is_mpm_child(pid, cmd, listeners):
+        if not cmd.startswith(APACHE_BIN):
+            return False
+        if not listeners:
+            return True
+        # mod_wsgi's daemon processes keep Apache's command line unless
+        # display-name= is set, but close Apache's listening sockets
+        # (ap_close_listeners()); MPM children keep them.
+        return holds_socket(pid, listeners)
 
     def settled_daemon_processes(self, minimum=1, quiet=0.3, timeout=10.0):
         """Polls daemon_processes() until at least ``minimum`` exist and the
