@@ -5,8 +5,8 @@ Markers (tests/pytest.ini):
 - ``strict_pep3333``: mod_wsgi_rs is intentionally stricter than mod_wsgi
   (PEP 3333); skipped against every mod_wsgi.
 - ``rs_only``: mod_wsgi_rs's own behaviour (its log lines, options, design),
-  or something mod_wsgi lacks or gets wrong; skipped against every mod_wsgi,
-  except the tests listed in ``PASSES_ON`` for a version that has it.
+  or something mod_wsgi (4.9.4 at least) lacks or gets wrong; skipped against
+  every mod_wsgi.
 
 ``RUN_MARKED_AGAINST_MOD_WSGI=1`` runs the marked tests anyway (they are
 expected to fail, which shows how mod_wsgi differs). Used by tests/conftest.py
@@ -28,14 +28,6 @@ REASONS = {
     "rs_only": "behaviour mod_wsgi lacks or gets wrong, or mod_wsgi_rs's own "
                "(see the test's docstring)",
 }
-
-# rs_only tests that a mod_wsgi version passes (it has what 4.9.4 lacked):
-# they run against it. Keys: MOD_WSGI_VERSION; values: node id prefixes
-# relative to tests/ ("test_x.py::test_y", with or without a [param] part).
-PASSES_ON = {
-    (6, 1): (),
-}
-
 
 V4, V6 = (4, 9), (6, 1)
 EMBEDDED, DAEMON, BOTH = ("embedded",), ("daemon",), ("embedded", "daemon")
@@ -109,8 +101,6 @@ def skip_reason(item):
         return None
     for name, reason in REASONS.items():
         if not item.get_closest_marker(name):
-            continue
-        if name == "rs_only" and _listed(item, PASSES_ON.get(MOD_WSGI_VERSION, ())):
             continue
         return "%s (against mod_wsgi %d.%d)" % ((reason,) + MOD_WSGI_VERSION)
     return None
