@@ -680,7 +680,19 @@ def _in_abort_traceback(lines, i):
     return False
 
 
+def scan_backend_log(srv, label):
+    """Errors logged by Gunicorn or Granian (their log and their output)."""
+    text = srv.backend.log_tail(n=100000)
+    bad = [l for l in text.splitlines()
+           if re.search(r"\[(ERROR|CRITICAL)\]|Traceback", l)]
+    if bad:
+        note("%s, %s: %d error line(s) from %s, first: %s" % (
+            srv.name, label, len(bad), srv.impl, bad[0][:300]))
+
+
 def scan_error_log(srv, label):
+    if srv.backend is not None:
+        scan_backend_log(srv, label)
     try:
         with open(srv.errlog, errors="replace") as f:
             lines = f.read().splitlines()
