@@ -913,7 +913,7 @@ def main():
     ap = argparse.ArgumentParser(prog="bench/run", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true",
-                    help="short rounds (about 3 minutes in all)")
+                    help="short rounds (about 6 minutes in all)")
     ap.add_argument("--rounds", type=int, help="rounds per server (default 5, quick 2)")
     ap.add_argument("--duration", type=int,
                     help="whole seconds per round (default 3, quick 2)")
