@@ -1,18 +1,23 @@
 #!/usr/bin/python3
-"""Benchmark mod_wsgi_rs against Debian's mod_wsgi, side by side.
+"""Benchmark mod_wsgi_rs against mod_wsgi and against Apache in front of
+an application server, side by side.
 
-Run through ``bench/run`` (which installs what is missing, builds the module
-and prepares the Flask virtualenv); ``bench/run --help`` lists the options.
+Run through ``bench/run`` (which installs what is missing, builds the module,
+makes the reference mod_wsgi 6.1.1 and the bench virtualenv);
+``bench/run --help`` lists the options.
 
-For every scenario and mode, one Apache with our module and one with
-mod_wsgi are started (each with its own port and temporary ServerRoot, the
-same Debian apache2, event MPM and MPM settings, the same apps), checked for
-correct answers, warmed up, then loaded by ``wrk`` in alternating rounds
-(ours, mod_wsgi, static, ours, mod_wsgi, static, ...) so that machine noise
-hits all of them alike; the medians are reported. A third Apache without any
-WSGI module serves a static file of the same size as each response (the
-upper bound). Every server is fresh for each scenario, so the peak RSS
-(VmHWM) of its processes belongs to that scenario.
+For every scenario and mode, one Apache per server is started (each with its
+own port and temporary ServerRoot, the same Debian apache2, event MPM and
+MPM settings, the same apps): our module, Debian's mod_wsgi 4.9.4, mod_wsgi
+6.1.1 from PyPI, and in daemon mode also Apache's mod_proxy_http in front of
+Gunicorn (gthread) and in front of Granian (WSGI interface), with the
+daemon mode's processes and threads. They are checked for correct answers,
+warmed up, then loaded by ``wrk`` in alternating rounds (ours, 4.9.4, 6.1.1,
+gunicorn, granian, static, ours, ...) so that machine noise hits all of them
+alike; the medians are reported. One more Apache without any WSGI module
+serves a static file of the same size as each response (the upper bound).
+Every server is fresh for each scenario, so the peak RSS (VmHWM) of its
+processes belongs to that scenario.
 
 Then the memory checks: the idle RSS of every process (daemon processes in
 particular), and the per-process RSS growth during a 1 GiB upload and a
@@ -39,78 +44,15 @@ import tempfile
 import threading
 import time
 
-BENCH = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(BENCH)
-APPS_SRC = os.path.join(BENCH, "apps")
-UPLOAD_LUA = os.path.join(BENCH, "upload.lua")
+import backends
+import report
+from config import (ALL_IMPLS, APACHE, APPS_SRC, BENCH, DAEMON_PROCESSES,
+                    DAEMON_THREADS, FLASK_PATH, GIB, HELLO, IMPL_LABEL, IMPLS,
+                    MIB, MODDIR, MODULE_IMPLS, MOUNTS, MPM_SETTINGS,
+                    PROXY_IMPLS, REPO, SCENARIO_BY_KEY, SCENARIOS, Scenario)
+from report import fmt_rps, size_label
 
-APACHE = "/usr/sbin/apache2"
-MODDIR = "/usr/lib/apache2/modules"
-IMPLS = {
-    "rs": os.path.join(REPO, "target", "release", "libmod_wsgi_rs.so"),
-    "mod_wsgi": os.path.join(MODDIR, "mod_wsgi.so"),
-}
-IMPL_LABEL = {"rs": "mod_wsgi_rs", "mod_wsgi": "mod_wsgi", "static": "static"}
-
-MIB = 1024 * 1024
-GIB = 1024 * MIB
-HELLO = b"Hello world, WSGI\n"
-FLASK_PATH = "/flask/hello/bench?lang=en"
-
-# The MPM settings shared by every server (event MPM): two children of 25
-# threads, no process churn, enough async slots for 256 keep-alive clients.
-MPM_SETTINGS = [
-    "StartServers 2",
-    "ServerLimit 2",
-    "ThreadLimit 25",
-    "ThreadsPerChild 25",
-    "MaxRequestWorkers 50",
-    "MinSpareThreads 25",
-    "MaxSpareThreads 75",
-    "AsyncRequestWorkerFactor 8",
-    "MaxConnectionsPerChild 0",
-    "KeepAlive On",
-    "KeepAliveTimeout 15",
-    "MaxKeepAliveRequests 0",
-    "Timeout 60",
-]
-DAEMON_PROCESSES = 2
-DAEMON_THREADS = 15
-
-
-class Scenario:
-    def __init__(self, key, label, path, static, conns, lua=None):
-        self.key = key
-        self.label = label
-        self.path = path          # URL on the WSGI servers
-        self.static = static      # URL on the static server, or None
-        self.conns = conns
-        self.lua = lua
-
-
-SCENARIOS = [
-    Scenario("hello", "hello world (18 B)", "/hello", "/hello.txt", 16),
-    Scenario("64k", "64 KiB response", "/r64k", "/64k.bin", 16),
-    Scenario("stream10m", "10 MiB streamed", "/stream", "/10m.bin", 4),
-    Scenario("file3m", "3 MiB file_wrapper", "/file", "/3m.bin", 8),
-    Scenario("upload1m", "1 MiB upload, hashed", "/upload", None, 8, UPLOAD_LUA),
-    Scenario("flask", "Flask app", FLASK_PATH, "/flask.json", 16),
-    Scenario("hello_c256", "hello, 256 keep-alive clients", "/hello",
-             "/hello.txt", 256),
-]
-SCENARIO_BY_KEY = {s.key: s for s in SCENARIOS}
-
-# Targets of issue 6 (this module / mod_wsgi, unless said otherwise).
-TARGETS = {
-    ("hello", "embedded"): 1.15,
-    ("hello", "daemon"): 1.5,
-    ("file3m", "embedded"): 1.0,
-    ("file3m", "daemon"): 2.0,
-    ("upload1m", "daemon"): 1.2,
-    ("stream10m", "daemon"): 1.2,
-}
-STATIC_TARGET = {("hello", "embedded"): 0.8}
-MEMORY_LIMIT = 16 * MIB
+ALL_SERVERS = tuple(i for i in ALL_IMPLS if i != "static")
 
 _live_servers = []
 _notes = []
@@ -248,9 +190,10 @@ class Server:
     """One Apache (event MPM) in its own temporary ServerRoot and port."""
 
     def __init__(self, impl, mode, venv, top, data):
-        self.impl = impl          # "rs", "mod_wsgi" or "static"
+        self.impl = impl          # one of ALL_IMPLS
         self.mode = mode          # "embedded", "daemon" or None (static)
         self.venv = venv
+        self.backend = None       # a backends.Backend for PROXY_IMPLS
         self.root = tempfile.mkdtemp(prefix="%s-%s-" % (impl, mode or "files"),
                                      dir=top)
         os.chmod(self.root, 0o755)
@@ -277,6 +220,11 @@ class Server:
             os.chmod(d, 0o755)
             for fn in files:
                 os.chmod(os.path.join(d, fn), 0o644)
+        if impl in PROXY_IMPLS:
+            self.backend = backends.Backend(
+                impl, venv, self.root, self.apps,
+                ",".join("%s=%s" % m for m in MOUNTS), DAEMON_PROCESSES,
+                DAEMON_THREADS, SERVER_CPUS, apache_env())
 
     @staticmethod
     def _write(path, blob):
@@ -319,6 +267,15 @@ class Server:
         ]
         if self.impl == "static":
             return "\n".join(lines) + "\n"
+        if self.impl in PROXY_IMPLS:
+            # Apache keeps its connections to the backend (mod_proxy_http's
+            # default pool: up to ThreadsPerChild per child, reused).
+            lines += [
+                "LoadModule proxy_module %s/mod_proxy.so" % MODDIR,
+                "LoadModule proxy_http_module %s/mod_proxy_http.so" % MODDIR,
+                "ProxyPass / http://127.0.0.1:%d/" % self.backend.port,
+            ]
+            return "\n".join(lines) + "\n"
         lines += [
             "LoadModule wsgi_module %s" % IMPLS[self.impl],
             "WSGISocketPrefix %s/wsgi" % self.run,
@@ -337,14 +294,15 @@ class Server:
                 "WSGIProcessGroup bench",
             ]
         lines.append("WSGIApplicationGroup %{GLOBAL}")
-        for url, script in (("/hello", "hello.wsgi"), ("/r64k", "r64k.wsgi"),
-                            ("/stream", "stream.wsgi"), ("/file", "file.wsgi"),
-                            ("/upload", "upload.wsgi"),
-                            ("/flask", "flask_app.wsgi")):
+        for url, script in MOUNTS:
             lines.append("WSGIScriptAlias %s %s/%s" % (url, self.apps, script))
         return "\n".join(lines) + "\n"
 
     def start(self, timeout=20.0):
+        _live_servers.append(self)
+        if self.backend is not None:
+            bport = free_port()
+            self.backend.start(bport, lambda: _answers(bport, "/hello"))
         self.port = free_port()
         with open(self.conf, "w") as f:
             f.write(self.config())
@@ -355,7 +313,6 @@ class Server:
             stdout=errfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env=apache_env(), start_new_session=True)
         errfile.close()
-        _live_servers.append(self)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -393,14 +350,20 @@ class Server:
 
     def processes(self):
         """[(pid, kind, cmdline)] of the server's processes below the parent;
-        kind is "daemon" for processes titled (wsgi:...), else "child"."""
-        if not self.pid:
-            return []
+        kind is "daemon" for processes titled (wsgi:...) and for the
+        processes of a proxied backend (Gunicorn, Granian), else "child"."""
         out = []
-        for pid in descendants(self.pid):
-            cmd = cmdline(pid)
-            self.seen.add(pid)
-            out.append((pid, "daemon" if cmd.startswith("(wsgi:") else "child", cmd))
+        if self.pid:
+            for pid in descendants(self.pid):
+                cmd = cmdline(pid)
+                self.seen.add(pid)
+                out.append((pid, "daemon" if cmd.startswith("(wsgi:") else "child",
+                            cmd))
+        if self.backend is not None and self.backend.proc is not None:
+            top = self.backend.proc.pid
+            for pid in [top] + descendants(top):
+                if pid in ppid_map():
+                    out.append((pid, "daemon", cmdline(pid)))
         return out
 
     def memory(self):
@@ -418,6 +381,7 @@ class Server:
         if self in _live_servers:
             _live_servers.remove(self)
         if self.proc is None:
+            self._stop_backend(grace)
             return
         pid = self._pidfile() or self.proc.pid
         if pid:
@@ -453,6 +417,14 @@ class Server:
             self.proc.wait()
         self.stop_seconds = time.monotonic() - t0
         self.proc = None
+        self._stop_backend(grace)
+
+    def _stop_backend(self, grace):
+        if self.backend is not None and self.backend.proc is not None:
+            killed = self.backend.stop(grace)
+            if killed:
+                note("%s: %s still running %.0f s after SIGTERM; SIGKILLed: %s"
+                     % (self.name, self.impl, grace, killed))
 
     def url(self, path):
         return "http://127.0.0.1:%d%s" % (self.port, path)
@@ -467,6 +439,13 @@ def stop_all():
 
 
 # ------------------------------------------------------------------ client
+def _answers(port, path):
+    try:
+        return http_request(port, "GET", path, timeout=2)[0] == 200
+    except (OSError, http.client.HTTPException):
+        return False
+
+
 def http_request(port, method, path, body=None, timeout=60):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
@@ -608,16 +587,33 @@ def hwm_by_kind(mem):
     return out
 
 
+def impls_for(mode, args):
+    """The servers measured in ``mode`` (static apart): every module, and in
+    daemon mode the proxied application servers."""
+    out = [i for i in MODULE_IMPLS if i in args.impls]
+    if mode == "daemon":
+        out += [i for i in PROXY_IMPLS if i in args.impls]
+    return out
+
+
 def run_scenario(sc, mode, args, venv, top, data, static_srv, expected, results):
     log("== %s, %s mode" % (sc.label, mode))
-    servers = [Server(impl, mode, venv, top, data) for impl in ("rs", "mod_wsgi")]
+    entry = results.setdefault(sc.key, {}).setdefault(mode, {})
+    servers = []
     try:
-        for s in servers:
-            s.start()
+        for impl in impls_for(mode, args):
+            s = Server(impl, mode, venv, top, data)
+            servers.append(s)
+            try:
+                s.start()
+            except Exception as e:
+                note("%s, %s: could not start: %s" % (s.name, sc.label, str(e)[:1500]))
+                entry[impl] = {"broken": "could not start"}
+                s.stop()
+        servers = [s for s in servers if s.proc is not None]
         targets = list(servers)
         if static_srv is not None and sc.static and mode == args.modes[0]:
             targets.append(static_srv)
-        entry = results.setdefault(sc.key, {}).setdefault(mode, {})
         # correctness first
         usable = []
         for s in targets:
@@ -674,15 +670,29 @@ def run_scenario(sc, mode, args, venv, top, data, static_srv, expected, results)
 def _in_abort_traceback(lines, i):
     """Whether error-log line i belongs to a traceback that ends with a write
     failing because the client left."""
-    for l in lines[i:i + 40]:
+    for n, l in enumerate(lines[i:i + 40]):
         if "failed to write response data" in l:
             return bool(re.search(r"Broken pipe|Connection reset by peer", l))
-        if re.search(r"\] \w*(Error|Exception)\b", l):
+        # (mod_wsgi 6's first line names the exception type itself:
+        # "WSGI0174: [script ...] OSError exception raised processing ...")
+        if n and re.search(r"\] \w*(Error|Exception)\b", l):
             return False
     return False
 
 
+def scan_backend_log(srv, label):
+    """Errors logged by Gunicorn or Granian (their log and their output)."""
+    text = srv.backend.log_tail(n=100000)
+    bad = [l for l in text.splitlines()
+           if re.search(r"\[(ERROR|CRITICAL)\]|Traceback", l)]
+    if bad:
+        note("%s, %s: %d error line(s) from %s, first: %s" % (
+            srv.name, label, len(bad), srv.impl, bad[0][:300]))
+
+
 def scan_error_log(srv, label):
+    if srv.backend is not None:
+        scan_backend_log(srv, label)
     try:
         with open(srv.errlog, errors="replace") as f:
             lines = f.read().splitlines()
@@ -765,7 +775,7 @@ def memory_checks(args, venv, top, data, mem_results):
         zeros_hash.update(block)
     expect_upload = ("%s %d\n" % (zeros_hash.hexdigest(), args.big)).encode()
     for mode in args.modes:
-        for impl in ("rs", "mod_wsgi"):
+        for impl in [i for i in MODULE_IMPLS if i in args.impls]:
             srv = Server(impl, mode, venv, top, data)
             name = "%s/%s" % (IMPL_LABEL[impl], mode)
             log("== memory, %s" % name)
@@ -836,245 +846,7 @@ def memory_checks(args, venv, top, data, mem_results):
                 srv.stop()
 
 
-# --------------------------------------------------------------- reporting
-def fmt_rps(v):
-    return "-" if v is None else ("%.0f" % v)
-
-
-def fmt_ms(v):
-    if v is None:
-        return "-"
-    return "%.2f" % v if v < 10 else "%.1f" % v
-
-
-def fmt_mib(v):
-    return "-" if not v else "%.0f" % (v / MIB)
-
-
-def ratio(a, b):
-    if a is None or b is None or b == 0:
-        return None
-    return a / b
-
-
-def fmt_ratio(r):
-    return "-" if r is None else "%.2f" % r
-
-
-def table_rows(results, args):
-    rows = []
-    for sc in SCENARIOS:
-        if sc.key not in results:
-            continue
-        static = None
-        for mode in args.modes:
-            st = results[sc.key].get(mode, {}).get("static")
-            if st and st.get("rps"):
-                static = st
-        for mode in args.modes:
-            e = results[sc.key].get(mode)
-            if not e:
-                continue
-            rs, mw = e.get("rs", {}), e.get("mod_wsgi", {})
-            r = ratio(rs.get("rps"), mw.get("rps"))
-            rstat = ratio(rs.get("rps"), static.get("rps")) if static else None
-            target = TARGETS.get((sc.key, mode))
-            starget = STATIC_TARGET.get((sc.key, mode))
-            verdict = []
-            if target:
-                verdict.append("≥%.2f %s" % (target, "met" if r and r >= target
-                                               else "NOT met"))
-            if starget:
-                verdict.append("vs static ≥%.2f %s" % (
-                    starget, "met" if rstat and rstat >= starget else "NOT met"))
-            mem_rs = rs.get("memory", {})
-            mem_mw = mw.get("memory", {})
-            rows.append({
-                "scenario": sc.label, "key": sc.key, "mode": mode,
-                "conns": sc.conns,
-                "rs": rs.get("rps"), "mw": mw.get("rps"), "ratio": r,
-                "static": static.get("rps") if static else None,
-                "rs_static": rstat,
-                "rs_p50": rs.get("p50"), "mw_p50": mw.get("p50"),
-                "rs_p99": rs.get("p99"), "mw_p99": mw.get("p99"),
-                "rs_child": mem_rs.get("child"), "mw_child": mem_mw.get("child"),
-                "rs_daemon": mem_rs.get("daemon"), "mw_daemon": mem_mw.get("daemon"),
-                "rs_broken": rs.get("broken") or rs.get("broken_after"),
-                "mw_broken": mw.get("broken") or mw.get("broken_after"),
-                "target": "; ".join(verdict),
-                "spread": spread(rs, mw),
-            })
-    return rows
-
-
-def spread(*summaries):
-    """Largest (max-min)/median over the rounds of the given summaries."""
-    worst = 0.0
-    for s in summaries:
-        if s.get("rps") and s.get("rps_max") is not None:
-            worst = max(worst, (s["rps_max"] - s["rps_min"]) / s["rps"])
-    return worst
-
-
-HEADER = ["scenario", "mode", "c", "rs req/s", "mod_wsgi req/s", "rs/mod_wsgi",
-          "static req/s", "rs/static", "p50 ms rs / mw", "p99 ms rs / mw",
-          "children RSS MiB rs / mw", "daemons RSS MiB rs / mw", "spread",
-          "target (issue 6)"]
-
-
-def row_cells(r):
-    def cell_rps(v, broken):
-        return "BROKEN" if broken else fmt_rps(v)
-    return [r["scenario"], r["mode"], str(r["conns"]),
-            cell_rps(r["rs"], r["rs_broken"]), cell_rps(r["mw"], r["mw_broken"]),
-            fmt_ratio(r["ratio"]), fmt_rps(r["static"]), fmt_ratio(r["rs_static"]),
-            "%s / %s" % (fmt_ms(r["rs_p50"]), fmt_ms(r["mw_p50"])),
-            "%s / %s" % (fmt_ms(r["rs_p99"]), fmt_ms(r["mw_p99"])),
-            "%s / %s" % (fmt_mib(r["rs_child"]), fmt_mib(r["mw_child"])),
-            "%s / %s" % (fmt_mib(r["rs_daemon"]), fmt_mib(r["mw_daemon"])),
-            "%.0f%%" % (100 * r["spread"]), r["target"] or ""]
-
-
-def text_table(rows):
-    cells = [HEADER] + [row_cells(r) for r in rows]
-    widths = [max(len(c[i]) for c in cells) for i in range(len(HEADER))]
-    out = []
-    for n, c in enumerate(cells):
-        out.append("  ".join(x.ljust(w) for x, w in zip(c, widths)).rstrip())
-        if n == 0:
-            out.append("  ".join("-" * w for w in widths))
-    return "\n".join(out)
-
-
-def md_table(rows):
-    out = ["| " + " | ".join(HEADER) + " |",
-           "|" + "|".join("---" for _ in HEADER) + "|"]
-    for r in rows:
-        out.append("| " + " | ".join(row_cells(r)) + " |")
-    return "\n".join(out)
-
-
-def memory_md(mem, args):
-    out = []
-    if not mem:
-        return "(memory checks skipped)\n"
-    out.append("Largest per-process RSS growth (peak sampled every 20 ms during "
-               "the transfer, minus the process's RSS just before); limit %d MiB:\n"
-               % (MEMORY_LIMIT // MIB))
-    out.append("| mode | module | %s upload | %s download |" % (
-        size_label(args.big), size_label(args.big)))
-    out.append("|---|---|---|---|")
-    for mode in args.modes:
-        for impl in ("rs", "mod_wsgi"):
-            r = mem.get(mode, {}).get(impl, {})
-            cells = []
-            for what in ("upload", "download"):
-                w = r.get(what)
-                if not w:
-                    cells.append("error: %s" % r.get("error", "not run"))
-                    continue
-                g = w["growth"]
-                verdict = "ok" if g < MEMORY_LIMIT else "OVER"
-                worst = max((p for p in w["processes"] if not p.get("new")),
-                            key=lambda p: p["peak"] - p["before"], default=None)
-                who = (" (%s)" % worst["cmd"][:40]) if worst and g >= MIB else ""
-                cells.append("%s%.1f MiB %s%s, %.1f s" % (
-                    "" if w["ok"] else "FAILED (%s) " % w["detail"],
-                    g / MIB, verdict, who, w["seconds"]))
-            out.append("| %s | %s | %s |" % (mode, IMPL_LABEL[impl], " | ".join(cells)))
-    out.append("")
-    out.append("Idle RSS per process (after 60 small requests and %g s idle):\n"
-               % args.idle_wait)
-    out.append("RSS counts pages shared with the Apache parent (and with the "
-               "other processes) in full; PSS divides them among their users; USS "
-               "(below) counts only the pages a process alone has, what its exit would "
-               "free.\n")
-    out.append("| mode | module | Apache children RSS (PSS), MiB each | daemon processes RSS (PSS), MiB each | daemons total RSS (PSS) MiB |")
-    out.append("|---|---|---|---|---|")
-    for mode in args.modes:
-        for impl in ("rs", "mod_wsgi"):
-            idle = mem.get(mode, {}).get(impl, {}).get("idle")
-            if not idle:
-                continue
-            ch = [p for p in idle if p["kind"] == "child"]
-            dm = [p for p in idle if p["kind"] == "daemon"]
-
-            def mib(p):
-                return "%.1f (%.1f)" % (p["rss"] / MIB, (p.get("pss") or 0) / MIB)
-            out.append("| %s | %s | %s | %s | %s |" % (
-                mode, IMPL_LABEL[impl],
-                ", ".join(mib(p) for p in ch) or "-",
-                ", ".join("%s %s" % (mib(p), "manager" if p["cmd"].endswith("manager")
-                                     else "worker") for p in dm) or "-",
-                "%.1f (%.1f)" % (sum(p["rss"] for p in dm) / MIB,
-                                 sum(p.get("pss") or 0 for p in dm) / MIB)
-                if dm else "-"))
-    return "\n".join(out) + "\n"
-
-
-def size_label(n):
-    if n % GIB == 0:
-        return "%d GiB" % (n // GIB)
-    if n % MIB == 0:
-        return "%d MiB" % (n // MIB)
-    return "%d bytes" % n
-
-
-def memory_verdicts(mem, args):
-    """The memory targets of issue 6, for this module."""
-    out = []
-    for mode in args.modes:
-        r = mem.get(mode, {}).get("rs", {})
-        for what in ("upload", "download"):
-            w = r.get(what)
-            if w:
-                out.append("- %s %s, %s: largest per-process RSS growth %.1f MiB "
-                           "(< %d MiB) %s%s" % (
-                               size_label(args.big), what, mode, w["growth"] / MIB, MEMORY_LIMIT // MIB,
-                               "met" if w["growth"] < MEMORY_LIMIT else "NOT met",
-                               "" if w["ok"] else " (the transfer FAILED: %s)"
-                               % w["detail"]))
-    rs_idle = mem.get("daemon", {}).get("rs", {}).get("idle")
-    mw_idle = mem.get("daemon", {}).get("mod_wsgi", {}).get("idle")
-    if rs_idle and mw_idle:
-        def avg(ps, key):
-            return sum(p[key] or 0 for p in ps) / len(ps) if ps else 0
-        rs_w = [p for p in rs_idle if p["kind"] == "daemon"
-                and not p["cmd"].endswith("manager")]
-        rs_m = [p for p in rs_idle if p["kind"] == "daemon"
-                and p["cmd"].endswith("manager")]
-        mw_w = [p for p in mw_idle if p["kind"] == "daemon"]
-        for key, what in (("rss", "RSS"), ("pss", "PSS"), ("uss", "USS (private)")):
-            w, m, ref = avg(rs_w, key), avg(rs_m, key), avg(mw_w, key)
-            out.append("- idle daemon process %s: mod_wsgi_rs worker %.1f MiB "
-                       "(+ manager %.1f MiB = %.1f MiB per slot), mod_wsgi %.1f MiB: "
-                       "worker %s, worker + manager %s" % (
-                           what, w / MIB, m / MIB, (w + m) / MIB, ref / MIB,
-                           "met" if w <= ref else "NOT met",
-                           "met" if w + m <= ref else "NOT met"))
-    return out
-
-
-def memory_text(mem, args):
-    lines = []
-    for mode in args.modes:
-        for impl in ("rs", "mod_wsgi"):
-            r = mem.get(mode, {}).get(impl, {})
-            parts = []
-            for what in ("upload", "download"):
-                w = r.get(what)
-                if w:
-                    parts.append("%s +%.1f MiB%s" % (what, w["growth"] / MIB,
-                                                     "" if w["ok"] else " FAILED"))
-            idle = r.get("idle") or []
-            dm = [p["rss"] for p in idle if p["kind"] == "daemon"]
-            if dm:
-                parts.append("idle daemons %s MiB" % "+".join(
-                    "%.1f" % (x / MIB) for x in dm))
-            lines.append("  %-9s %-11s %s" % (mode, IMPL_LABEL[impl], ", ".join(parts)))
-    return "\n".join(lines)
-
-
+# ---------------------------------------------------------------- versions
 def versions():
     def run(cmd):
         try:
@@ -1109,160 +881,21 @@ def versions():
     }
 
 
-def write_chart(rows, path, args):
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        log("matplotlib missing: no chart")
-        return False
-    labels = []
-    for r in rows:
-        if r["scenario"] not in labels:
-            labels.append(r["scenario"])
-    fig, ax = plt.subplots(figsize=(11, 5.5))
-    n_series = len(args.modes) + 1
-    width = 0.8 / n_series
-    colors = {"embedded": "#1f77b4", "daemon": "#ff7f0e", "static": "#999999"}
-    series = [(m, "mod_wsgi_rs / mod_wsgi, %s" % m, "ratio") for m in args.modes]
-    series.append((args.modes[0], "mod_wsgi_rs / static file, %s" % args.modes[0],
-                   "rs_static"))
-    for i, (mode, name, field) in enumerate(series):
-        xs, ys = [], []
-        for j, lab in enumerate(labels):
-            for r in rows:
-                if r["scenario"] == lab and r["mode"] == mode and r[field]:
-                    xs.append(j + (i - (n_series - 1) / 2) * width)
-                    ys.append(r[field])
-        color = colors["static"] if field == "rs_static" else colors.get(mode)
-        bars = ax.bar(xs, ys, width, label=name, color=color)
-        for b, y in zip(bars, ys):
-            ax.text(b.get_x() + b.get_width() / 2, y, "%.2f" % y, ha="center",
-                    va="bottom", fontsize=7)
-    ax.axhline(1.0, color="black", linewidth=0.8)
-    ax.set_xticks(range(len(labels)))
-    ax.set_xticklabels(labels, rotation=20, ha="right", fontsize=8)
-    ax.set_ylabel("requests/s ratio (median of rounds)")
-    ax.set_title("mod_wsgi_rs vs mod_wsgi (higher is better for mod_wsgi_rs)")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return True
+def venv_version(python, package):
+    """Version of ``package`` as the given interpreter's metadata says, or '?'."""
+    out = subprocess.run([python, "-c", "import importlib.metadata as m; "
+                          "print(m.version(%r))" % package],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    return out.stdout.decode().strip() or "?"
 
 
-def reconnects_md(results):
-    """wrk's "read" errors: keep-alive connections that Apache closed."""
-    out = []
-    for sc in SCENARIOS:
-        for mode, e in results.get(sc.key, {}).items():
-            parts = []
-            for impl in ("rs", "mod_wsgi", "static"):
-                x = e.get(impl) or {}
-                if x.get("read_errors"):
-                    parts.append("%s %d of %d requests" % (
-                        IMPL_LABEL[impl], x["read_errors"], x["requests"]))
-            if parts:
-                out.append("- %s, %s: %s" % (sc.label, mode, ", ".join(parts)))
-    if not out:
-        return ""
-    return ("\nKeep-alive connections closed by Apache (wrk's \"read\" socket "
-            "errors; the event MPM closes idle keep-alive connections whenever "
-            "all of its %d workers are busy, and wrk reconnects; the same for "
-            "every server):\n\n" % 50 + "\n".join(out) + "\n")
-
-
-def write_results(path, rows, mem, args, info, started, elapsed, loads,
-                  rows_results):
-    targets_lines = []
-    for r in rows:
-        if r["target"]:
-            targets_lines.append("- %s, %s: %s (measured %s%s)" % (
-                r["scenario"], r["mode"], r["target"], fmt_ratio(r["ratio"]),
-                ", vs static %s" % fmt_ratio(r["rs_static"])
-                if STATIC_TARGET.get((r["key"], r["mode"])) else ""))
-    text = """# mod_wsgi_rs vs mod_wsgi: benchmark results
-
-Measured {date} in one run of
-
-    {command}
-
-({elapsed:.0f} s; {rounds} alternating rounds of {duration:g} s per server and
-scenario after a {warmup:g} s warm-up; the figures are the medians of the rounds).
-
-## Machine and versions
-
-- {nproc} CPUs: {cpu}; Linux {kernel}
-- Apache: {apache2} (Debian package {apache2_pkg}), event MPM
-- Python: {python}; Flask {flask} in a virtualenv (WSGIPythonHome / python-home=)
-- mod_wsgi: Debian's libapache2-mod-wsgi-py3 {mod_wsgi} (`/usr/lib/apache2/modules/mod_wsgi.so`)
-- mod_wsgi_rs: git {rev}
-- load generator: {wrk}, on loopback, same machine
-- load average at start / end: {load0} / {load1}
-
-## Set-up
-
-Every server: Debian's apache2, event MPM with `{mpm}`, no access log,
-`WSGIApplicationGroup %{{GLOBAL}}`. Embedded mode: `WSGIPythonHome <venv>`.
-Daemon mode: `WSGIDaemonProcess bench processes={dp} threads={dt}
-display-name=%{{GROUP}} python-home=<venv>`, `WSGIProcessGroup bench`,
-`WSGIRestrictEmbedded On` (mod_wsgi's recommended daemon set-up, the same
-for both modules). Each scenario starts a fresh pair of servers (so the peak
-RSS belongs to that scenario), checks their answers, warms them up, then
-alternates rounds between them (and a third Apache without a WSGI module
-that serves a static file of the same size, the upper bound; measured in
-the {mode0} pass, and the same static figure is shown on the other mode's
-row). `c` is the number of concurrent keep-alive connections of wrk.
-CPUs: {pinning}.
-
-Columns: req/s and latency percentiles from `wrk --latency`; RSS is the sum
-of VmHWM (peak RSS) over the processes of that kind at the end of the
-scenario (children: the two event MPM children; daemons: every
-`(wsgi:bench)` process, including mod_wsgi_rs's `(wsgi:bench) manager`
-processes); spread is the largest (max-min)/median of req/s across the
-rounds of either module, a measure of the noise.
-
-## Results
-
-{table}
-
-Ratio chart: `results.png` (mod_wsgi_rs / mod_wsgi per scenario and mode,
-and mod_wsgi_rs / static file).
-
-### Targets of issue 6
-
-{targets}
-{mem_targets}
-
-## Memory checks
-
-{memory}
-## Noise
-
-This machine has {nproc} CPUs shared by the servers, wrk and whatever else
-runs on it (other engineers' test suites ran at the same time), so absolute
-figures are noisy: the spread column shows how much the rounds of one server
-disagreed. Rounds alternate between the servers so that a burst of outside
-load hits both alike, and the medians are compared; ratios are more
-trustworthy than absolute req/s, and a ratio within about the spread of 1.0
-is a tie. `results.json` has every round.
-{reconnects}{notes}""".format(
-        reconnects=reconnects_md(rows_results),
-        date=time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(started)),
-        command=args.command, elapsed=elapsed, rounds=args.rounds,
-        duration=args.duration, warmup=args.warmup,
-        mpm="; ".join(MPM_SETTINGS), dp=DAEMON_PROCESSES, dt=DAEMON_THREADS,
-        pinning=args.pinning or "wrk and Apache share every CPU",
-        mode0=args.modes[0], table=md_table(rows),
-        targets="\n".join(targets_lines) or "(none measured)",
-        mem_targets="\n".join(memory_verdicts(mem, args)),
-        memory=memory_md(mem, args), load0=loads[0], load1=loads[1],
-        notes=("\n## Problems seen during the run\n\n" +
-               "\n".join("- " + n.replace("\n", " ") for n in _notes) + "\n")
-        if _notes else "", **info)
-    with open(path, "w") as f:
-        f.write(text)
+def mod_wsgi6_python(so):
+    """The interpreter of the venv a pip-installed mod_wsgi .so lives in
+    (<venv>/lib/python3.X/site-packages/mod_wsgi/server/<so>)."""
+    venv = os.path.dirname(so)
+    for _ in range(5):
+        venv = os.path.dirname(venv)
+    return os.path.join(venv, "bin", "python")
 
 
 # -------------------------------------------------------------------- main
@@ -1280,7 +913,7 @@ def main():
     ap = argparse.ArgumentParser(prog="bench/run", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true",
-                    help="short rounds (about 3 minutes in all)")
+                    help="short rounds (about 6 minutes in all)")
     ap.add_argument("--rounds", type=int, help="rounds per server (default 5, quick 2)")
     ap.add_argument("--duration", type=int,
                     help="whole seconds per round (default 3, quick 2)")
@@ -1296,7 +929,14 @@ def main():
     ap.add_argument("--big", type=int, default=GIB,
                     help="bytes of the memory checks' upload and download (1 GiB)")
     ap.add_argument("--out", default=BENCH, help="where results.* go (default bench/)")
-    ap.add_argument("--venv", required=True, help="virtualenv with Flask")
+    ap.add_argument("--servers", default=",".join(ALL_SERVERS),
+                    help="comma-separated subset of: %s (gunicorn and granian: "
+                         "daemon mode only)" % ", ".join(ALL_SERVERS))
+    ap.add_argument("--mod-wsgi6", metavar="SO",
+                    help="mod_wsgi 6.1.1's module (bench/run passes the one "
+                         "scripts/reference-mod_wsgi makes)")
+    ap.add_argument("--venv", required=True,
+                    help="virtualenv with Flask, Gunicorn and Granian")
     ap.add_argument("--command", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     args.rounds = args.rounds or (2 if args.quick else 5)
@@ -1314,9 +954,23 @@ def main():
             ap.error("unknown scenario %r" % k)
     scenarios = [SCENARIO_BY_KEY[k] for k in keys]
     args.command = args.command or " ".join(sys.argv)
-    for impl, so in IMPLS.items():
-        if not os.path.isfile(so):
+    args.impls = [i for i in args.servers.split(",") if i]
+    for i in args.impls:
+        if i not in ALL_SERVERS:
+            ap.error("unknown server %r (choose among %s)" % (i, ", ".join(ALL_SERVERS)))
+    if "mod_wsgi6" in args.impls:
+        if not args.mod_wsgi6:
+            ap.error("--mod-wsgi6 SO is needed for the mod_wsgi6 server (or leave it "
+                     "out of --servers)")
+        IMPLS["mod_wsgi6"] = os.path.abspath(args.mod_wsgi6)
+    for impl in args.impls:
+        so = IMPLS.get(impl)
+        if impl in MODULE_IMPLS and not os.path.isfile(so or ""):
             sys.exit("bench: %s not found (%s)" % (IMPL_LABEL[impl], so))
+        if impl in PROXY_IMPLS and not os.path.isfile(
+                os.path.join(args.venv, "bin", impl)):
+            sys.exit("bench: %s is not installed in %s (bench/run installs it)"
+                     % (impl, args.venv))
 
     def on_signal(signum, frame):
         raise SystemExit("bench: stopped by signal %d" % signum)
@@ -1331,10 +985,12 @@ def main():
     top = tempfile.mkdtemp(prefix="mod_wsgi_rs-bench-")
     os.chmod(top, 0o755)
     info = versions()
-    info["flask"] = subprocess.run(
-        [os.path.join(args.venv, "bin", "python"), "-c",
-         "import importlib.metadata as m; print(m.version('flask'))"],
-        stdout=subprocess.PIPE).stdout.decode().strip() or "?"
+    venv_python = os.path.join(args.venv, "bin", "python")
+    for package in ("flask", "gunicorn", "granian"):
+        info[package] = venv_version(venv_python, package)
+    info["mod_wsgi6_so"] = IMPLS["mod_wsgi6"] or "not measured"
+    info["mod_wsgi6"] = (venv_version(mod_wsgi6_python(IMPLS["mod_wsgi6"]), "mod_wsgi")
+                         if IMPLS["mod_wsgi6"] else "not measured")
     data = make_data()
     expected = {
         "hello": HELLO,
@@ -1355,8 +1011,10 @@ def main():
                 status, body = http_request(probe.port, "GET", FLASK_PATH)
             finally:
                 probe.stop()
-            if status != 200:
-                probe = Server("mod_wsgi", "embedded", args.venv, top, data).start()
+            for other in ("mod_wsgi", "mod_wsgi6"):
+                if status == 200 or other not in args.impls:
+                    continue
+                probe = Server(other, "embedded", args.venv, top, data).start()
                 try:
                     status, body = http_request(probe.port, "GET", FLASK_PATH)
                 finally:
@@ -1390,23 +1048,27 @@ def main():
             shutil.rmtree(top, ignore_errors=True)
     loads[1] = " ".join("%.2f" % x for x in os.getloadavg())
     elapsed = time.monotonic() - t0
-    rows = table_rows(results, args)
+    rows = report.table_rows(results, args)
     print()
-    print(text_table(rows))
+    print(report.text_table(report.summary_table(rows)))
     print()
     print("memory:")
-    print(memory_text(mem, args))
-    for line in memory_verdicts(mem, args):
+    print(report.memory_text(mem, args))
+    for line in report.memory_verdicts(mem, args):
         print(line)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump({"info": info, "command": args.command, "pinning": args.pinning,
                    "rounds": args.rounds,
-                   "duration": args.duration, "results": results, "memory": mem,
+                   "duration": args.duration, "servers": args.impls,
+                   "ratios": [{"scenario": r["key"], "mode": r["mode"],
+                               "best_mod_wsgi": r["best"], "vs_best_mod_wsgi": r["vs_best"],
+                               "vs_static": r["vs_static"]} for r in rows],
+                   "results": results, "memory": mem,
                    "notes": _notes}, f, indent=1, default=str)
-    write_results(os.path.join(args.out, "results.md"), rows, mem, args, info,
-                  started, elapsed, loads, results)
-    write_chart(rows, os.path.join(args.out, "results.png"), args)
+    report.write_results(os.path.join(args.out, "results.md"), rows, mem, args, info,
+                         started, elapsed, loads, results, _notes)
+    report.write_chart(rows, os.path.join(args.out, "results.png"), log)
     log("wrote %s/results.md, results.json, results.png (%.0f s)" % (args.out, elapsed))
 
 

@@ -4,6 +4,8 @@ Run against our module (default: target/release/libmod_wsgi_rs.so):
     /usr/bin/python3 -m pytest tests -q
 Run against Debian's mod_wsgi 4.9.4:
     MOD_WSGI_SO=/usr/lib/apache2/modules/mod_wsgi.so /usr/bin/python3 -m pytest tests -q
+Run against mod_wsgi 6.1.1 (made by scripts/reference-mod_wsgi):
+    MOD_WSGI_SO=mod_wsgi-6.1.1 /usr/bin/python3 -m pytest tests -q
 Run every test in daemon mode (see harness/apache.py, TEST_MODE):
     MOD_WSGI_TEST_MODE=daemon /usr/bin/python3 -m pytest tests -q
 """
@@ -14,30 +16,32 @@ import shutil
 import pytest
 
 from harness import apache as harness
+from harness import markers
 from harness.apache import IMPL, TEST_MODE, start_server
-
-SKIP_REASONS = {
-    "strict_pep3333": "mod_wsgi_rs is intentionally stricter than mod_wsgi here (PEP 3333)",
-    "rs_only": "behaviour mod_wsgi 4.9.4 lacks or gets wrong (see the test's docstring)",
-}
 
 
 def pytest_report_header(config):
-    return "WSGI module under test: %s (impl=%s, mode=%s)" % (
-        harness.MOD_WSGI_SO, IMPL, TEST_MODE)
+    version = harness.MOD_WSGI_VERSION
+    return "WSGI module under test: %s (impl=%s%s, mode=%s%s)" % (
+        harness.MOD_WSGI_SO, IMPL,
+        ", mod_wsgi %d.%d" % version if version else "", TEST_MODE,
+        ", WSGIPythonHome %s" % harness.PYTHON_HOME if harness.PYTHON_HOME else "")
 
 
 def pytest_collection_modifyitems(config, items):
-    # RUN_MARKED_AGAINST_MOD_WSGI=1 runs the marked tests against mod_wsgi
-    # anyway, to see how mod_wsgi differs (they are expected to fail there).
-    if IMPL != "mod_wsgi" or os.environ.get("RUN_MARKED_AGAINST_MOD_WSGI"):
-        return
+    # Against a reference mod_wsgi, the marked tests are skipped and its known
+    # differences are xfail (rules, RUN_MARKED_AGAINST_MOD_WSGI=1 and the
+    # list in harness/markers.py).
     for item in items:
         if not _is_ours(item):
             continue
-        for name, reason in SKIP_REASONS.items():
-            if item.get_closest_marker(name):
-                item.add_marker(pytest.mark.skip(reason=reason))
+        reason = markers.skip_reason(item)
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=reason))
+            continue
+        known = markers.known_difference(item)
+        if known:
+            item.add_marker(pytest.mark.xfail(reason=known, strict=False))
 
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -21,7 +21,7 @@ import time
 import pytest
 
 from harness import apache as harness
-from harness.apache import IMPL
+from harness import markers
 
 import venv_cache
 from browser import random_bytes, write_blob
@@ -37,12 +37,9 @@ _venv_report = {}
 @pytest.fixture(autouse=True)
 def _skip_marked_against_mod_wsgi(request):
     """Same rule as tests/conftest.py (which only marks tests/*.py)."""
-    if IMPL != "mod_wsgi" or os.environ.get("RUN_MARKED_AGAINST_MOD_WSGI"):
-        return
-    for name in ("rs_only", "strict_pep3333"):
-        if request.node.get_closest_marker(name):
-            pytest.skip("behaviour mod_wsgi 4.9.4 lacks or gets wrong "
-                        "(see the test's docstring)")
+    reason = markers.skip_reason(request.node)
+    if reason:
+        pytest.skip(reason)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

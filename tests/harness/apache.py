@@ -31,6 +31,8 @@ import subprocess
 import tempfile
 import time
 
+from harness import module_under_test
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 TESTS_DIR = os.path.dirname(HERE)
 REPO_DIR = os.path.dirname(TESTS_DIR)
@@ -38,21 +40,24 @@ APPS_SRC = os.path.join(TESTS_DIR, "apps")
 
 APACHE_BIN = "/usr/sbin/apache2"
 MODULES_DIR = "/usr/lib/apache2/modules"
-DEBIAN_MOD_WSGI = os.path.join(MODULES_DIR, "mod_wsgi.so")
-DEFAULT_SO = os.path.join(REPO_DIR, "target", "release", "libmod_wsgi_rs.so")
+DEBIAN_MOD_WSGI = module_under_test.DEBIAN_MOD_WSGI
+DEFAULT_SO = module_under_test.DEFAULT_SO
 
-MOD_WSGI_SO = os.path.abspath(os.environ.get("MOD_WSGI_SO") or DEFAULT_SO)
+# MOD_WSGI_SO: a path or a keyword (mod_wsgi-6.1.1, mod_wsgi-4.9.4), see
+# module_under_test.py.
+# IMPL: "rs" for ours, "mod_wsgi" for mod_wsgi 4.x (Debian's 4.9.4),
+# "mod_wsgi6" for mod_wsgi 6.x (6.1.1 from PyPI, scripts/reference-mod_wsgi).
+# MOD_WSGI_VERSION: (major, minor) of a reference mod_wsgi, None for ours.
+# PYTHON_HOME: the venv of a pip-installed mod_wsgi (WSGIPythonHome in the
+# base config), else None.
+(MOD_WSGI_SO, IMPL, MOD_WSGI_VERSION, PYTHON_HOME,
+ _MISSING_HINT) = module_under_test.resolve(os.environ.get("MOD_WSGI_SO"))
 
 
-def _is_debian_mod_wsgi(path):
-    real = os.path.realpath(path)
-    if real == os.path.realpath(DEBIAN_MOD_WSGI):
-        return True
-    return os.path.basename(path).startswith("mod_wsgi.so")
+def is_mod_wsgi():
+    """True when the module under test is a reference mod_wsgi (any version)."""
+    return MOD_WSGI_VERSION is not None
 
-
-# "mod_wsgi" when testing the reference C module, "rs" for ours.
-IMPL = "mod_wsgi" if _is_debian_mod_wsgi(MOD_WSGI_SO) else "rs"
 
 MPMS = ("event", "worker", "prefork")
 
@@ -69,7 +74,7 @@ STOP_TIMEOUT = 10.0
 # mod_wsgi 4.9.4 with Python 3.11 deadlocks in Py_EndInterpreter() at child
 # exit under threaded MPMs (see test_lifecycle.py), so against it we do not
 # wait long; our module must exit cleanly (checked by test_lifecycle.py).
-STOP_GRACE = 1.0 if IMPL == "mod_wsgi" else 5.0
+STOP_GRACE = 1.0 if is_mod_wsgi() else 5.0
 
 # embedded (default) or daemon: see the module docstring.
 TEST_MODE = os.environ.get("MOD_WSGI_TEST_MODE", "embedded").strip().lower() or "embedded"
@@ -89,6 +94,7 @@ DAEMON_DIRECTIVES = (
                                DAEMON_GROUP))
 
 _DEFINES_DAEMON = re.compile(r"^\s*WSGIDaemonProcess\b", re.M | re.I)
+_SETS_PYTHON_HOME = re.compile(r"^\s*WSGIPythonHome\b", re.M | re.I)
 
 
 def defines_daemon_groups(body):
@@ -105,11 +111,9 @@ class ApacheError(RuntimeError):
 
 
 def module_missing_message(path=None):
-    return (
-        "WSGI module not found at %s. Build it with `cargo build --release` "
-        "(in %s), or set MOD_WSGI_SO=%s to test Debian's mod_wsgi."
-        % (path or MOD_WSGI_SO, REPO_DIR, DEBIAN_MOD_WSGI)
-    )
+    hint = (_MISSING_HINT if path in (None, MOD_WSGI_SO)
+            else module_under_test.resolve("")[4])
+    return "WSGI module not found at %s. %s" % (path or MOD_WSGI_SO, hint)
 
 
 def check_module_exists(path=None):
@@ -272,6 +276,40 @@ def orphaned_apaches():
     me = os.getpid()
     return [p for p, parent in _ppid_map().items()
             if parent == me and pid_alive(p) and _is_apache(p)]
+
+
+def listening_socket_inodes(port):
+    """Inodes of the TCP sockets listening on ``port`` (IPv4 and IPv6)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if (len(fields) > 9 and fields[3] == "0A"
+                    and int(fields[1].rsplit(":", 1)[1], 16) == port):
+                inodes.add(fields[9])
+    return inodes
+
+
+def holds_socket(pid, inodes):
+    """Whether process ``pid`` has one of the socket ``inodes`` open."""
+    fd_dir = "/proc/%d/fd" % pid
+    try:
+        fds = os.listdir(fd_dir)
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            link = os.readlink(os.path.join(fd_dir, fd))
+        except OSError:
+            continue
+        if link.startswith("socket:[") and link[8:-1] in inodes:
+            return True
+    return False
 
 
 def kill_everything_under(text, timeout=5.0):
@@ -446,6 +484,12 @@ class Apache:
         for m in BASE_MODULES + self.extra_modules:
             lines.append("LoadModule %s_module %s/mod_%s.so" % (m, MODULES_DIR, m))
         lines.append("LoadModule wsgi_module %s" % self.so)
+        # A pip-installed mod_wsgi (6.1.1 from scripts/reference-mod_wsgi)
+        # runs with its venv as Python home, as `mod_wsgi-express
+        # module-config` says; a body that sets its own (e2e/) wins.
+        if (PYTHON_HOME and self.so == MOD_WSGI_SO
+                and not _SETS_PYTHON_HOME.search(body or "")):
+            lines.append('WSGIPythonHome "%s"' % PYTHON_HOME)
         if self.mpm == "prefork":
             lines += [
                 "StartServers 4", "MinSpareServers 2", "MaxSpareServers 6",
@@ -709,8 +753,9 @@ class Apache:
         run Apache's own command line)."""
         if not self.pid:
             return []
+        listeners = self._listener_inodes()
         return [p for p in _children_of(self.pid)
-                if (_proc_cmdline(p) or "").startswith(APACHE_BIN)]
+                if self._is_mpm_child(p, _proc_cmdline(p) or "", listeners)]
 
     def daemon_processes(self):
         """Live daemon processes of this server: descendants of the Apache
@@ -718,6 +763,7 @@ class Apache:
         "(wsgi:NAME)"), with their command lines."""
         if not self.pid:
             return {}
+        listeners = self._listener_inodes()
         m = _ppid_map()
         out, todo = {}, [self.pid]
         while todo:
@@ -726,11 +772,29 @@ class Apache:
                 if parent != p or not pid_alive(child):
                     continue
                 cmd = _proc_cmdline(child) or ""
-                if p == self.pid and cmd.startswith(APACHE_BIN):
+                if p == self.pid and self._is_mpm_child(child, cmd, listeners):
                     continue  # an MPM child and everything under it
                 out[child] = cmd
                 todo.append(child)
         return out
+
+    def _listener_inodes(self):
+        """Socket inodes listening on our port (for mod_wsgi only, see
+        _is_mpm_child)."""
+        if not is_mod_wsgi() or not self.port:
+            return set()
+        return listening_socket_inodes(self.port)
+
+    @staticmethod
+    def _is_mpm_child(pid, cmd, listeners):
+        if not cmd.startswith(APACHE_BIN):
+            return False
+        if not listeners:
+            return True
+        # mod_wsgi's daemon processes keep Apache's command line unless
+        # display-name= is set, but close Apache's listening sockets
+        # (ap_close_listeners()); MPM children keep them.
+        return holds_socket(pid, listeners)
 
     def settled_daemon_processes(self, minimum=1, quiet=0.3, timeout=10.0):
         """Polls daemon_processes() until at least ``minimum`` exist and the
