@@ -1,11 +1,10 @@
 """Every directive and WSGIDaemonProcess option of mod_wsgi 6.1 passes
-configtest (against mod_wsgi_rs, and against mod_wsgi 6.1.1 itself when it
-is installed in /work/ref/v611), bad values fail it with a message naming
+configtest (against mod_wsgi_rs, and against mod_wsgi 6.1.1 itself when
+scripts/reference-mod_wsgi has made it), bad values fail it with a message naming
 the directive, each directive without effect logs one start-up line saying
 why, and the ones mod_wsgi_rs implements are observed from an application.
 """
 
-import glob
 import json
 import os
 import re
@@ -13,6 +12,7 @@ import time
 
 import pytest
 
+from harness import module_under_test
 from harness.apache import Apache, IMPL, start_server
 from harness.daemon import SKIP_IN_DAEMON_RUN
 
@@ -20,11 +20,11 @@ rs_only = pytest.mark.rs_only
 # Sets up its own daemon groups: runs in the embedded run only.
 own_groups = pytest.mark.skipif(**SKIP_IN_DAEMON_RUN)
 
-# mod_wsgi 6.1.1, installed with pip into a virtualenv (optional).
-V611_GLOB = "/work/ref/v611/lib/python3*/site-packages/mod_wsgi/server/mod_wsgi-py*.so"
-V611_SO = next(iter(sorted(glob.glob(V611_GLOB))), None)
-# Its source, to check the lists below are complete (optional).
-V611_SRC = "/work/ref/src/mod_wsgi-6.1.1/src/server"
+# mod_wsgi 6.1.1 as scripts/reference-mod_wsgi makes it (optional): the
+# module in its virtualenv, and its source beside it.
+V611_DIR = module_under_test.reference_venv_dir()
+V611_SO = module_under_test.venv_module(V611_DIR)
+V611_SRC = os.path.join(V611_DIR, "src", "mod_wsgi-6.1.1", "src", "server")
 
 # mod_wsgi 6.1.1's command table (wsgi_commands[] in mod_wsgi.c), each with
 # a valid use. Wrapped in <Location> where the directive needs a directory
@@ -157,7 +157,7 @@ BAD_61 = [
 MODULES = [
     pytest.param(None, id="mod_wsgi_rs"),
     pytest.param(V611_SO, id="mod_wsgi-6.1.1", marks=pytest.mark.skipif(
-        V611_SO is None, reason="mod_wsgi 6.1.1 is not installed in /work/ref/v611")),
+        V611_SO is None, reason="mod_wsgi 6.1.1 is not built: run scripts/reference-mod_wsgi")),
 ]
 
 
