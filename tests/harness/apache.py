@@ -43,6 +43,12 @@ DEFAULT_SO = os.path.join(REPO_DIR, "target", "release", "libmod_wsgi_rs.so")
 
 MOD_WSGI_SO = os.path.abspath(os.environ.get("MOD_WSGI_SO") or DEFAULT_SO)
 
+# A module built for another Python (scripts/test-pythons): the lines
+# `mod-wsgi-rs module-config` printed for it (LoadFile of that Python's
+# libpython, LoadModule, WSGIPythonHome of its prefix) stand in for the
+# LoadModule line; WSGIPythonHome is left out when a test body sets its own.
+MODULE_CONFIG = os.environ.get("MOD_WSGI_TEST_MODULE_CONFIG")
+
 
 def _is_debian_mod_wsgi(path):
     real = os.path.realpath(path)
@@ -445,7 +451,7 @@ class Apache:
             lines += ["User www-data", "Group www-data"]
         for m in BASE_MODULES + self.extra_modules:
             lines.append("LoadModule %s_module %s/mod_%s.so" % (m, MODULES_DIR, m))
-        lines.append("LoadModule wsgi_module %s" % self.so)
+        lines += self.module_lines(body)
         if self.mpm == "prefork":
             lines += [
                 "StartServers 4", "MinSpareServers 2", "MaxSpareServers 6",
@@ -483,6 +489,15 @@ class Apache:
                       self.substitute(DAEMON_DIRECTIVES).rstrip("\n")]
         lines.append("# ---- test body ----")
         return "\n".join(lines) + "\n" + self.substitute(body) + "\n"
+
+    def module_lines(self, body):
+        if not MODULE_CONFIG or self.so != MOD_WSGI_SO:
+            return ["LoadModule wsgi_module %s" % self.so]
+        with open(MODULE_CONFIG) as f:
+            lines = [l.rstrip("\n") for l in f if l.strip()]
+        if "WSGIPythonHome" in body:
+            lines = [l for l in lines if not l.startswith("WSGIPythonHome")]
+        return lines
 
     def write_config(self):
         with open(self.conf_path, "w") as f:
