@@ -116,7 +116,8 @@ fn write_kept_form(generated: &Path, dest: &Path, version: &str) {
 }
 
 /// Why the bindings were not generated: the tools are missing, or they are
-/// there and failed.
+/// there and failed (only bindgen can fail).
+#[cfg_attr(not(feature = "bindgen"), allow(dead_code))]
 enum GenError {
     Unavailable(String),
     Failed(String),
