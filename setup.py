@@ -15,6 +15,7 @@ nor libclang; installing the wheel needs neither Rust nor a compiler.
 
 import os
 import re
+import sys
 from pathlib import Path
 
 from setuptools import find_packages, setup
@@ -33,6 +34,11 @@ def cargo_version():
 # (setuptools-rust's env= replaces the whole environment, PATH included, so
 # the setting goes into this process's environment, which cargo inherits.)
 os.environ.setdefault("MOD_WSGI_RS_BINDINGS", "kept")
+# Its own cargo target directory per Python (pyo3 is built for one), away
+# from target/release, which a source build (scripts/build) uses.
+os.environ.setdefault(
+    "CARGO_TARGET_DIR", str(HERE / "target" / ("wheel-py%d%d" % sys.version_info[:2]))
+)
 
 setup(
     version=cargo_version(),

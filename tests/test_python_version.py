@@ -36,3 +36,21 @@ def test_served_by_the_expected_python(srv, path):
     assert "%d.%d" % tuple(info["version"][:2]) == EXPECT
     # Its standard library, not the system Python's.
     assert not any(p.startswith("/usr/lib/python3") for p in info["sys_path"]), info["sys_path"]
+
+
+MISMATCH_BODY = r"""
+WSGIPythonHome /usr
+WSGIScriptAlias /embedded @APPS@/pyinfo.wsgi
+"""
+
+
+def test_the_system_prefix_of_another_python_is_one_log_line(server_factory):
+    system = "/usr/lib/python%s/encodings"
+    if os.path.isdir(system % EXPECT):
+        pytest.skip("the system's Python is %s, the module's too" % EXPECT)
+    srv = server_factory(MISMATCH_BODY, name="pyver-mismatch")
+    # 500 in embedded mode; 503 from a daemon that could not start Python.
+    assert srv.get("/embedded").status in (500, 503)
+    line = srv.wait_for_log(r"^.*is the prefix of Python 3\..*$").group(0)
+    assert ("python-home '/usr' is the prefix of Python 3." in line
+            and "but mod_wsgi_rs is built for Python %s" % EXPECT in line), line
