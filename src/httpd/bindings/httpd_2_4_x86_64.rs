@@ -1179,6 +1179,13 @@ pub const OPT_INC_WITH_EXEC: i32 = 32;
 pub const OPT_SYM_OWNER: i32 = 64;
 pub const OPT_MULTI: i32 = 128;
 pub const OPT_ALL: i32 = 47;
+pub const REMOTE_HOST: i32 = 0;
+pub const REMOTE_NAME: i32 = 1;
+pub const REMOTE_NOLOOKUP: i32 = 2;
+pub const REMOTE_DOUBLE_REV: i32 = 3;
+pub const SATISFY_ALL: i32 = 0;
+pub const SATISFY_ANY: i32 = 1;
+pub const SATISFY_NOSPEC: i32 = 2;
 pub const AP_MIN_BYTES_TO_WRITE: i32 = 8000;
 pub const AP_DEFAULT_MAX_INTERNAL_REDIRECTS: i32 = 10;
 pub const AP_DEFAULT_MAX_SUBREQ_DEPTH: i32 = 10;
@@ -5586,6 +5593,64 @@ impl Default for ap_unixd_mpm_retained_data {
         }
     }
 }
+pub const authn_status_AUTH_DENIED: authn_status = 0;
+pub const authn_status_AUTH_GRANTED: authn_status = 1;
+pub const authn_status_AUTH_USER_FOUND: authn_status = 2;
+pub const authn_status_AUTH_USER_NOT_FOUND: authn_status = 3;
+pub const authn_status_AUTH_GENERAL_ERROR: authn_status = 4;
+pub type authn_status = ::std::os::raw::c_uint;
+pub const authz_status_AUTHZ_DENIED: authz_status = 0;
+pub const authz_status_AUTHZ_GRANTED: authz_status = 1;
+pub const authz_status_AUTHZ_NEUTRAL: authz_status = 2;
+pub const authz_status_AUTHZ_GENERAL_ERROR: authz_status = 3;
+pub const authz_status_AUTHZ_DENIED_NO_USER: authz_status = 4;
+pub type authz_status = ::std::os::raw::c_uint;
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct authn_provider {
+    pub check_password: ::std::option::Option<
+        unsafe extern "C" fn(
+            r: *mut request_rec,
+            user: *const ::std::os::raw::c_char,
+            password: *const ::std::os::raw::c_char,
+        ) -> authn_status,
+    >,
+    pub get_realm_hash: ::std::option::Option<
+        unsafe extern "C" fn(
+            r: *mut request_rec,
+            user: *const ::std::os::raw::c_char,
+            realm: *const ::std::os::raw::c_char,
+            rethash: *mut *mut ::std::os::raw::c_char,
+        ) -> authn_status,
+    >,
+}
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct authz_provider {
+    pub check_authorization: ::std::option::Option<
+        unsafe extern "C" fn(
+            r: *mut request_rec,
+            require_line: *const ::std::os::raw::c_char,
+            parsed_require_line: *const ::std::os::raw::c_void,
+        ) -> authz_status,
+    >,
+    pub parse_require_line: ::std::option::Option<
+        unsafe extern "C" fn(
+            cmd: *mut cmd_parms,
+            require_line: *const ::std::os::raw::c_char,
+            parsed_require_line: *mut *const ::std::os::raw::c_void,
+        ) -> *const ::std::os::raw::c_char,
+    >,
+}
+pub type apr_OFN_ap_authn_cache_store_t = ::std::option::Option<
+    unsafe extern "C" fn(
+        arg1: *mut request_rec,
+        arg2: *const ::std::os::raw::c_char,
+        arg3: *const ::std::os::raw::c_char,
+        arg4: *const ::std::os::raw::c_char,
+        arg5: *const ::std::os::raw::c_char,
+    ),
+>;
 pub type __builtin_va_list = [__va_list_tag; 1usize];
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
