@@ -1,47 +1,175 @@
-//! Generates Rust bindings for the Apache httpd and APR headers.
+//! The Rust bindings for the Apache httpd and APR headers.
 //!
-//! The header locations come from `apxs -q` and `apr-1-config` (never
-//! hard-coded paths), so the module builds against whatever Apache 2.4
-//! development files the machine has. `APXS` selects another `apxs`.
+//! Two sources, chosen by `MOD_WSGI_RS_BINDINGS`:
+//!
+//! - `generate`: bindgen over the headers of this machine's Apache. Their
+//!   locations come from `apxs -q` and `apr-1-config` (never hard-coded
+//!   paths); `APXS` selects another `apxs`. Needs the `bindgen` cargo
+//!   feature (on by default), apache2-dev and libclang.
+//! - `kept`: the bindings kept in the repository
+//!   (src/httpd/bindings/httpd_2_4_x86_64.rs, Apache 2.4's module ABI on
+//!   x86_64 Linux), for builds without apache2-dev or clang: the wheel
+//!   build uses it. `scripts/bindings regenerate|check` keeps it current.
+//! - unset (`auto`): `generate` when the feature is on, `apxs` answers and
+//!   libclang loads, else `kept`. A source build on a machine with
+//!   apache2-dev therefore builds against its own headers as before.
+//!
+//! `MOD_WSGI_RS_BINDINGS_COPY=FILE` (with `generate`) also writes the
+//! generated bindings to FILE: scripts/bindings uses it.
 
 use std::env;
-use std::path::PathBuf;
+use std::fs;
+use std::path::{Path, PathBuf};
+#[cfg(feature = "bindgen")]
 use std::process::Command;
 
-fn query(cmd: &str, args: &[&str]) -> String {
-    let out = Command::new(cmd).args(args).output().unwrap_or_else(|e| {
-        panic!(
-            "cannot run `{cmd}`: {e}. Install Apache's development files \
-             (Debian/Ubuntu: apt-get install apache2-dev) or set APXS to the apxs binary"
-        )
-    });
-    if !out.status.success() {
-        panic!(
-            "`{cmd} {}` failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        );
+/// The bindings kept in the repository, and the header line that records
+/// which Apache they came from.
+const KEPT: &str = "src/httpd/bindings/httpd_2_4_x86_64.rs";
+const KEPT_VERSION_PREFIX: &str = "// Apache httpd headers: ";
+
+#[derive(Clone, Copy, PartialEq)]
+enum Source {
+    Generate,
+    Kept,
+    Auto,
+}
+
+fn source() -> Source {
+    match env::var("MOD_WSGI_RS_BINDINGS").as_deref() {
+        Ok("generate") => Source::Generate,
+        Ok("kept") => Source::Kept,
+        Ok("") | Ok("auto") | Err(_) => Source::Auto,
+        Ok(other) => panic!(
+            "MOD_WSGI_RS_BINDINGS={other} is not understood: use generate, kept or auto (or \
+             leave it unset)"
+        ),
     }
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 fn main() {
-    let apxs = env::var("APXS").unwrap_or_else(|_| "apxs".to_string());
+    println!("cargo:rerun-if-env-changed=MOD_WSGI_RS_BINDINGS");
+    println!("cargo:rerun-if-env-changed=MOD_WSGI_RS_BINDINGS_COPY");
     println!("cargo:rerun-if-env-changed=APXS");
     println!("cargo:rerun-if-changed=src/httpd/wrapper.h");
+    println!("cargo:rerun-if-changed={KEPT}");
     println!("cargo:rerun-if-changed=build.rs");
 
-    let include_dir = query(&apxs, &["-q", "INCLUDEDIR"]);
-    let apr_include = query(&apxs, &["-q", "APR_INCLUDEDIR"]);
-    let cppflags = query(&apxs, &["-q", "EXTRA_CPPFLAGS"]);
-    let apr_flags = query("apr-1-config", &["--includes", "--cppflags"]);
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("httpd_bindings.rs");
+    let wanted = source();
+    let version = match wanted {
+        Source::Kept => None,
+        Source::Generate => match generate(&out) {
+            Ok(v) => Some(v),
+            Err(GenError::Unavailable(e) | GenError::Failed(e)) => {
+                panic!("MOD_WSGI_RS_BINDINGS=generate: {e}")
+            }
+        },
+        Source::Auto => match generate(&out) {
+            Ok(v) => Some(v),
+            // No apache2-dev, libclang or bindgen here: the kept bindings.
+            Err(GenError::Unavailable(_)) => None,
+            Err(GenError::Failed(e)) => {
+                println!(
+                    "cargo:warning=bindgen failed on this machine's Apache headers, using the \
+                     kept bindings ({KEPT}): {e}"
+                );
+                None
+            }
+        },
+    };
+    let version = match version {
+        Some(v) => {
+            if let Ok(copy) = env::var("MOD_WSGI_RS_BINDINGS_COPY") {
+                if !copy.is_empty() {
+                    write_kept_form(&out, Path::new(&copy), &v);
+                }
+            }
+            v
+        }
+        None => use_kept(&out),
+    };
+    println!("cargo:rustc-env=MOD_WSGI_RS_HTTPD_VERSION={version}");
+}
+
+/// Copies the kept bindings to `out`; returns the Apache version they record.
+fn use_kept(out: &Path) -> String {
+    let text = fs::read_to_string(KEPT)
+        .unwrap_or_else(|e| panic!("cannot read the kept Apache bindings {KEPT}: {e}"));
+    let version = text
+        .lines()
+        .find_map(|l| l.strip_prefix(KEPT_VERSION_PREFIX))
+        .map(|v| v.trim().to_string())
+        .unwrap_or_else(|| "2.4".to_string());
+    fs::write(out, text).expect("cannot write the Apache bindings");
+    version
+}
+
+/// The generated bindings with the header the kept file carries.
+fn write_kept_form(generated: &Path, dest: &Path, version: &str) {
+    let body = fs::read_to_string(generated).expect("cannot read the generated bindings");
+    let text = format!(
+        "// Generated by `scripts/bindings regenerate` (bindgen over src/httpd/wrapper.h); do \
+         not edit.\n{KEPT_VERSION_PREFIX}{version}\n{body}"
+    );
+    fs::write(dest, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", dest.display()));
+}
+
+/// Why the bindings were not generated: the tools are missing, or they are
+/// there and failed (only bindgen can fail).
+#[cfg_attr(not(feature = "bindgen"), allow(dead_code))]
+enum GenError {
+    Unavailable(String),
+    Failed(String),
+}
+
+#[cfg(not(feature = "bindgen"))]
+fn generate(_out: &Path) -> Result<String, GenError> {
+    Err(GenError::Unavailable(
+        "this build has no bindgen (enable the `bindgen` cargo feature)".to_string(),
+    ))
+}
+
+#[cfg(feature = "bindgen")]
+fn query(cmd: &str, args: &[&str]) -> Result<String, GenError> {
+    let out = Command::new(cmd).args(args).output().map_err(|e| {
+        GenError::Unavailable(format!(
+            "cannot run `{cmd}`: {e}. Install Apache's development files (Debian/Ubuntu: \
+             apt-get install apache2-dev) or set APXS to the apxs binary"
+        ))
+    })?;
+    if !out.status.success() {
+        return Err(GenError::Unavailable(format!(
+            "`{cmd} {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// bindgen over this machine's Apache headers into `out`; returns Apache's
+/// version.
+#[cfg(feature = "bindgen")]
+fn generate(out: &Path) -> Result<String, GenError> {
+    let apxs = env::var("APXS").unwrap_or_else(|_| "apxs".to_string());
+    let include_dir = query(&apxs, &["-q", "INCLUDEDIR"])?;
+    let apr_include = query(&apxs, &["-q", "APR_INCLUDEDIR"])?;
+    let cppflags = query(&apxs, &["-q", "EXTRA_CPPFLAGS"])?;
+    let apr_flags = query("apr-1-config", &["--includes", "--cppflags"])?;
     let apu_flags = Command::new("apu-1-config")
         .arg("--includes")
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default();
-    let version = query(&apxs, &["-q", "HTTPD_VERSION"]);
-    println!("cargo:rustc-env=MOD_WSGI_RS_HTTPD_VERSION={version}");
+    let version = query(&apxs, &["-q", "HTTPD_VERSION"])?;
+    // bindgen panics when libclang cannot be loaded; ask first so that an
+    // automatic build falls back to the kept bindings instead.
+    clang_sys::load().map_err(|e| {
+        GenError::Unavailable(format!(
+            "libclang cannot be loaded ({e}): install it (Debian/Ubuntu: libclang-dev)"
+        ))
+    })?;
 
     let mut builder = bindgen::Builder::default()
         .header("src/httpd/wrapper.h")
@@ -67,10 +195,9 @@ fn main() {
         .derive_default(true)
         .layout_tests(false)
         .generate()
-        .expect("bindgen failed on the Apache headers");
-
-    let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("httpd_bindings.rs");
+        .map_err(|e| GenError::Failed(format!("bindgen failed on the Apache headers: {e}")))?;
     bindings
-        .write_to_file(&out)
-        .expect("cannot write the Apache bindings");
+        .write_to_file(out)
+        .map_err(|e| GenError::Failed(format!("cannot write the Apache bindings: {e}")))?;
+    Ok(version)
 }

@@ -154,12 +154,48 @@ pub fn static_modules(httpd: &Path) -> Vec<String> {
         .collect()
 }
 
+/// The package directory a wheel installs the module into, under a prefix
+/// whose bin/ holds this command (a virtualenv, ~/.local, /usr/local).
+const WHEEL_PACKAGE: &str = "mod_wsgi_rs";
+
+/// The modules installed by a mod_wsgi_rs wheel under the prefix whose bin/
+/// is `exe_dir`: PREFIX/lib/python3.X/{site,dist}-packages/mod_wsgi_rs/
+/// libmod_wsgi_rs*.so (the wheel names it like an extension module, e.g.
+/// libmod_wsgi_rs.cpython-312-x86_64-linux-gnu.so).
+pub fn wheel_modules(exe_dir: &Path) -> Vec<PathBuf> {
+    let Some(prefix) = exe_dir.parent() else {
+        return Vec::new();
+    };
+    let Ok(entries) = fs::read_dir(prefix.join("lib")) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("python3."))
+        .flat_map(|e| {
+            ["site-packages", "dist-packages"].map(|sp| e.path().join(sp).join(WHEEL_PACKAGE))
+        })
+        .filter_map(|pkg| fs::read_dir(pkg).ok())
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            n.starts_with("libmod_wsgi_rs") && n.ends_with(".so")
+        })
+        .map(|e| e.path())
+        .collect();
+    found.sort();
+    found
+}
+
 /// The mod_wsgi_rs module: `--module-path`, else `libmod_wsgi_rs.so` next to
-/// this executable (target/release when built by cargo), else the copy
+/// this executable (target/release when built by cargo), else the one a
+/// wheel installed with this command (see `wheel_modules`), else the copy
 /// `install-module` put in Apache's modules directory.
 pub fn module_path(given: Option<&str>) -> Result<PathBuf> {
-    const BUILD: &str = "build it with scripts/build (cargo build --release) in the mod_wsgi_rs \
-                         source tree, or pass --module-path";
+    const BUILD: &str = "install the wheel (pip install mod_wsgi_rs-*.whl, in the virtualenv \
+                         you run this command from), build it with scripts/build (cargo build \
+                         --release) in the mod_wsgi_rs source tree, or pass --module-path";
     if let Some(g) = given {
         let p = absolute(Path::new(g));
         if !p.is_file() {
@@ -175,6 +211,7 @@ pub fn module_path(given: Option<&str>) -> Result<PathBuf> {
         if let Some(dir) = exe.parent() {
             looked.push(dir.join(BUILT_SO));
             looked.push(dir.join(INSTALLED_SO));
+            looked.extend(wheel_modules(dir));
         }
     }
     if let Some(d) = apxs_query("LIBEXECDIR") {
@@ -212,6 +249,21 @@ pub fn module_python_version(so: &Path) -> Option<String> {
         start = at;
     }
     None
+}
+
+/// The libpython soname the module links (e.g. `libpython3.12.so.1.0`),
+/// read from its dynamic string table like `module_python_version`.
+pub fn module_libpython(so: &Path) -> Option<String> {
+    let version = module_python_version(so)?;
+    let data = fs::read(so).ok()?;
+    let needle = format!("libpython{version}");
+    let pos = find(&data, needle.as_bytes())?;
+    let name: Vec<u8> = data[pos..]
+        .iter()
+        .take_while(|b| **b != 0 && b.is_ascii_graphic())
+        .copied()
+        .collect();
+    Some(String::from_utf8_lossy(&name).into_owned())
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -273,10 +325,17 @@ pub enum HomeSource {
     Option,
     VirtualEnvVariable,
     PythonOnPath,
+    /// The virtualenv this command is installed in (a wheel installed into
+    /// it), when none is active.
+    CommandVirtualenv,
+    /// The prefix of the module's Python when it is not the system's (so
+    /// that Python finds its standard library inside Apache).
+    ModulePython,
 }
 
 /// The Python home to use: `--python-home`, else the active virtualenv
-/// ($VIRTUAL_ENV, or the virtualenv whose bin/python3 comes first on PATH).
+/// ($VIRTUAL_ENV, or the virtualenv whose bin/python3 comes first on PATH),
+/// else the virtualenv this command was installed into (by the wheel).
 pub fn python_home(given: Option<&str>) -> Result<Option<(PathBuf, HomeSource)>> {
     if let Some(g) = given {
         let p = absolute(Path::new(g));
@@ -303,7 +362,19 @@ pub fn python_home(given: Option<&str>) -> Result<Option<(PathBuf, HomeSource)>>
             }
         }
     }
+    if let Some(venv) = command_virtualenv() {
+        return Ok(Some((venv, HomeSource::CommandVirtualenv)));
+    }
     Ok(None)
+}
+
+/// The virtualenv whose bin/ holds this command, if it is in one.
+pub fn command_virtualenv() -> Option<PathBuf> {
+    let exe = env::current_exe().ok()?;
+    let venv = exe.parent()?.parent()?;
+    venv.join("pyvenv.cfg")
+        .is_file()
+        .then(|| venv.to_path_buf())
 }
 
 /// Fails when `home` uses another Python major.minor than the module.
@@ -326,6 +397,11 @@ pub fn check_python_match(so: &Path, home: &Path, source: HomeSource) -> Result<
             "the virtualenv {} (its python3 is first on PATH)",
             home.display()
         ),
+        HomeSource::CommandVirtualenv => format!(
+            "the virtualenv {} (this command is installed in it)",
+            home.display()
+        ),
+        HomeSource::ModulePython => format!("the Python prefix {}", home.display()),
     };
     Err(CliError::fail(format!(
         "{what} uses Python {theirs}, but the module {} was built for Python {built} (it links \

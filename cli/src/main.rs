@@ -18,6 +18,7 @@ mod discover;
 mod error;
 mod httpd_conf;
 mod python_files;
+mod python_lib;
 mod quote;
 mod server_args;
 mod server_root;

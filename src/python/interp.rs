@@ -88,6 +88,14 @@ pub fn check_home(home: &str, version: &str) -> Result<HomeKind, String> {
     }
     let stdlib = root.join(format!("lib/python{version}/encodings"));
     if !stdlib.is_dir() {
+        if let Some(other) = prefix_version(root) {
+            return Err(format!(
+                "python-home '{home}' is the prefix of Python {other}, but mod_wsgi_rs is built \
+                 for Python {version}: set WSGIPythonHome (or python-home=) to a Python \
+                 {version} prefix or virtualenv, or rebuild the module with PYO3_PYTHON \
+                 pointing at Python {other}"
+            ));
+        }
         return Err(format!(
             "python-home '{home}' is neither a virtualenv (no pyvenv.cfg) nor a Python {version} \
              prefix (no {}): set WSGIPythonHome (or python-home=) to the virtualenv's directory \
@@ -96,6 +104,22 @@ pub fn check_home(home: &str, version: &str) -> Result<HomeKind, String> {
         ));
     }
     Ok(HomeKind::Prefix)
+}
+
+/// The Python 3.X whose standard library a prefix holds (the only
+/// lib/python3.X/encodings under it), if any.
+fn prefix_version(root: &Path) -> Option<String> {
+    let mut found: Vec<String> = std::fs::read_dir(root.join("lib"))
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| {
+            n.starts_with("python3.") && root.join("lib").join(n).join("encodings").is_dir()
+        })
+        .filter_map(|n| n.strip_prefix("python").map(str::to_string))
+        .collect();
+    found.sort();
+    (found.len() == 1).then(|| found.remove(0))
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -244,4 +268,25 @@ fn bootstrap(py: Python<'_>, settings: &Settings) -> PyResult<()> {
         sys.call_method1("setswitchinterval", (seconds,))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_prefix_of_another_python_is_named() {
+        let d = std::env::temp_dir().join(format!("mwr-prefix-{}", std::process::id()));
+        std::fs::create_dir_all(d.join("lib/python3.12/encodings")).unwrap();
+        let home = d.to_str().unwrap();
+        let err = check_home(home, "3.11").unwrap_err();
+        assert!(
+            err.contains("is the prefix of Python 3.12, but mod_wsgi_rs is built for Python 3.11"),
+            "{err}"
+        );
+        assert_eq!(check_home(home, "3.12"), Ok(HomeKind::Prefix));
+        std::fs::remove_dir_all(&d).unwrap();
+        let err = check_home(home, "3.11").unwrap_err();
+        assert!(err.contains("does not exist"), "{err}");
+    }
 }

@@ -228,7 +228,8 @@ def write(path, text, mode=0o644):
 class Server:
     """One ``mod-wsgi-rs start-server`` run."""
 
-    def __init__(self, workdir, n=0):
+    def __init__(self, workdir, n=0, program=None):
+        self.program = program or BIN
         self.workdir = workdir
         self.root = os.path.join(workdir, "srv%d" % n)
         self.port = free_port()
@@ -237,7 +238,7 @@ class Server:
         self.err_path = os.path.join(workdir, "cli%d.err" % n)
 
     def start(self, *args, env=None, cwd=None, module=True, wait=True):
-        argv = [BIN, "start-server"] + [str(a) for a in args]
+        argv = [self.program, "start-server"] + [str(a) for a in args]
         argv += ["--port", str(self.port), "--server-root", self.root]
         if module:
             argv += ["--module-path", SO]

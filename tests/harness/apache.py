@@ -53,6 +53,12 @@ DEFAULT_SO = module_under_test.DEFAULT_SO
 (MOD_WSGI_SO, IMPL, MOD_WSGI_VERSION, PYTHON_HOME,
  _MISSING_HINT) = module_under_test.resolve(os.environ.get("MOD_WSGI_SO"))
 
+# A module built for another Python (scripts/test-pythons): the lines
+# `mod-wsgi-rs module-config` printed for it (LoadFile of that Python's
+# libpython, LoadModule, WSGIPythonHome of its prefix) stand in for the
+# LoadModule line; WSGIPythonHome is left out when a test body sets its own.
+MODULE_CONFIG = os.environ.get("MOD_WSGI_TEST_MODULE_CONFIG")
+
 
 def is_mod_wsgi():
     """True when the module under test is a reference mod_wsgi (any version)."""
@@ -483,13 +489,7 @@ class Apache:
             lines += ["User www-data", "Group www-data"]
         for m in BASE_MODULES + self.extra_modules:
             lines.append("LoadModule %s_module %s/mod_%s.so" % (m, MODULES_DIR, m))
-        lines.append("LoadModule wsgi_module %s" % self.so)
-        # A pip-installed mod_wsgi (6.1.1 from scripts/reference-mod_wsgi)
-        # runs with its venv as Python home, as `mod_wsgi-express
-        # module-config` says; a body that sets its own (e2e/) wins.
-        if (PYTHON_HOME and self.so == MOD_WSGI_SO
-                and not _SETS_PYTHON_HOME.search(body or "")):
-            lines.append('WSGIPythonHome "%s"' % PYTHON_HOME)
+        lines += self.module_lines(body)
         if self.mpm == "prefork":
             lines += [
                 "StartServers 4", "MinSpareServers 2", "MaxSpareServers 6",
@@ -527,6 +527,22 @@ class Apache:
                       self.substitute(DAEMON_DIRECTIVES).rstrip("\n")]
         lines.append("# ---- test body ----")
         return "\n".join(lines) + "\n" + self.substitute(body) + "\n"
+
+    def module_lines(self, body):
+        if not MODULE_CONFIG or self.so != MOD_WSGI_SO:
+            lines = ["LoadModule wsgi_module %s" % self.so]
+            # A pip-installed mod_wsgi (6.1.1 from scripts/reference-mod_wsgi)
+            # runs with its venv as Python home, as `mod_wsgi-express
+            # module-config` says; a body that sets its own (e2e/) wins.
+            if (PYTHON_HOME and self.so == MOD_WSGI_SO
+                    and not _SETS_PYTHON_HOME.search(body or "")):
+                lines.append('WSGIPythonHome "%s"' % PYTHON_HOME)
+            return lines
+        with open(MODULE_CONFIG) as f:
+            lines = [l.rstrip("\n") for l in f if l.strip()]
+        if _SETS_PYTHON_HOME.search(body or ""):
+            lines = [l for l in lines if not l.startswith("WSGIPythonHome")]
+        return lines
 
     def write_config(self):
         with open(self.conf_path, "w") as f:

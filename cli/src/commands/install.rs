@@ -18,7 +18,7 @@ pub fn run(a: &InstallModuleArgs) -> Result<i32> {
     let dir = modules_directory(a.modules_directory.as_deref())?;
     let mods = mods_available::directory(a.mods_available.as_deref())?;
     let dest = dir.join(discover::INSTALLED_SO);
-    let lines = module_lines(&dest, home.as_ref())?;
+    let lines = module_lines(&so, &dest, home.as_ref())?;
     if fs::canonicalize(&so).ok() != fs::canonicalize(&dest).ok() {
         install_file(&so, &dest)?;
     }

@@ -10,6 +10,9 @@ use super::documents::grant_file;
 
 pub fn application(c: &mut String, s: &Settings) {
     let _ = writeln!(c, "\n# The application.");
+    if let Some(lib) = &s.libpython {
+        let _ = writeln!(c, "LoadFile {}", qp(lib));
+    }
     let _ = writeln!(c, "LoadModule wsgi_module {}", qp(&s.module_so));
     if let Some((home, _)) = &s.python_home {
         let _ = writeln!(c, "WSGIPythonHome {}", qp(home));

@@ -99,6 +99,7 @@ pub fn settings(command: &str, a: &ServerArgs, raw: &[String]) -> Result<Setting
         modules_dir,
         static_modules,
         module_so: python.module_so,
+        libpython: python.libpython,
         python_version: python.version,
         supervised,
         daemon_home: true,

@@ -96,6 +96,9 @@ pub struct Settings {
     pub modules_dir: PathBuf,
     pub static_modules: Vec<String>,
     pub module_so: PathBuf,
+    /// A libpython to LoadFile before the module (a Python the loader does
+    /// not find by itself, e.g. pyenv's).
+    pub libpython: Option<PathBuf>,
     pub python_version: Option<String>,
     /// True under `start-server` (the mod-wsgi-rs process watches Apache);
     /// false for `setup-server`, whose Apache runs through `apachectl`.
@@ -283,6 +286,7 @@ impl Settings {
             modules_dir: PathBuf::from("/usr/lib/apache2/modules"),
             static_modules: Vec::new(),
             module_so: PathBuf::from("/usr/lib/apache2/modules/mod_wsgi_rs.so"),
+            libpython: None,
             python_version: None,
             supervised: true,
             daemon_home: true,

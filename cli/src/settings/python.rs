@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::cli::ServerArgs;
 use crate::discover::{self, HomeSource};
 use crate::error::{CliError, Result};
+use crate::python_lib;
 use crate::quote::check_conf_text;
 
 pub struct Python {
@@ -13,6 +14,8 @@ pub struct Python {
     /// The major.minor the module was built for, when it can tell.
     pub version: Option<String>,
     pub home: Option<(PathBuf, HomeSource)>,
+    /// The module's libpython, when Apache must LoadFile it (python_lib).
+    pub libpython: Option<PathBuf>,
     pub paths: Vec<PathBuf>,
 }
 
@@ -25,10 +28,14 @@ pub fn python(command: &str, a: &ServerArgs) -> Result<Python> {
         check_conf_text("--python-home", &home.display().to_string())?;
         discover::check_python_match(&module_so, home, *source)?;
     }
+    let module_python =
+        python_lib::module_python(&module_so, home.as_ref().map(|(h, _)| h.as_path()))?;
+    let home = home.or_else(|| python_lib::default_home(&module_python));
     Ok(Python {
         module_so,
         version,
         home,
+        libpython: module_python.load_file,
         paths: python_paths(command, a)?,
     })
 }
