@@ -139,8 +139,7 @@ def handle_request(environ, start_response):
         )
     return handler(environ, start_response)
 "#,
-        scripts = scripts.join("
-")
+        scripts = scripts.join("\n")
     ))
 }
 

@@ -309,5 +309,10 @@ mod tests {
         assert!(python_name("1app").is_err());
         assert!(host("0.0.0.0").is_ok() && host("[::1]").is_ok() && host("a b").is_err());
         assert!(server_name("").is_err());
+        assert_eq!(auth_type("DIGEST").unwrap(), "Digest");
+        assert!(auth_type("ntlm").is_err());
+        assert_eq!(extension("MD").unwrap(), ".md");
+        assert_eq!(extension(".tar-x").unwrap(), ".tar-x");
+        assert!(extension(".").is_err() && extension("a.b").is_err() && extension("a b").is_err());
     }
 }

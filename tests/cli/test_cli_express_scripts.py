@@ -245,3 +245,22 @@ def test_switch_interval_and_python_eggs_in_embedded_mode(server, workdir, app):
     assert e["egg_cache"] == eggs
     _, err = srv.output()
     assert "--switch-interval" not in err, err
+
+
+@pytest.mark.parametrize("args,warning", [
+    (["--auth-type", "Digest"], "--auth-type has no effect without --auth-user-script"),
+    (["--auth-group", "admins"], "--auth-group has no effect without --auth-group-script"),
+    (["--ignore-activity", "/health"],
+     "--ignore-activity has no effect without --inactivity-timeout"),
+    (["--ignore-activity", "/health", "--embedded-mode"],
+     "--ignore-activity only applies to daemon mode"),
+])
+def test_options_without_effect_are_named(cli_bin, workdir, args, warning):
+    root = os.path.join(workdir, "r")
+    r = run_cli("setup-server", EXAMPLE, *args, "--server-root", root, "--module-path", SO)
+    assert r.returncode == 0, r.stderr
+    assert "mod-wsgi-rs: warning: " + warning in r.stderr, r.stderr
+    conf = read(os.path.join(root, "httpd.conf"))
+    assert "AuthType" not in conf
+    if "--embedded-mode" in args:
+        assert "WSGIIgnoreActivity" not in conf

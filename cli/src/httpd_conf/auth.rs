@@ -13,7 +13,10 @@ pub fn access_and_authentication(c: &mut String, s: &Settings) {
     if !auth.any() {
         return;
     }
-    let _ = writeln!(c, "\n# Who may use the site (--host-access-script, --auth-*).");
+    let _ = writeln!(
+        c,
+        "\n# Who may use the site (--host-access-script, --auth-*)."
+    );
     if let Some(script) = &auth.access_script {
         let _ = writeln!(
             c,

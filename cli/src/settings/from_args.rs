@@ -8,9 +8,7 @@ use crate::error::{warn, Result};
 use crate::quote::{check_conf_text, shell_words};
 use crate::PROGRAM;
 
-use super::{
-    application, auth, files, handlers, https, listen, logging, python, run_as, Settings,
-};
+use super::{application, auth, files, handlers, https, listen, logging, python, run_as, Settings};
 
 /// Validates the options of start-server / setup-server. `raw` is the
 /// command line after the subcommand, recorded in httpd.conf.
