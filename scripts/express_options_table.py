@@ -52,9 +52,11 @@ def our_options(program):
             refused = line.startswith(REFUSED_HEADING)
             current = None
             continue
-        m = re.match(r"^  (?:-h, |    )(--[a-z0-9-]+)", line)
+        # Clap puts the help on the option's line when the section is
+        # narrow enough, else on the lines below.
+        m = re.match(r"^  (?:-h, |    )(--[a-z0-9-]+)((?: <[^>]+>)*)(?:\s{2,}(\S.*))?$", line)
         if m:
-            current = [m.group(1), refused, []]
+            current = [m.group(1), refused, [m.group(3)] if m.group(3) else []]
             out[current[0]] = current
             continue
         if current is not None and line.strip():

@@ -9,7 +9,7 @@ use std::path::Path;
 use crate::apachectl::apachectl;
 use crate::error::{CliError, Result};
 use crate::httpd_conf::httpd_conf;
-use crate::python_files::{handler_shim, reload_monitor};
+use crate::python_files::{handler_shim, reload_monitor, resource_handler};
 use crate::settings::Settings;
 
 const MIME_TYPES: &str = "text/html html htm\ntext/plain txt\ntext/css css\n\
@@ -80,6 +80,9 @@ pub fn write_server_root(s: &Settings) -> Result<()> {
     }
     if let Some(shim) = handler_shim(s) {
         write_file(&s.handler_path(), &shim, 0o644)?;
+    }
+    if let Some(handler) = resource_handler(s) {
+        write_file(&s.resource_path(), &handler, 0o644)?;
     }
     if s.reload {
         write_file(&s.monitor_path(), &reload_monitor(s), 0o644)?;

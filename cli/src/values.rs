@@ -212,6 +212,30 @@ pub fn url_path(v: &str) -> Parsed<String> {
     Ok(if trimmed.is_empty() { "/" } else { trimmed }.to_string())
 }
 
+/// `--auth-type`: Basic or Digest (any case), as Apache spells them.
+pub fn auth_type(v: &str) -> Parsed<String> {
+    match v.to_ascii_lowercase().as_str() {
+        "basic" => Ok("Basic".into()),
+        "digest" => Ok("Digest".into()),
+        _ => Err("must be Basic or Digest".into()),
+    }
+}
+
+/// A file name extension for `AddHandler`, such as .md: returned with its
+/// dot, in lower case (mod_mime matches extensions in any case).
+pub fn extension(v: &str) -> Parsed<String> {
+    let word = v.strip_prefix('.').unwrap_or(v);
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-+~".contains(c))
+    {
+        Ok(format!(".{}", word.to_ascii_lowercase()))
+    } else {
+        Err("must be a file name extension such as .md (letters, digits, _ - + ~)".into())
+    }
+}
+
 /// A Python identifier.
 pub fn python_name(v: &str) -> Parsed<String> {
     if is_identifier(v) {
@@ -285,5 +309,10 @@ mod tests {
         assert!(python_name("1app").is_err());
         assert!(host("0.0.0.0").is_ok() && host("[::1]").is_ok() && host("a b").is_err());
         assert!(server_name("").is_err());
+        assert_eq!(auth_type("DIGEST").unwrap(), "Digest");
+        assert!(auth_type("ntlm").is_err());
+        assert_eq!(extension("MD").unwrap(), ".md");
+        assert_eq!(extension(".tar-x").unwrap(), ".tar-x");
+        assert!(extension(".").is_err() && extension("a.b").is_err() && extension("a b").is_err());
     }
 }

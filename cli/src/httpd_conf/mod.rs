@@ -1,10 +1,13 @@
 //! httpd.conf for one application, section by section: the server and
 //! where it listens, the modules, the MPM's limits, logging, documents and
-//! static files, the request environment, the WSGI application and
-//! services, proxies, compression and status, HTTPS and virtual hosts.
+//! static files, the request environment, the WSGI application, its
+//! handlers by extension, access and authentication, services, proxies,
+//! compression and status, HTTPS and virtual hosts.
 
+mod auth;
 mod documents;
 mod environment;
+mod handlers;
 mod https;
 mod logging;
 pub mod mpm;
@@ -42,6 +45,8 @@ pub fn httpd_conf(s: &Settings) -> String {
     documents::error_documents(&mut c, s);
     environment::request_environment(&mut c, s);
     wsgi::application(&mut c, s);
+    handlers::handler_scripts(&mut c, s);
+    auth::access_and_authentication(&mut c, s);
     services::services(&mut c, s);
     documents::url_aliases(&mut c, s);
     proxy::proxies(&mut c, s);

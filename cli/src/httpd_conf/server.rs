@@ -55,6 +55,7 @@ pub fn modules(c: &mut String, s: &Settings) {
     ];
     let w = &s.web;
     let proxy = !w.proxy_mount_point.is_empty() || !w.proxy_virtual_host.is_empty();
+    let user_auth = |kind: &str| s.auth.user.as_ref().is_some_and(|u| u.auth_type == kind);
     let wanted = [
         (
             "rewrite",
@@ -68,6 +69,10 @@ pub fn modules(c: &mut String, s: &Settings) {
             "authz_host",
             w.server_status || !s.server_aliases.is_empty(),
         ),
+        ("authn_core", s.auth.user.is_some()),
+        ("auth_basic", user_auth("Basic")),
+        ("auth_digest", user_auth("Digest")),
+        ("authz_user", s.auth.user.is_some()),
         ("ssl", s.https.is_some()),
         ("socache_shmcb", s.https.is_some()),
         ("http2", s.http2),

@@ -47,6 +47,15 @@ pub fn application(c: &mut String, s: &Settings) {
         qp(&script)
     );
     grant_file(c, &script);
+    if !s.embedded {
+        for url in &s.ignore_activity {
+            let _ = writeln!(
+                c,
+                "<Location {}>\n    WSGIIgnoreActivity On\n</Location>",
+                q(url)
+            );
+        }
+    }
     if s.reload {
         let _ = writeln!(
             c,
@@ -69,6 +78,16 @@ fn module_settings(c: &mut String, s: &Settings) {
     for (line, on) in flags {
         if on {
             let _ = writeln!(c, "{line}");
+        }
+    }
+    if s.children_run_python() {
+        // What the daemon processes take as switch-interval= and
+        // python-eggs=, for the Python of Apache's children.
+        if let Some(seconds) = &s.switch_interval {
+            let _ = writeln!(c, "WSGISwitchInterval {seconds}");
+        }
+        if let Some(eggs) = &s.python_eggs {
+            let _ = writeln!(c, "WSGIPythonEggs {}", qp(eggs));
         }
     }
     if w.map_head_to_get != "Auto" {
@@ -99,7 +118,11 @@ fn python_path(s: &Settings) -> String {
 
 /// WSGIRestrictEmbedded, WSGISocketPrefix and WSGIDaemonProcess.
 fn daemon_process(c: &mut String, s: &Settings) {
-    let _ = writeln!(c, "WSGIRestrictEmbedded On");
+    // The access and authentication scripts run in Apache's children, which
+    // mod_wsgi_rs gives no Python under WSGIRestrictEmbedded On.
+    if !s.children_run_python() {
+        let _ = writeln!(c, "WSGIRestrictEmbedded On");
+    }
     let _ = writeln!(c, "WSGISocketPrefix {}", qp(&s.socket_prefix()));
     // processes= is left out for a single process: giving it at all makes
     // wsgi.multiprocess True, as in mod_wsgi.

@@ -2,7 +2,7 @@
 //! `WSGIDaemonProcess` options (the time limits every server has are in
 //! `ServerArgs`).
 
-use clap::Args;
+use clap::{ArgAction, Args};
 
 use crate::values;
 
@@ -89,11 +89,25 @@ pub struct DaemonArgs {
     #[arg(long, value_name = "USER")]
     pub socket_user: Option<String>,
 
-    /// Python's thread switch interval in the daemon processes (sys.setswitchinterval).
+    /// How long the response waits for more data from a daemon process before what it has
+    /// is flushed to the client (milliseconds; default 5; 0: flush at once).
+    #[arg(long, value_name = "MILLISECONDS",
+          value_parser = values::whole::<u64>(0, 2_147_483_647))]
+    pub response_flush_delay: Option<u64>,
+
+    /// Requests under this URL path (e.g. a health check) do not count as activity for
+    /// --inactivity-timeout (WSGIIgnoreActivity). Repeatable.
+    #[arg(long, value_name = "URL-PATH", action = ArgAction::Append,
+          value_parser = values::url_path)]
+    pub ignore_activity: Vec<String>,
+
+    /// Python's thread switch interval (sys.setswitchinterval), in the daemon processes
+    /// (switch-interval=) and in Apache's children (WSGISwitchInterval).
     #[arg(long, value_name = "SECONDS", value_parser = values::positive_seconds)]
     pub switch_interval: Option<String>,
 
-    /// Directory for unpacking Python eggs (PYTHON_EGG_CACHE of the daemon processes).
+    /// Directory for unpacking Python eggs (PYTHON_EGG_CACHE), in the daemon processes
+    /// (python-eggs=) and in Apache's children (WSGIPythonEggs).
     #[arg(long, value_name = "DIRECTORY")]
     pub python_eggs: Option<String>,
 }
@@ -129,6 +143,9 @@ impl DaemonArgs {
             if let Some(v) = v {
                 o.push((name, v.clone()));
             }
+        }
+        if let Some(ms) = self.response_flush_delay {
+            o.push(("response-flush-delay", ms.to_string()));
         }
         if let Some(b) = self.daemon_backlog {
             o.push(("listen-backlog", b.to_string()));

@@ -3,6 +3,7 @@
 //! flattened groups (each group is a help section), and the express options
 //! this command refuses (with what to use instead) in `refused`.
 
+mod auth;
 mod daemon;
 mod environment;
 mod https;
@@ -15,6 +16,7 @@ use clap::{ArgAction, Args};
 use crate::settings::{AppType, Mpm};
 use crate::values;
 
+pub use auth::AuthArgs;
 pub use daemon::DaemonArgs;
 pub use environment::EnvArgs;
 pub use https::HttpsArgs;
@@ -269,6 +271,9 @@ pub struct ServerArgs {
 
     #[command(flatten)]
     pub env: EnvArgs,
+
+    #[command(flatten)]
+    pub auth: AuthArgs,
 
     #[command(flatten)]
     pub logs: LogArgs,

@@ -17,16 +17,6 @@ pub const HEADING: &str = "mod_wsgi-express options refused (what to use instead
 // Parsed only to be refused: `refusal` reads the matches, not the fields.
 #[allow(dead_code)]
 pub struct RefusedArgs {
-    /// The module has no WSGIIgnoreActivity: give health checks a server without
-    /// --inactivity-timeout.
-    #[arg(long, value_name = "URL", action = ArgAction::Append)]
-    ignore_activity: Vec<String>,
-
-    /// mod_wsgi_rs's WSGIDaemonProcess has no response-flush-delay: nothing to set
-    /// (--response-buffer-size bounds what is passed on without a flush).
-    #[arg(long, value_name = "MILLISECONDS")]
-    response_flush_delay: Option<String>,
-
     /// The module has no wsgi-metrics handler yet: use --server-status (Apache's scoreboard at
     /// /server-status).
     #[arg(long)]
@@ -63,40 +53,10 @@ pub struct RefusedArgs {
     #[arg(long)]
     free_threading: bool,
 
-    /// The module refuses WSGIAccessScript: restrict access with Apache's Require (mod_authz_host)
-    /// in an --include-file.
-    #[arg(long, value_name = "SCRIPT")]
-    host_access_script: Option<String>,
-
-    /// The module refuses WSGIAuthUserScript: use Apache's authentication (mod_auth_basic with
-    /// AuthUserFile) in an --include-file.
-    #[arg(long, value_name = "SCRIPT")]
-    auth_user_script: Option<String>,
-
-    /// The module has no WSGI authentication provider: use Apache's authentication
-    /// (AuthType Basic or Digest with AuthUserFile) in an --include-file.
-    #[arg(long, value_name = "TYPE")]
-    auth_type: Option<String>,
-
-    /// The module refuses WSGIAuthGroupScript: use Apache's groups (mod_authz_groupfile,
-    /// AuthGroupFile) in an --include-file.
-    #[arg(long, value_name = "SCRIPT")]
-    auth_group_script: Option<String>,
-
-    /// The module has no wsgi-group requirement: use Require group with AuthGroupFile in an
-    /// --include-file.
-    #[arg(long, value_name = "NAME")]
-    auth_group: Option<String>,
-
-    /// mod_wsgi_rs accepts WSGIDestroyInterpreter but it has no effect there: nothing to
-    /// set.
+    /// mod_wsgi_rs never destroys the interpreter when a process exits (it ends with the
+    /// process), which is what this flag asks for: leave it out.
     #[arg(long)]
     orphan_interpreter: bool,
-
-    /// The module does not dispatch WSGIHandlerScript handlers yet: route those URLs in the
-    /// application, or WSGIScriptAliasMatch them to the script in an --include-file.
-    #[arg(long, value_names = ["EXTENSION", "SCRIPT"], num_args = 2, action = ArgAction::Append)]
-    add_handler: Vec<String>,
 
     /// A service's output goes to the error log: have its script log to a file of its own
     /// (Python's logging.FileHandler).
@@ -208,9 +168,12 @@ mod tests {
             why.starts_with("--enable-gdb is not supported: No gdb integration"),
             "{why}"
         );
-        let why =
-            refusal_of(&["mod-wsgi-rs", "setup-server", "--add-handler", ".md", "x"]).unwrap();
-        assert!(why.contains("WSGIScriptAliasMatch"), "{why}");
+        let why = refusal_of(&["mod-wsgi-rs", "setup-server", "--orphan-interpreter"]).unwrap();
+        assert!(why.contains("never destroys the interpreter"), "{why}");
+        assert_eq!(
+            refusal_of(&["mod-wsgi-rs", "setup-server", "--add-handler", ".md", "x"]),
+            None
+        );
         assert_eq!(
             refusal_of(&["mod-wsgi-rs", "start-server", "a.wsgi", "--http2"]),
             None

@@ -134,6 +134,12 @@ pub struct WebArgs {
     #[arg(long)]
     pub disable_reloading: bool,
 
+    /// Files with this extension (under the document root or a --url-alias directory) are
+    /// answered by the WSGI script SCRIPT: its handle_request(environ, start_response), or
+    /// its application (WSGIHandlerScript, AddHandler). Repeatable.
+    #[arg(long, value_names = ["EXTENSION", "SCRIPT"], num_args = 2, action = ArgAction::Append)]
+    pub add_handler: Vec<String>,
+
     /// Run the Python script SCRIPT in a daemon process of its own, named service:SERVICE
     /// (WSGIImportScript), e.g. a task queue worker. Repeatable.
     #[arg(long, value_names = ["SERVICE", "SCRIPT"], num_args = 2, action = ArgAction::Append)]

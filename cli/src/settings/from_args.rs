@@ -8,7 +8,7 @@ use crate::error::{warn, Result};
 use crate::quote::{check_conf_text, shell_words};
 use crate::PROGRAM;
 
-use super::{application, files, handlers, https, listen, logging, python, run_as, Settings};
+use super::{application, auth, files, handlers, https, listen, logging, python, run_as, Settings};
 
 /// Validates the options of start-server / setup-server. `raw` is the
 /// command line after the subcommand, recorded in httpd.conf.
@@ -52,16 +52,19 @@ pub fn settings(command: &str, a: &ServerArgs, raw: &[String]) -> Result<Setting
     if a.embedded_mode && !daemon_options.is_empty() {
         let names: Vec<String> = daemon_options
             .iter()
-            .filter(|(n, _)| !matches!(*n, "lang" | "locale"))
+            // Apache's children take these through WSGISwitchInterval.
+            .filter(|(n, _)| !matches!(*n, "lang" | "locale" | "switch-interval"))
             .map(|(n, _)| format!("--{n}"))
             .collect();
         if !names.is_empty() {
             warn(&format!(
-                "{} only apply to daemon mode: ignored with --embedded-mode",
-                names.join(", ")
+                "{} only {} to daemon mode: ignored with --embedded-mode",
+                names.join(", "),
+                if names.len() == 1 { "applies" } else { "apply" }
             ));
         }
     }
+    let ignore_activity = ignore_activity(a)?;
     if a.web.trust_proxy_header.is_empty() && !a.web.trust_proxy.is_empty() {
         warn("--trust-proxy has no effect without --trust-proxy-header (the headers to trust)");
     }
@@ -130,6 +133,10 @@ pub fn settings(command: &str, a: &ServerArgs, raw: &[String]) -> Result<Setting
             .as_deref()
             .map(|p| files::any_path("python-eggs", p))
             .transpose()?,
+        switch_interval: a.daemon.switch_interval.clone(),
+        ignore_activity,
+        handler_scripts: handlers::handler_scripts(command, a)?,
+        auth: auth::auth(command, a)?,
         rewrite_rules: files::optional_file("rewrite-rules", a.web.rewrite_rules.as_ref())?,
         services: handlers::services(command, a)?,
         envvars_script: files::optional_file("envvars-script", a.env.envvars_script.as_ref())?,
@@ -144,6 +151,22 @@ pub fn settings(command: &str, a: &ServerArgs, raw: &[String]) -> Result<Setting
     warn_long_socket_paths(&s);
     run_as::check_access(&mut s)?;
     Ok(s)
+}
+
+/// `--ignore-activity` URL paths, with a warning where they cannot matter.
+fn ignore_activity(a: &ServerArgs) -> Result<Vec<String>> {
+    let urls = a.daemon.ignore_activity.clone();
+    for url in &urls {
+        check_conf_text("--ignore-activity", url)?;
+    }
+    if !urls.is_empty() {
+        if a.embedded_mode {
+            warn("--ignore-activity only applies to daemon mode: ignored with --embedded-mode");
+        } else if a.daemon.inactivity_timeout == 0 {
+            warn("--ignore-activity has no effect without --inactivity-timeout");
+        }
+    }
+    Ok(urls)
 }
 
 fn warn_long_socket_paths(s: &Settings) {

@@ -1,5 +1,6 @@
-//! Python run besides the application: `--service-script` services, each
-//! in a daemon process of its own.
+//! Python run besides the application: the `--add-handler` scripts, by
+//! file name extension, and `--service-script` services, each in a daemon
+//! process of its own.
 
 use std::path::{Path, PathBuf};
 
@@ -19,7 +20,8 @@ pub struct Service {
     pub group: Option<String>,
 }
 
-fn script(option: &str, value: &str) -> Result<PathBuf> {
+/// A script given to `--option`: an existing file, absolute.
+pub fn script(option: &str, value: &str) -> Result<PathBuf> {
     let p = discover::absolute(Path::new(value));
     if !p.is_file() {
         return Err(CliError::fail(format!(
@@ -29,6 +31,25 @@ fn script(option: &str, value: &str) -> Result<PathBuf> {
     }
     check_conf_text(&format!("--{option}"), &p.display().to_string())?;
     Ok(p)
+}
+
+/// The `--add-handler EXTENSION SCRIPT` pairs: extensions as `.ext` in
+/// lower case, each given once.
+pub fn handler_scripts(command: &str, a: &ServerArgs) -> Result<Vec<(String, PathBuf)>> {
+    let mut out: Vec<(String, PathBuf)> = Vec::new();
+    for (ext, file) in pairs(&a.web.add_handler) {
+        let ext = values::extension(ext)
+            .map_err(|e| CliError::usage(command, format!("--add-handler {ext} {e}")))?;
+        if out.iter().any(|(e, _)| *e == ext) {
+            return Err(CliError::usage(
+                command,
+                format!("--add-handler {ext} is given twice: give each extension one script"),
+            ));
+        }
+        let path = script("add-handler", file)?;
+        out.push((ext, path));
+    }
+    Ok(out)
 }
 
 /// The services, with their `--service-user` and `--service-group`, which

@@ -2,6 +2,7 @@
 //! command line by `from_args`, and the names derived from it.
 
 mod application;
+mod auth;
 mod files;
 mod from_args;
 mod handlers;
@@ -16,6 +17,9 @@ use std::path::PathBuf;
 use crate::discover::HomeSource;
 use crate::server_args::{EnvArgs, LogArgs, WebArgs};
 
+pub use auth::Auth;
+#[cfg(test)]
+pub use auth::UserAuth;
 pub use from_args::settings;
 pub use handlers::Service;
 pub use https::Https;
@@ -122,6 +126,13 @@ pub struct Settings {
     pub application_group: String,
     pub process_group: Option<String>,
     pub python_eggs: Option<PathBuf>,
+    /// `--switch-interval`, in seconds.
+    pub switch_interval: Option<String>,
+    /// `--ignore-activity` URL paths.
+    pub ignore_activity: Vec<String>,
+    /// `--add-handler`: `(.ext, script)`.
+    pub handler_scripts: Vec<(String, PathBuf)>,
+    pub auth: Auth,
     pub rewrite_rules: Option<PathBuf>,
     pub services: Vec<Service>,
     pub envvars_script: Option<PathBuf>,
@@ -172,6 +183,10 @@ impl Settings {
     }
     pub fn handler_path(&self) -> PathBuf {
         self.server_root.join("handler.wsgi")
+    }
+    /// The WSGIHandlerScript of `--add-handler`.
+    pub fn resource_path(&self) -> PathBuf {
+        self.server_root.join("resource.wsgi")
     }
     pub fn monitor_path(&self) -> PathBuf {
         self.server_root.join("reload-monitor.py")
@@ -239,6 +254,26 @@ impl Settings {
     pub fn has_application(&self) -> bool {
         !matches!(self.entry, Entry::Static(_))
     }
+    /// Whether there is a daemon process group (daemon mode with an
+    /// application).
+    pub fn has_daemon(&self) -> bool {
+        !self.embedded && self.has_application()
+    }
+    /// The process group of the `--add-handler` scripts: the daemon's, else
+    /// Apache's children.
+    pub fn handler_process_group(&self) -> String {
+        if self.has_daemon() {
+            self.group_name()
+        } else {
+            "%{GLOBAL}".to_string()
+        }
+    }
+    /// Whether Python runs in Apache's children: embedded mode, scripts of
+    /// --add-handler without a daemon, and the access and authentication
+    /// scripts (which always run there).
+    pub fn children_run_python(&self) -> bool {
+        !self.has_daemon() || self.auth.any()
+    }
 }
 
 /// The label of a `--host` value used in names (server root, group).
@@ -304,6 +339,10 @@ impl Settings {
             application_group: "%{GLOBAL}".into(),
             process_group: None,
             python_eggs: None,
+            switch_interval: None,
+            ignore_activity: Vec::new(),
+            handler_scripts: Vec::new(),
+            auth: Auth::default(),
             rewrite_rules: None,
             services: Vec::new(),
             envvars_script: None,

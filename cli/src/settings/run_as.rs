@@ -79,12 +79,24 @@ pub fn check_access(s: &mut Settings) -> Result<()> {
         Entry::Script(p) | Entry::Paste(p) | Entry::Static(p) => first_denial(p, &who),
         Entry::Module { .. } => wd_denied,
     };
-    if let Some(denied) = app {
-        let message = denied.message(user);
-        if s.supervised {
+    // The scripts of --add-handler and --auth-* are loaded by the same user.
+    let scripts = s
+        .handler_scripts
+        .iter()
+        .map(|(_, p)| ("add-handler", p))
+        .chain(s.auth.scripts());
+    let mut denials: Vec<String> = app.map(|d| d.message(user)).into_iter().collect();
+    for (option, path) in scripts {
+        if let Some(d) = first_denial(path, &who) {
+            denials.push(format!("--{option}: {}", d.message(user)));
+        }
+    }
+    if s.supervised {
+        if let Some(message) = denials.into_iter().next() {
             return Err(CliError::fail(message));
         }
-        warn(&message);
+    } else {
+        denials.iter().for_each(|m| warn(m));
     }
     warn_unreadable(&who, &s.module_so);
     Ok(())
