@@ -74,6 +74,7 @@ pub fn run(group: Arc<Group>, index: usize, notify: i32) -> ! {
     if let Some(bytes) = group.cfg.virtual_memory_limit {
         let _ = os::process::set_limit(os::process::Limit::AddressSpace, bytes);
     }
+    crate::metrics::claim(&group.cfg.name, group.cfg.threads.max(1) as usize);
     if let Err(e) = python::interp::start(&group.python) {
         server::refuse_forever(&group, &format!("Python could not start: {e}"));
     }
@@ -299,12 +300,16 @@ fn stack_of(ident: u64) -> String {
 fn monitor(state: Arc<State>) -> ! {
     let parent = os::process::parent_pid();
     let started = Instant::now();
-    loop {
+    for tick in 0u64.. {
         std::thread::sleep(Duration::from_millis(100));
+        if tick % 10 == 0 {
+            crate::metrics::update_memory();
+        }
         if let Some(stop) = should_stop(&state, parent, started) {
             drain(&state, stop);
         }
     }
+    unreachable!("the monitor runs until the process ends")
 }
 
 /// Why a worker ends: 6.1's name for the reason (the `shutdown_reason` of
@@ -348,6 +353,7 @@ fn should_stop(state: &State, parent: i32, started: Instant) -> Option<Stop> {
                     age / 1_000_000
                 ),
             );
+            crate::metrics::worker_ending("deadlock");
             os::process::exit_now(2);
         }
     }
@@ -480,6 +486,7 @@ fn drain(state: &State, stop: Stop) -> ! {
         ),
     );
     state.stopping.store(true, Ordering::SeqCst);
+    crate::metrics::worker_ending(reason);
     // Idle connections are closed now: their Apache children send the next
     // request to the replacement (a request already sent on one is sent
     // again).
