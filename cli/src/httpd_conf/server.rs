@@ -66,7 +66,7 @@ pub fn modules(c: &mut String, s: &Settings) {
         ),
         (
             "authz_host",
-            w.server_status || !s.server_aliases.is_empty(),
+            w.server_status || w.server_metrics || !s.server_aliases.is_empty(),
         ),
         ("ssl", s.https.is_some()),
         ("socache_shmcb", s.https.is_some()),

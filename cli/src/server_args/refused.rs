@@ -27,11 +27,6 @@ pub struct RefusedArgs {
     #[arg(long, value_name = "MILLISECONDS")]
     response_flush_delay: Option<String>,
 
-    /// The module has no wsgi-metrics handler yet: use --server-status (Apache's scoreboard at
-    /// /server-status).
-    #[arg(long)]
-    server_metrics: bool,
-
     /// The module has no telemetry: use --server-status, and --access-log-format with %D
     /// for request times.
     #[arg(long, value_name = "TARGET")]
@@ -201,7 +196,7 @@ mod tests {
             "--port",
             "9000",
             "--enable-gdb",
-            "--server-metrics",
+            "--enable-debugger",
         ])
         .unwrap();
         assert!(
