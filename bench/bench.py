@@ -97,6 +97,10 @@ SCENARIOS = [
     Scenario("flask", "Flask app", FLASK_PATH, "/flask.json", 16),
     Scenario("hello_c256", "hello, 256 keep-alive clients", "/hello",
              "/hello.txt", 256),
+    # mod_wsgi_rs always counts requests for its wsgi-metrics handler; this
+    # is hello on a server that also has the handler configured.
+    Scenario("hello_metrics", "hello, wsgi-metrics configured", "/hello_metrics",
+             "/hello.txt", 16),
 ]
 SCENARIO_BY_KEY = {s.key: s for s in SCENARIOS}
 
@@ -342,6 +346,10 @@ class Server:
                             ("/upload", "upload.wsgi"),
                             ("/flask", "flask_app.wsgi")):
             lines.append("WSGIScriptAlias %s %s/%s" % (url, self.apps, script))
+        lines.append("WSGIScriptAlias /hello_metrics %s/hello.wsgi" % self.apps)
+        if self.impl == "rs":
+            lines += ["<Location /server-metrics>", "    SetHandler wsgi-metrics",
+                      "    Require local", "</Location>"]
         return "\n".join(lines) + "\n"
 
     def start(self, timeout=20.0):
@@ -1344,6 +1352,7 @@ def main():
         "upload1m": ("%s %d\n" % (hashlib.sha256(b"a" * MIB).hexdigest(),
                                    MIB)).encode(),
         "hello_c256": HELLO,
+        "hello_metrics": HELLO,
     }
     results, mem = {}, {}
     static_srv = None
