@@ -349,7 +349,7 @@ class Server:
         lines.append("WSGIScriptAlias /hello_metrics %s/hello.wsgi" % self.apps)
         if self.impl == "rs":
             lines += ["<Location /server-metrics>", "    SetHandler wsgi-metrics",
-                      "    Require local", "</Location>"]
+                      "</Location>"]
         return "\n".join(lines) + "\n"
 
     def start(self, timeout=20.0):
