@@ -106,12 +106,16 @@ pub struct Layout {
 pub const EMBEDDED: &str = "%{GLOBAL}";
 
 impl Layout {
-    /// Slots for `apache_children` (ServerLimit), and each daemon group
-    /// twice its processes (a draining worker and its replacement).
+    /// Slots for twice `apache_children` (ServerLimit: the children of a
+    /// generation, and the old one's still finishing after a graceful
+    /// restart, which keeps the region), and each daemon group three times
+    /// its processes (a draining worker, its replacement, and the old
+    /// generation's).
     pub fn new(apache_children: usize, daemons: &[(String, usize)]) -> Layout {
         let mut groups = vec![EMBEDDED.to_string()];
         groups.extend(daemons.iter().map(|(n, _)| n.clone()));
-        let slots = apache_children.max(1) + daemons.iter().map(|(_, p)| 2 * p).sum::<usize>() + 4;
+        let slots =
+            2 * apache_children.max(1) + daemons.iter().map(|(_, p)| 3 * p).sum::<usize>() + 4;
         Layout { groups, slots }
     }
 

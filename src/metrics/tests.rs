@@ -45,7 +45,7 @@ fn codes_and_reasons() {
 fn layout_places_never_overlap() {
     let l = Layout::new(4, &[("a".into(), 2), ("b".into(), 1)]);
     assert_eq!(l.groups, ["%{GLOBAL}", "a", "b"]);
-    assert_eq!(l.slots, 4 + 4 + 2 + 4);
+    assert_eq!(l.slots, 8 + 6 + 3 + 4);
     let mut used = std::collections::HashSet::new();
     for g in 0..3 {
         for c in 0..layout::CODE_COUNT {
