@@ -275,6 +275,7 @@ fn heartbeat(state: Arc<State>) {
         pyo3::Python::attach(|_| {
             state.heartbeat.store(state.now_us(), Ordering::SeqCst);
         });
+        crate::metrics::update_memory();
         std::thread::sleep(Duration::from_secs(1));
     }
 }
@@ -300,16 +301,12 @@ fn stack_of(ident: u64) -> String {
 fn monitor(state: Arc<State>) -> ! {
     let parent = os::process::parent_pid();
     let started = Instant::now();
-    for tick in 0u64.. {
+    loop {
         std::thread::sleep(Duration::from_millis(100));
-        if tick % 10 == 0 {
-            crate::metrics::update_memory();
-        }
         if let Some(stop) = should_stop(&state, parent, started) {
             drain(&state, stop);
         }
     }
-    unreachable!("the monitor runs until the process ends")
 }
 
 /// Why a worker ends: 6.1's name for the reason (the `shutdown_reason` of
