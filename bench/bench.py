@@ -296,6 +296,9 @@ class Server:
         lines.append("WSGIApplicationGroup %{GLOBAL}")
         for url, script in MOUNTS:
             lines.append("WSGIScriptAlias %s %s/%s" % (url, self.apps, script))
+        if self.impl == "rs":
+            lines += ["<Location /server-metrics>", "    SetHandler wsgi-metrics",
+                      "</Location>"]
         return "\n".join(lines) + "\n"
 
     def start(self, timeout=20.0):
@@ -1000,6 +1003,7 @@ def main():
         "upload1m": ("%s %d\n" % (hashlib.sha256(b"a" * MIB).hexdigest(),
                                    MIB)).encode(),
         "hello_c256": HELLO,
+        "hello_metrics": HELLO,
     }
     results, mem = {}, {}
     static_srv = None

@@ -55,7 +55,8 @@ DAEMON_THREADS = 15
 # the same through apps/dispatch.py (BENCH_MOUNTS).
 MOUNTS = (("/hello", "hello.wsgi"), ("/r64k", "r64k.wsgi"),
           ("/stream", "stream.wsgi"), ("/file", "file.wsgi"),
-          ("/upload", "upload.wsgi"), ("/flask", "flask_app.wsgi"))
+          ("/upload", "upload.wsgi"), ("/flask", "flask_app.wsgi"),
+          ("/hello_metrics", "hello.wsgi"))
 
 
 class Scenario:
@@ -77,6 +78,10 @@ SCENARIOS = [
     Scenario("flask", "Flask app", FLASK_PATH, "/flask.json", 16),
     Scenario("hello_c256", "hello, 256 keep-alive clients", "/hello",
              "/hello.txt", 256),
+    # mod_wsgi_rs always counts requests for its wsgi-metrics handler; this
+    # is hello on a server that also has the handler configured.
+    Scenario("hello_metrics", "hello, wsgi-metrics configured", "/hello_metrics",
+             "/hello.txt", 16),
 ]
 SCENARIO_BY_KEY = {s.key: s for s in SCENARIOS}
 

@@ -10,6 +10,7 @@ mod config;
 mod daemon;
 mod hooks;
 mod httpd;
+mod metrics;
 mod os;
 mod python;
 mod wsgi;

@@ -307,10 +307,13 @@ def test_request_timeout_interrupts_a_pure_python_loop(dsrv):
 
 @pytest.mark.skipif(**SKIP_IN_DAEMON_RUN)
 def test_server_metrics_when_enabled(dsrv):
-    """server-metrics=On: the scoreboard; Off: None. Daemon processes are
-    forked at start-up before Apache creates its scoreboard (6.1 defers
-    them to pre_mpm), so this holds from the first graceful restart on."""
+    """server-metrics=On: the scoreboard; Off: None. The daemon processes
+    are forked once Apache has created its scoreboard (pre_mpm at the
+    first start, as in 6.1), so this holds from the first start, and in
+    the next generation after a graceful restart."""
     assert get_json(dsrv, "/it?op=server_metrics")["server_metrics"] is None
+    first = get_json(dsrv, "/sm?op=server_metrics")["server_metrics"]
+    assert first is not None, "server_metrics() is None in a daemon at the first start"
     dsrv.graceful()
     sm = wait_for(lambda: get_json(dsrv, "/sm?op=server_metrics")["server_metrics"],
                   timeout=10, what="server_metrics() from the new generation")

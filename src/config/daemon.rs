@@ -215,11 +215,9 @@ impl DaemonProcess {
     /// The options given that have no effect in mod_wsgi_rs (yet), each
     /// with the reason, for one start-up line each.
     pub fn no_effect_notes(&self) -> Vec<(&'static str, &'static str)> {
-        let mut notes = Vec::new();
-        if self.server_metrics {
-            notes.push(("server-metrics=On", super::no_effect::SERVER_METRICS));
-        }
-        notes
+        // None at present (server-metrics= took effect once the daemons
+        // were forked after Apache's scoreboard exists).
+        Vec::new()
     }
 
     /// The socket timeout in seconds, given Apache's `Timeout`.

@@ -161,11 +161,9 @@ pub const CASE_SENSITIVITY: &str = "script file names are used as written, as wi
 pub const PASS_APACHE_REQUEST: &str = "the raw apache.request_rec capsule is not put in the \
      environ: it is only usable by C extensions built against Apache's headers, and only in \
      embedded mode";
-pub const SERVER_METRICS: &str = "mod_wsgi.server_metrics() reads Apache's scoreboard, which \
-     Apache creates after the daemons of its first start are forked: it answers None until the \
-     first graceful restart";
 pub const TELEMETRY_SERVICE: &str = "there is no telemetry reporter (mod_wsgi 6.1's push of \
-     metrics to a UNIX socket); collect metrics from the application or Apache's mod_status";
+     metrics to a UNIX socket); scrape the wsgi-metrics handler (Prometheus) or Apache's \
+     mod_status instead";
 pub const SLOW_REQUESTS: &str = "there is no telemetry reporter to send slow-request records \
      to (see WSGITelemetryService); request-timeout= still ends stuck requests";
 pub const TELEMETRY_OPTIONS: &str =

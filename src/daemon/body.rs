@@ -130,6 +130,14 @@ impl Body {
         Ok(Body::Memory { data, len, pos: 0 })
     }
 
+    /// Its size in bytes (what it holds in memory or in its file).
+    pub fn size(&self) -> u64 {
+        match self {
+            Body::Memory { len, .. } => *len as u64,
+            Body::Spooled(f) => f.metadata().map_or(0, |m| m.len()),
+        }
+    }
+
     /// For a body held in memory: its next part, at most `max` bytes (empty
     /// at the end), without copying. None for a spooled body.
     pub fn next_in_memory(&mut self, max: usize) -> Option<&[u8]> {

@@ -520,9 +520,16 @@ pub fn relay(r: &Request, name: &str, t: &Target<'_>) -> c_int {
     // application reads: otherwise adding that header would bypass the
     // buffering. WSGIBufferRequestBody Off leaves the 100 to the app.
     let has_body = r.remaining() > 0 || r.read_chunked();
+    // Counted in the metrics while this request holds it.
+    let mut held = None;
     let body = if t.config.buffer_request_body && has_body {
+        let mut buffered = crate::metrics::body();
         match Body::receive(r) {
-            Ok(b) => Some(b),
+            Ok(b) => {
+                buffered.add(b.size());
+                held = Some(buffered);
+                Some(b)
+            }
             Err(ReceiveError::Client(e)) => {
                 log::request(
                     r,
@@ -542,6 +549,7 @@ pub fn relay(r: &Request, name: &str, t: &Target<'_>) -> c_int {
         None
     };
     let mut body = body;
+    let _held = held;
     let mut idle = take_idle(&group.socket_path);
     let mut unaccepted = 0;
     loop {

@@ -209,6 +209,7 @@ fn manage(group: Arc<Group>, index: usize, title: String) -> ! {
                 continue;
             };
             let child = children.remove(pos);
+            crate::metrics::worker_reaped(&group.cfg.name, pid, &exit, child.draining);
             if child.draining {
                 continue;
             }

@@ -598,6 +598,8 @@ pub fn serve(stream: UnixStream, group: &Group, pid: u32, keep: bool, fresh: boo
     };
     KEPT.with(|k| k.borrow_mut().take());
     crate::python::thread::ensure();
+    crate::metrics::queued(daemon_start - start);
+    let _busy = crate::metrics::busy();
     let asked = std::time::Instant::now();
     let finish = Python::attach(|py| {
         crate::python::api::gil_wait::begin(asked.elapsed());

@@ -94,6 +94,8 @@ struct State {
     /// The spool could not take more: the application's thread writes the
     /// rest itself once the writer is idle.
     direct: bool,
+    /// This spool and its pending bytes, in the metrics (until dropped).
+    held: Option<crate::metrics::Held>,
 }
 
 impl State {
@@ -115,6 +117,7 @@ impl State {
             buf.extend_from_slice(&front[..from_front]);
             buf.extend_from_slice(&back[..n - from_front]);
             self.mem.drain(..n);
+            self.counted(-(n as i64));
             return Ok(());
         }
         let n = (self.file_end - self.file_pos).min(CHUNK as u64) as usize;
@@ -124,6 +127,7 @@ impl State {
                 f.read_exact_at(buf, self.file_pos)?;
             }
             self.file_pos += n as u64;
+            self.counted(-(n as i64));
             if self.file_pos == self.file_end {
                 // Empty again: reuse the file from its start.
                 self.file_pos = 0;
@@ -141,6 +145,7 @@ impl State {
     fn append(&mut self, data: &[u8]) -> Result<(), String> {
         if self.file_end == 0 && self.mem.len() + data.len() <= MEMORY_LIMIT {
             self.mem.extend(data);
+            self.counted(data.len() as i64);
             return Ok(());
         }
         if self.file.is_none() {
@@ -164,7 +169,19 @@ impl State {
             })?;
         }
         self.file_end += data.len() as u64;
+        self.counted(data.len() as i64);
         Ok(())
+    }
+
+    /// Pending bytes grew or shrank by `delta`.
+    fn counted(&mut self, delta: i64) {
+        if let Some(h) = &mut self.held {
+            if delta >= 0 {
+                h.add(delta as u64);
+            } else {
+                h.sub(delta.unsigned_abs());
+            }
+        }
     }
 }
 
@@ -208,8 +225,12 @@ impl Handoff {
             HANDOFFS.fetch_sub(1, Ordering::SeqCst);
             return Err(stream);
         }
-        let mut state = State::default();
+        let mut state = State {
+            held: Some(crate::metrics::spool()),
+            ..State::default()
+        };
         state.mem.extend(pending);
+        state.counted(pending.len() as i64);
         let shared = Arc::new(Shared {
             stream,
             state: Mutex::new(state),

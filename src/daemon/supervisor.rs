@@ -337,6 +337,9 @@ fn on_event(slot: &OtherChild<Slot>, event: Event) {
             if stopping {
                 return;
             }
+            if status != 0 {
+                crate::metrics::manager_died(&s.group.cfg.name);
+            }
             let quick = s.started.elapsed() < Duration::from_secs(10) && status != 0;
             s.quick_deaths = if quick { s.quick_deaths + 1 } else { 0 };
             if s.quick_deaths > 1 {

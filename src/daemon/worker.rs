@@ -74,6 +74,7 @@ pub fn run(group: Arc<Group>, index: usize, notify: i32) -> ! {
     if let Some(bytes) = group.cfg.virtual_memory_limit {
         let _ = os::process::set_limit(os::process::Limit::AddressSpace, bytes);
     }
+    crate::metrics::claim(&group.cfg.name, group.cfg.threads.max(1) as usize);
     if let Err(e) = python::interp::start(&group.python) {
         server::refuse_forever(&group, &format!("Python could not start: {e}"));
     }
@@ -274,6 +275,7 @@ fn heartbeat(state: Arc<State>) {
         pyo3::Python::attach(|_| {
             state.heartbeat.store(state.now_us(), Ordering::SeqCst);
         });
+        crate::metrics::update_memory();
         std::thread::sleep(Duration::from_secs(1));
     }
 }
@@ -348,6 +350,7 @@ fn should_stop(state: &State, parent: i32, started: Instant) -> Option<Stop> {
                     age / 1_000_000
                 ),
             );
+            crate::metrics::worker_ending("deadlock");
             os::process::exit_now(2);
         }
     }
@@ -480,6 +483,7 @@ fn drain(state: &State, stop: Stop) -> ! {
         ),
     );
     state.stopping.store(true, Ordering::SeqCst);
+    crate::metrics::worker_ending(reason);
     // Idle connections are closed now: their Apache children send the next
     // request to the replacement (a request already sent on one is sent
     // again).

@@ -24,6 +24,9 @@ const HANDLER_CALLABLE: &str = "handle_request";
 
 pub fn handler(r: &Request) -> c_int {
     let h = r.handler();
+    if h == super::metrics::HANDLER {
+        return super::metrics::serve(r);
+    }
     let Some(scfg) = r.server().config() else {
         return ffi::DECLINED;
     };
@@ -106,10 +109,21 @@ pub fn handler(r: &Request) -> c_int {
         process_group: process_group.as_deref().unwrap_or(""),
         config: &rc,
     };
-    match &process_group {
+    let rc = match &process_group {
         Some(name) => crate::daemon::client::relay(r, name, &target),
-        None => crate::wsgi::embedded::run(r, &target),
-    }
+        None => {
+            let _busy = crate::metrics::busy();
+            crate::wsgi::embedded::run(r, &target)
+        }
+    };
+    // The status the client gets: the one sent, or the error Apache sends
+    // for the handler's return code.
+    let status = match rc {
+        ffi::OK | ffi::DONE => r.status(),
+        rc => u16::try_from(rc).unwrap_or(500),
+    };
+    crate::metrics::request_done(process_group.as_deref(), status, r.request_time());
+    rc
 }
 
 /// The checks on the file a `wsgi-script` request runs: ExecCGI for

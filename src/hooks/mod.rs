@@ -9,6 +9,7 @@ pub(crate) mod auth;
 mod child_script;
 mod dispatch;
 mod handler;
+mod metrics;
 mod startup;
 mod translate;
 
@@ -16,7 +17,7 @@ use crate::config::ServerConfig;
 use crate::httpd::server::{self, Server};
 
 pub(crate) use handler::handler;
-pub(crate) use startup::{child_init, post_config};
+pub(crate) use startup::{child_init, post_config, pre_mpm};
 pub(crate) use translate::translate_name;
 
 /// The main server's configuration (Python settings live there).

@@ -1,5 +1,9 @@
-//! Start-up: `post_config` (announce the module, start the daemon process
-//! groups) and `child_init` (start Python in an Apache child, preload).
+//! Start-up: `post_config` (announce the module, set up the shared
+//! metrics, start the daemon process groups — at the first start from
+//! `pre_mpm`, once Apache has created its scoreboard, so the daemons
+//! inherit it and `mod_wsgi.server_metrics()` works in them from the
+//! start, as in mod_wsgi 6.1) and `child_init` (start Python in an Apache
+//! child, preload).
 
 use crate::config;
 use crate::httpd::ffi;
@@ -7,6 +11,13 @@ use crate::httpd::log::{self, Level};
 use crate::httpd::server::{self, Server};
 use crate::python;
 use std::os::raw::c_int;
+use std::sync::Mutex;
+
+/// Daemon groups (with their preloads) of each virtual host.
+type Groups = Vec<(config::DaemonProcess, Vec<(String, String)>)>;
+
+/// The groups post_config left for pre_mpm to start (first start only).
+static DEFERRED: Mutex<Option<Groups>> = Mutex::new(None);
 
 /// The application group a preloaded script runs in: its
 /// application-group= expanded for the virtual host (no request exists yet).
@@ -46,7 +57,7 @@ pub fn post_config(pconf: &crate::httpd::pool::Pool, s: &Server) -> c_int {
     };
     // Every daemon group of every virtual host, with the scripts to
     // preload in it.
-    let mut groups: Vec<(config::DaemonProcess, Vec<(String, String)>)> = Vec::new();
+    let mut groups: Groups = Vec::new();
     for vhost in s.iter() {
         if let Some(vcfg) = vhost.config() {
             for d in &vcfg.daemons {
@@ -82,12 +93,55 @@ pub fn post_config(pconf: &crate::httpd::pool::Pool, s: &Server) -> c_int {
             }
         }
     }
+    let layout = crate::metrics::layout::Layout::new(
+        server::mpm_hard_limit_processes() as usize,
+        &groups
+            .iter()
+            .map(|(g, _)| (g.name.clone(), g.processes as usize))
+            .collect::<Vec<_>>(),
+    );
+    if let Err(e) = crate::metrics::install(layout) {
+        log::server_at(
+            s,
+            Level::Warn,
+            &format!("{e}; the wsgi-metrics handler reports nothing"),
+        );
+    }
+    // At the first start Apache creates its scoreboard after post_config
+    // (in pre_mpm): daemons forked now would not share it. At a restart it
+    // exists already, and pre_mpm does not run again at a graceful one.
+    if !crate::httpd::scoreboard::exists() {
+        *DEFERRED.lock().unwrap_or_else(|e| e.into_inner()) = Some(groups);
+        return ffi::OK;
+    }
+    *DEFERRED.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    start_daemons(pconf, s, main, groups)
+}
+
+fn start_daemons(
+    pconf: &crate::httpd::pool::Pool,
+    s: &Server,
+    main: &config::ServerConfig,
+    groups: Groups,
+) -> c_int {
     match crate::daemon::supervisor::start(pconf, main, groups) {
         Ok(()) => ffi::OK,
         Err(e) => {
             log::server_at(s, Level::Crit, &e);
             ffi::HTTP_INTERNAL_SERVER_ERROR
         }
+    }
+}
+
+/// `pre_mpm` (after core.c's, which creates the scoreboard): starts the
+/// daemon groups post_config deferred.
+pub fn pre_mpm(pconf: &crate::httpd::pool::Pool, s: &Server) -> c_int {
+    let Some(groups) = DEFERRED.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+        return ffi::OK;
+    };
+    match s.config() {
+        Some(main) => start_daemons(pconf, s, main, groups),
+        None => ffi::OK,
     }
 }
 
@@ -101,6 +155,15 @@ pub fn child_init(pool: &crate::httpd::pool::Pool, s: &Server) {
     let Some(cfg) = s.config() else {
         return;
     };
+    // This child's slot in the metrics: its threads count for %{GLOBAL}
+    // when embedded mode may run here.
+    let threads = if cfg.restrict_embedded() {
+        0
+    } else {
+        server::mpm_max_threads() as usize
+    };
+    crate::metrics::claim(crate::metrics::layout::EMBEDDED, threads);
+    pool.on_cleanup(Box::new(crate::metrics::release));
     if cfg.restrict_embedded() {
         return;
     }

@@ -15,6 +15,7 @@ pub mod regex;
 pub mod request;
 pub mod scoreboard;
 pub mod server;
+pub mod shm;
 mod slots;
 pub mod table;
 

@@ -62,7 +62,26 @@ unsafe extern "C" fn post_config(
     ffi_guard(ffi::HTTP_INTERNAL_SERVER_ERROR, || {
         // SAFETY: Apache passes its live configuration pool and main server.
         let (pool, server) = unsafe { (Pool::from_raw(pconf), Server::from_raw(s)) };
+        PCONF.store(pconf, std::sync::atomic::Ordering::SeqCst);
         server.map_or(ffi::OK, |server| hooks::post_config(pool, server))
+    })
+}
+
+/// The configuration pool post_config last saw, for pre_mpm (which is
+/// handed the process pool instead).
+static PCONF: std::sync::atomic::AtomicPtr<ffi::apr_pool_t> =
+    std::sync::atomic::AtomicPtr::new(null_mut());
+
+unsafe extern "C" fn pre_mpm(_p: *mut ffi::apr_pool_t, _sb: ffi::ap_scoreboard_e) -> c_int {
+    ffi_guard(ffi::HTTP_INTERNAL_SERVER_ERROR, || {
+        let pconf = PCONF.load(std::sync::atomic::Ordering::SeqCst);
+        if pconf.is_null() {
+            return ffi::OK;
+        }
+        // SAFETY: the configuration pool post_config was given lives
+        // until the generation ends, after the MPM's run (and pre_mpm).
+        let pool = unsafe { Pool::from_raw(pconf) };
+        super::server::main_server().map_or(ffi::OK, |s| hooks::pre_mpm(pool, s))
     })
 }
 
@@ -79,6 +98,7 @@ unsafe extern "C" fn child_init(p: *mut ffi::apr_pool_t, s: *mut ffi::server_rec
 
 unsafe extern "C" fn register_hooks(p: *mut ffi::apr_pool_t) {
     static ALIAS_FIRST: NameList<2> = NameList([c"mod_alias.c".as_ptr(), null()]);
+    static CORE_FIRST: NameList<2> = NameList([c"core.c".as_ptr(), null()]);
     static THEN: NameList<3> = NameList([
         c"mod_userdir.c".as_ptr(),
         c"mod_vhost_alias.c".as_ptr(),
@@ -89,6 +109,13 @@ unsafe extern "C" fn register_hooks(p: *mut ffi::apr_pool_t) {
     unsafe {
         ffi::ap_hook_post_config(Some(post_config), null(), null(), ffi::APR_HOOK_MIDDLE);
         ffi::ap_hook_child_init(Some(child_init), null(), null(), ffi::APR_HOOK_MIDDLE);
+        // After core.c's, which creates the scoreboard.
+        ffi::ap_hook_pre_mpm(
+            Some(pre_mpm),
+            CORE_FIRST.0.as_ptr(),
+            null(),
+            ffi::APR_HOOK_MIDDLE,
+        );
         ffi::ap_hook_translate_name(
             Some(translate_name),
             ALIAS_FIRST.0.as_ptr(),

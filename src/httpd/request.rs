@@ -127,6 +127,16 @@ impl Request {
         unsafe { opt_cstr_bytes((*self.rec().connection).log_id) }
     }
 
+    /// The response status set so far.
+    pub fn status(&self) -> u16 {
+        self.rec().status.clamp(0, 999) as u16
+    }
+
+    /// A HEAD request: headers only.
+    pub fn header_only(&self) -> bool {
+        self.rec().header_only != 0
+    }
+
     /// The request's start, in microseconds since the epoch.
     pub fn request_time(&self) -> i64 {
         self.rec().request_time

@@ -48,6 +48,13 @@ fn field(bytes: &[std::os::raw::c_char]) -> Vec<u8> {
         .collect()
 }
 
+/// Whether Apache has created its scoreboard (not yet at the first
+/// start's post_config; kept across restarts after).
+pub fn exists() -> bool {
+    // SAFETY: only reads Apache's global scoreboard pointer.
+    unsafe { ffi::ap_exists_scoreboard_image() != 0 }
+}
+
 /// The scoreboard, or None when this process has none.
 pub fn read() -> Option<(Global, Vec<ProcessSlot>)> {
     // SAFETY: ap_exists_scoreboard_image and ap_get_scoreboard_global only

@@ -38,6 +38,11 @@ pub fn mpm_max_processes() -> i32 {
     n.max(1)
 }
 
+/// ServerLimit: how many Apache children can run at once.
+pub fn mpm_hard_limit_processes() -> i32 {
+    mpm_query(ffi::AP_MPMQ_HARD_LIMIT_DAEMONS).max(1)
+}
+
 /// The MPM's threads per process (`threads_per_process` in embedded
 /// mode): MAX_THREADS, 1 when not threaded.
 pub fn mpm_max_threads() -> i32 {

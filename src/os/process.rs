@@ -24,6 +24,14 @@ pub fn kill(pid: i32, sig: i32) -> bool {
     unsafe { libc::kill(pid, sig) == 0 }
 }
 
+/// Whether process `pid` exists (it may belong to another user).
+pub fn exists(pid: i32) -> bool {
+    // SAFETY: signal 0 only checks; kill has no memory preconditions.
+    pid > 0
+        && (unsafe { libc::kill(pid, 0) } == 0
+            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM))
+}
+
 /// Reaps `pid` if it has exited; true when it is gone.
 pub fn try_reap(pid: i32) -> bool {
     let mut status = 0;

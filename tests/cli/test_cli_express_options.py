@@ -245,6 +245,23 @@ def test_status_compression_errors_and_documents(server, workdir):
     assert "KeepAliveTimeout 7\n" in conf
 
 
+def test_server_metrics_mounts_the_metrics_handler(server, workdir):
+    app = write(os.path.join(workdir, "app", "text.wsgi"), TEXT_APP)
+    os.chmod(os.path.dirname(app), 0o755)
+    srv = server(app, "--server-metrics")
+    assert srv.get("/page").status == 200
+    r = srv.get("/server-metrics")
+    assert r.status == 200, r
+    assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    # the daemon group of the express server counted the request above
+    # (and the start-up probe's)
+    m = re.search(rb'^mod_wsgi_requests_total\{group="[^"]+",code="200"\} (\d+)$', r.body, re.M)
+    assert m and int(m.group(1)) >= 1, r.body
+    conf = read(os.path.join(srv.root, "httpd.conf"))
+    assert "SetHandler wsgi-metrics\n    Require local\n" in conf
+    assert "server-metrics=On" in conf and "WSGIServerMetrics On" in conf
+
+
 def test_static_application_type(server, static_dir):
     srv = server("--application-type", "static", static_dir, "--directory-listing")
     assert srv.get("/hello.txt").body == b"static hello\n"

@@ -52,6 +52,7 @@ pub fn httpd_conf(s: &Settings) -> String {
     proxy::proxies(&mut c, s);
     status::compression(&mut c, s);
     status::server_status(&mut c, s);
+    status::server_metrics(&mut c, s);
     https::server(&mut c, s);
     server::virtual_hosts(&mut c, s);
     for f in &s.include_files {

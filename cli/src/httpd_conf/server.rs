@@ -67,7 +67,7 @@ pub fn modules(c: &mut String, s: &Settings) {
         ),
         (
             "authz_host",
-            w.server_status || !s.server_aliases.is_empty(),
+            w.server_status || w.server_metrics || !s.server_aliases.is_empty(),
         ),
         ("authn_core", s.auth.user.is_some()),
         ("auth_basic", user_auth("Basic")),

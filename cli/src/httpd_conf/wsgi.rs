@@ -152,6 +152,9 @@ fn daemon_process(c: &mut String, s: &Settings) {
     if let Some(m) = s.maximum_requests {
         let _ = write!(d, " \\\n    maximum-requests={m}");
     }
+    if s.web.server_metrics {
+        let _ = write!(d, " \\\n    server-metrics=On");
+    }
     if let Some(eggs) = &s.python_eggs {
         let _ = write!(d, " \\\n    python-eggs={}", qp(eggs));
     }

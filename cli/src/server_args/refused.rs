@@ -17,10 +17,6 @@ pub const HEADING: &str = "mod_wsgi-express options refused (what to use instead
 // Parsed only to be refused: `refusal` reads the matches, not the fields.
 #[allow(dead_code)]
 pub struct RefusedArgs {
-    /// The module has no wsgi-metrics handler yet: use --server-status (Apache's scoreboard at
-    /// /server-status).
-    #[arg(long)]
-    server_metrics: bool,
 
     /// The module has no telemetry: use --server-status, and --access-log-format with %D
     /// for request times.
@@ -161,7 +157,7 @@ mod tests {
             "--port",
             "9000",
             "--enable-gdb",
-            "--server-metrics",
+            "--enable-debugger",
         ])
         .unwrap();
         assert!(

@@ -112,6 +112,11 @@ pub struct WebArgs {
     #[arg(long)]
     pub server_status: bool,
 
+    /// Serve the module's metrics for Prometheus at /server-metrics, to this machine only
+    /// (SetHandler wsgi-metrics), and turn on mod_wsgi.server_metrics().
+    #[arg(long)]
+    pub server_metrics: bool,
+
     /// Run executable *.cgi files of the document root as CGI scripts (mod_cgid/mod_cgi).
     #[arg(long)]
     pub with_cgi: bool,

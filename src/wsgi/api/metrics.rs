@@ -6,11 +6,13 @@
 //! 6.1). `request_metrics()` reports the interval since its previous call
 //! (or since recording began). `server_metrics()` reads Apache's scoreboard
 //! and returns None unless WSGIServerMetrics (embedded) or server-metrics=
-//! (daemon) is On.
+//! (daemon) is On; its `groups` key (a mod_wsgi_rs addition) has the
+//! figures of the wsgi-metrics handler, per process group.
 
 use super::current;
 use super::request::now_secs;
 use crate::httpd::scoreboard;
+use crate::metrics::{layout, snapshot};
 use crate::os::rusage;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -343,7 +345,62 @@ fn server_metrics(py: Python<'_>) -> PyResult<Option<Bound<'_, PyDict>>> {
         list.append(pd)?;
     }
     d.set_item("processes", list)?;
+    if let Some(groups) = crate::metrics::read() {
+        d.set_item("groups", groups_dict(py, &groups)?)?;
+    }
     Ok(Some(d))
+}
+
+/// A histogram as a dict: cumulative buckets (le, count), sum in seconds,
+/// count.
+fn histogram<'py>(py: Python<'py>, h: &snapshot::Histogram) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    let buckets = PyList::empty(py);
+    for (le, n) in h.cumulative() {
+        buckets.append((le, n))?;
+    }
+    d.set_item("buckets", buckets)?;
+    d.set_item("sum", h.sum_us as f64 / 1e6)?;
+    d.set_item("count", h.count())?;
+    Ok(d)
+}
+
+/// The `groups` key (a mod_wsgi_rs addition to 6.1's dict): the figures
+/// the wsgi-metrics handler exposes, summed over every process of this
+/// Apache, per process group (`%{GLOBAL}`: the Apache children).
+fn groups_dict<'py>(py: Python<'py>, groups: &[snapshot::Group]) -> PyResult<Bound<'py, PyDict>> {
+    let out = PyDict::new(py);
+    for g in groups {
+        let d = PyDict::new(py);
+        let codes = PyDict::new(py);
+        for (i, &n) in g.requests.iter().enumerate().filter(|(_, &n)| n > 0) {
+            codes.set_item(layout::code_label(i), n)?;
+        }
+        d.set_item("requests", codes)?;
+        d.set_item("request_duration", histogram(py, &g.duration)?)?;
+        if g.is_daemon() {
+            d.set_item("queue_duration", histogram(py, &g.queue)?)?;
+        }
+        d.set_item("threads_busy", g.busy)?;
+        d.set_item("threads_idle", g.threads - g.busy)?;
+        d.set_item("processes", g.processes.len())?;
+        let restarts = PyDict::new(py);
+        for (i, &n) in g.restarts.iter().enumerate().filter(|(_, &n)| n > 0) {
+            restarts.set_item(layout::REASONS[i], n)?;
+        }
+        d.set_item("restarts", restarts)?;
+        d.set_item("request_body_buffers", g.bodies)?;
+        d.set_item("request_body_buffered_bytes", g.body_bytes)?;
+        d.set_item("response_spools", g.spools)?;
+        d.set_item("response_spooled_bytes", g.spool_bytes)?;
+        let memory = PyDict::new(py);
+        for p in &g.processes {
+            memory.set_item(p.pid, p.rss)?;
+        }
+        d.set_item("resident_memory", memory)?;
+        out.set_item(&g.name, d)?;
+    }
+    Ok(out)
 }
 
 /// Adds the metrics functions to the module.
