@@ -167,15 +167,9 @@ fn apply_option(d: &mut DaemonProcess, key: &str, value: &str) -> Result<(), Str
             d.processes = parse_int_in(key, value, 1, 10000)? as u32;
             d.multiprocess = true;
         }
-        "threads" => {
-            if value.trim() == "0" {
-                return Err(
-                    "threads=0 (mod_wsgi's managed-process mode) is not supported: give threads=1 or more"
-                        .to_string(),
-                );
-            }
-            d.threads = parse_int_in(key, value, 1, 65533)? as u32;
-        }
+        // threads=0: a process that only runs its WSGIImportScript scripts
+        // (mod_wsgi-express's --service-script); requests get a 503.
+        "threads" => d.threads = parse_int_in(key, value, 0, 65533)? as u32,
         "display-name" => d.display_name = Some(value.to_string()),
         "home" => d.home = Some(absolute_path(key, value)?),
         "python-home" => d.python_home = Some(value.to_string()),

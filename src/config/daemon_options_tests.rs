@@ -82,6 +82,7 @@ fn pool_options() {
     assert!(d.multiprocess, "giving processes=1 still sets multiprocess");
     assert_eq!(one("threads=5").threads, 5);
     assert_eq!(one("threads=1").threads, 1);
+    assert_eq!(one("threads=0").threads, 0);
     assert_eq!(
         one("display-name=%{GROUP}").display_name(),
         Some("(wsgi:g)".into())
@@ -327,7 +328,6 @@ fn bad_values() {
         ),
         ("processes=-1", "processes"),
         ("processes=10001", "processes"),
-        ("threads=0", "threads=0"),
         ("threads=-2", "threads"),
         ("threads=many", "threads"),
         ("threads=65534", "threads"),

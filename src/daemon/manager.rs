@@ -5,7 +5,8 @@
 //! that dies is replaced (with a back-off when it keeps dying at start, and
 //! a log line saying whether it was a signal or an exit status), and a
 //! worker that begins a graceful exit is replaced at once so the group
-//! keeps accepting. On a stop signal, or when the Apache parent is gone, it
+//! keeps accepting. SIGUSR1 is passed on to the worker (a graceful
+//! restart of it). On a stop signal, or when the Apache parent is gone, it
 //! stops its workers and exits.
 
 use super::registry::{self, Group};
@@ -94,6 +95,9 @@ pub fn run(group: Arc<Group>, index: usize) -> ! {
         .unwrap_or_else(|| format!("(wsgi:{})", group.cfg.name));
     set_title(&format!("{title} manager"));
     signals::catch_stop();
+    // SIGUSR1 sent to the manager restarts its worker gracefully; the
+    // worker inherits the handler, for SIGUSR1 sent to it directly.
+    signals::catch_evict();
     let id = identity_for(&group)
         .unwrap_or_else(|e| refuse_unprivileged(&group, &format!("user/group: {e}")));
     if let Some(root) = &group.cfg.chroot {
@@ -165,6 +169,11 @@ fn manage(group: Arc<Group>, index: usize, title: String) -> ! {
     loop {
         if signals::stop_requested() || os::process::parent_pid() != parent {
             stop_children(&group, &mut children);
+        }
+        if signals::take_evict() {
+            for c in children.iter().filter(|c| !c.draining) {
+                os::process::kill(c.pid, libc::SIGUSR1);
+            }
         }
         if next_start.is_some_and(|t| Instant::now() >= t) {
             next_start = None;

@@ -4,8 +4,12 @@
 //! (maximum-requests, restart-interval, inactivity-timeout, memory-limit,
 //! request-timeout, deadlock-timeout, a changed script, a stop signal).
 //! Ending is graceful: no new connections are accepted, requests in flight
-//! may finish, then the worker exits (the manager has started its
-//! replacement by then).
+//! may finish, Python's atexit handlers run (bounded by shutdown-timeout),
+//! then the worker exits (the manager has started its replacement by then).
+//! SIGUSR1 (`kill -USR1 <pid>`) restarts the one process that way
+//! (eviction-timeout), and startup-timeout= restarts a process whose
+//! application never loaded. With threads=0 the process only runs its
+//! WSGIImportScript scripts and answers requests with a 503.
 
 use super::registry::Group;
 use super::server;
@@ -65,6 +69,10 @@ impl State {
 /// `threads` threads while the main thread watches the limits. `notify`
 /// is the pipe to the manager.
 pub fn run(group: Arc<Group>, index: usize, notify: i32) -> ! {
+    // SIGUSR1 restarts this process gracefully (the handler comes from
+    // the manager); one meant for the manager before the fork is not ours.
+    signals::catch_evict();
+    let _ = signals::take_evict();
     // Request threads otherwise get a malloc arena each, and every arena
     // keeps freed memory: an idle daemon would hold a little per thread.
     os::memory::set_malloc_arenas(2);
@@ -101,7 +109,7 @@ pub fn run(group: Arc<Group>, index: usize, notify: i32) -> ! {
         ),
     );
 
-    let threads = group.cfg.threads.max(1) as usize;
+    let threads = group.cfg.threads as usize;
     let parking = match os::epoll::Parking::new(group.listen_fd, MAX_IDLE_CONNECTIONS) {
         Ok(p) => p,
         Err(e) => {
@@ -135,6 +143,16 @@ pub fn run(group: Arc<Group>, index: usize, notify: i32) -> ! {
         }
         if let Err(e) = builder.spawn(move || serve_loop(st, worker)) {
             group.say(Level::Crit, &format!("cannot start worker thread: {e}"));
+            os::process::exit_now(1);
+        }
+    }
+    if threads == 0 {
+        let st = state.clone();
+        if let Err(e) = std::thread::Builder::new()
+            .name("wsgi-refuse".into())
+            .spawn(move || refuse_loop(&st))
+        {
+            group.say(Level::Crit, &format!("cannot start a thread: {e}"));
             os::process::exit_now(1);
         }
     }
@@ -249,6 +267,27 @@ fn serve_loop(state: Arc<State>, worker: usize) {
     }
 }
 
+/// threads=0 (a process for WSGIImportScript service scripts only, as
+/// mod_wsgi-express's --service-script starts): no request thread; a
+/// request routed here anyway gets a 503 saying why, and a log line.
+fn refuse_loop(state: &State) {
+    let group = &state.group;
+    let reason = format!(
+        "daemon process group '{}' has threads=0: it only runs its WSGIImportScript scripts \
+         and serves no requests (route requests to a group with threads=1 or more)",
+        group.cfg.name
+    );
+    while !state.stopping.load(Ordering::SeqCst) {
+        if !os::socket::wait_readable(group.listen_fd, 200) {
+            continue;
+        }
+        if let Ok(stream) = os::socket::accept(group.listen_fd) {
+            group.say(Level::Err, &format!("request refused with 503: {reason}"));
+            server::refuse_request(&stream, 503, &reason);
+        }
+    }
+}
+
 /// Gives up every idle connection (RETRY, then close).
 fn retire_idle(state: &State) {
     for conn in state.parking.take_all() {
@@ -314,12 +353,16 @@ fn monitor(state: Arc<State>) -> ! {
 /// take to finish.
 pub struct Stop {
     pub reason: &'static str,
-    pub why: &'static str,
+    pub why: String,
     pub wait: Duration,
 }
 
-fn stop(reason: &'static str, why: &'static str, wait: Duration) -> Option<Stop> {
-    Some(Stop { reason, why, wait })
+fn stop(reason: &'static str, why: impl Into<String>, wait: Duration) -> Option<Stop> {
+    Some(Stop {
+        reason,
+        why: why.into(),
+        wait,
+    })
 }
 
 /// Checks every reason to end this process, in order of urgency.
@@ -338,6 +381,18 @@ fn should_stop(state: &State, parent: i32, started: Instant) -> Option<Stop> {
             shutdown,
         );
     }
+    if signals::take_evict() {
+        // mod_wsgi: eviction-timeout, else graceful-timeout.
+        let (reason, secs) = match (cfg.eviction_timeout, cfg.graceful_timeout) {
+            (Some(e), _) => ("eviction_signal", e),
+            (None, g) => ("graceful_signal", g.unwrap_or(15)),
+        };
+        return stop(
+            reason,
+            "SIGUSR1 asked for a graceful restart of this process",
+            Duration::from_secs(u64::from(secs)),
+        );
+    }
     if let Some(limit) = cfg.deadlock_timeout {
         let beat = state.heartbeat.load(Ordering::SeqCst);
         let age = state.now_us().saturating_sub(beat);
@@ -352,6 +407,20 @@ fn should_stop(state: &State, parent: i32, started: Instant) -> Option<Stop> {
             );
             crate::metrics::worker_ending("deadlock");
             os::process::exit_now(2);
+        }
+    }
+    if let Some(limit) = cfg.startup_timeout {
+        if crate::wsgi::runner::startup::pending_for()
+            .is_some_and(|t| t >= Duration::from_secs(u64::from(limit)))
+        {
+            return stop(
+                "startup_timeout",
+                format!(
+                    "startup-timeout ({limit} s) expired: no request loaded the WSGI script \
+                     since the first one tried"
+                ),
+                shutdown,
+            );
         }
     }
     if let Some(limit) = cfg.request_timeout {
@@ -474,6 +543,7 @@ fn interrupt_thread(state: &State, slot: usize, b: Busy) {
 fn drain(state: &State, stop: Stop) -> ! {
     let Stop { reason, why, wait } = stop;
     let group = &state.group;
+    let shutdown = Duration::from_secs(u64::from(group.cfg.shutdown_timeout.max(1)));
     group.say(
         Level::Info,
         &format!(
@@ -490,7 +560,10 @@ fn drain(state: &State, stop: Stop) -> ! {
     retire_idle(state);
     // Let the manager start the replacement now, while this one drains.
     os::fd::write_fd(state.notify, &(std::process::id() as i32).to_be_bytes());
-    let deadline = Instant::now() + wait;
+    let mut deadline = Instant::now() + wait;
+    // A stop signal's shutdown-timeout covers the requests and the atexit
+    // handlers together (the manager kills what is left after it).
+    let mut signalled = reason == "shutdown_signal";
     crate::wsgi::api::process_stopping(reason, wait);
     // Wait for every thread to leave its accept loop (so no connection
     // accepted at the last moment is dropped) and every request to finish.
@@ -500,6 +573,12 @@ fn drain(state: &State, stop: Stop) -> ! {
         || spool::in_flight() > 0)
         && Instant::now() < deadline
     {
+        if !signalled && signals::stop_requested() {
+            // Apache stops while this process recycles: shutdown-timeout
+            // from now, not the rest of a longer graceful wait.
+            signalled = true;
+            deadline = deadline.min(Instant::now() + shutdown);
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
     let left = state.active.load(Ordering::SeqCst) + spool::in_flight();
@@ -507,6 +586,23 @@ fn drain(state: &State, stop: Stop) -> ! {
         group.say(
             Level::Warn,
             &format!("exiting with {left} request(s) still running"),
+        );
+    }
+    let bound = if signalled {
+        deadline
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_millis(500))
+    } else {
+        shutdown
+    };
+    if !python::atexit::run_handlers(bound) {
+        group.say(
+            Level::Warn,
+            &format!(
+                "Python atexit handlers did not finish within {} ms (shutdown-timeout); \
+                 exiting without them",
+                bound.as_millis()
+            ),
         );
     }
     os::process::exit_now(0)

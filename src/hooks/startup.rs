@@ -197,9 +197,11 @@ pub fn child_init(pool: &crate::httpd::pool::Pool, s: &Server) {
         server_metrics: cfg.server_metrics(),
     });
     // Apache destroys the child pool as the child exits (after its
-    // requests ended): the time for process_stopping.
+    // requests ended): the time for process_stopping, then the atexit
+    // handlers.
     pool.on_cleanup(Box::new(|| {
-        crate::wsgi::api::process_stopping("", std::time::Duration::from_secs(2))
+        crate::wsgi::api::process_stopping("", std::time::Duration::from_secs(2));
+        child_exit_handlers();
     }));
     let mut seen = std::collections::HashSet::new();
     for vhost in s.iter() {
@@ -215,5 +217,30 @@ pub fn child_init(pool: &crate::httpd::pool::Pool, s: &Server) {
                 }
             }
         }
+    }
+}
+
+/// How long an Apache child gives its atexit handlers. Apache kills a child
+/// that has not exited 9 s after a stop; process_stopping takes up to 2 s.
+const CHILD_ATEXIT_BOUND: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Runs the atexit handlers of an Apache child that ends (stop, graceful
+/// restart, MaxConnectionsPerChild…), bounded, with one line saying so.
+fn child_exit_handlers() {
+    let pid = std::process::id();
+    if python::atexit::run_handlers(CHILD_ATEXIT_BOUND) {
+        log::server(
+            Level::Info,
+            &format!("Apache child process (pid {pid}) exiting; Python atexit handlers ran."),
+        );
+    } else {
+        log::server(
+            Level::Warn,
+            &format!(
+                "Apache child process (pid {pid}) exiting; Python atexit handlers did not \
+                 finish within {} s and were abandoned.",
+                CHILD_ATEXIT_BOUND.as_secs()
+            ),
+        );
     }
 }

@@ -1,7 +1,9 @@
 //! Embedded CPython: start-up (after fork only), per-thread states, the
-//! log streams behind sys.stdout/sys.stderr/wsgi.errors, script loading.
+//! log streams behind sys.stdout/sys.stderr/wsgi.errors, script loading,
+//! atexit handlers at exit.
 
 pub mod api;
+pub mod atexit;
 pub mod interp;
 pub mod logstream;
 pub mod md5;

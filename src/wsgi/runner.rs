@@ -130,6 +130,41 @@ pub fn run(
     (outcome, finish)
 }
 
+/// startup-timeout= (daemon mode), as mod_wsgi times it: the clock starts
+/// when the first request of the process tries to load its WSGI script and
+/// stops for good once a script loads; the daemon's monitor restarts a
+/// process whose clock runs past the limit (an application that failed at
+/// import, e.g. Django's "populate() isn't reentrant", stays broken in that
+/// process).
+pub mod startup {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::OnceLock;
+    use std::time::{Duration, Instant};
+
+    static FIRST_ATTEMPT: OnceLock<Instant> = OnceLock::new();
+    static LOADED: AtomicBool = AtomicBool::new(false);
+
+    pub(super) fn attempted() {
+        FIRST_ATTEMPT.get_or_init(Instant::now);
+    }
+
+    pub(super) fn loaded() {
+        // Read first: every request comes here, the store happens once.
+        if !LOADED.load(Ordering::Relaxed) {
+            LOADED.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// How long requests have been trying to load the application without
+    /// success; None before the first request and once a script loaded.
+    pub fn pending_for() -> Option<Duration> {
+        if LOADED.load(Ordering::Relaxed) {
+            return None;
+        }
+        FIRST_ATTEMPT.get().map(Instant::elapsed)
+    }
+}
+
 /// The end of a response, staged in its backend, to be sent without the GIL.
 pub struct Finish(Box<dyn crate::wsgi::backend::Backend>);
 
@@ -153,6 +188,7 @@ fn run_app(
     deferred: &mut bool,
 ) -> Outcome {
     let channel = &scope.channel();
+    startup::attempted();
     let module = match script::load_for(
         py,
         job.script,
@@ -160,7 +196,10 @@ fn run_app(
         job.application_group,
         job.script_reloading,
     ) {
-        Ok(m) => m,
+        Ok(m) => {
+            startup::loaded();
+            m
+        }
         Err(script::LoadError::Unreadable(msg)) => {
             log_to(py, channel, Level::Err, msg);
             return INTERNAL_ERROR;

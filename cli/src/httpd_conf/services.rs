@@ -1,7 +1,7 @@
 //! `--service-script`: each service is a daemon process group of its own,
 //! `service:NAME` (its processes named `(wsgi:HOST:PORT:UID):service:NAME`), that imports the script when it starts
-//! (WSGIImportScript) and serves no requests. mod_wsgi's managed-process
-//! mode (threads=0) does not exist in mod_wsgi_rs: one thread is kept.
+//! (WSGIImportScript) and serves no requests (threads=0, as in
+//! mod_wsgi-express: a request routed there gets a 503).
 
 use std::fmt::Write as _;
 
@@ -19,7 +19,7 @@ pub fn services(c: &mut String, s: &Settings) {
     for svc in &s.services {
         let group = format!("service:{}", svc.name);
         let mut d = format!(
-            "WSGIDaemonProcess {} display-name={} threads=1",
+            "WSGIDaemonProcess {} display-name={} threads=0",
             q(&group),
             // Named after the server's processes, so that start-server
             // finds any left behind.
