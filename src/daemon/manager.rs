@@ -266,6 +266,13 @@ fn stop_children(group: &Group, children: &mut Vec<Child>) -> ! {
         std::thread::sleep(Duration::from_millis(10));
     }
     for c in children.iter() {
+        group.say(
+            Level::Warn,
+            &format!(
+                "worker process {} did not exit within shutdown-timeout; killing it",
+                c.pid
+            ),
+        );
         os::process::kill(c.pid, libc::SIGKILL);
     }
     os::process::exit_now(0)
