@@ -139,6 +139,7 @@ def test_daemon_atexit_runs_at_graceful_restart(fresh_server):
     ("maximum-requests=3", "maximum-requests reached"),
     ("inactivity-timeout=1", "inactivity-timeout reached"),
     ("restart-interval=2", "restart-interval reached"),
+    ("request-timeout=1 graceful-timeout=1", "request-timeout exceeded"),
 ])
 def test_daemon_atexit_runs_when_recycled(fresh_server, limit, reason):
     srv = fresh_server(daemon_body(limit), name="lc-d-" + limit.split("=")[0])
@@ -147,6 +148,9 @@ def test_daemon_atexit_runs_when_recycled(fresh_server, limit, reason):
     if limit.startswith("maximum"):
         for _ in range(2):
             srv.get("/app")
+    stuck = []
+    if limit.startswith("request"):
+        threading.Thread(target=slow_request, args=(srv, 5, stuck), daemon=True).start()
     assert_ran_once(srv, {first}, timeout=10)
     wait_for(lambda: not pid_alive(first), what="pid %d to exit" % first)
     srv.wait_for_log(r"\(pid %d\): stopping: %s" % (first, reason), since=mark)
@@ -310,3 +314,17 @@ WSGIScriptAlias /svc @APPS@/hello.wsgi process-group=svc
     log = srv.log_since(mark)
     assert "route requests to a group with threads=1 or more" in log, log
     assert "request refused with 503" in log, log
+
+
+def test_sigusr1_to_the_manager_restarts_its_worker(fresh_server):
+    """The slot manager passes SIGUSR1 on to its worker (and stays)."""
+    srv = fresh_server(daemon_body(), name="lc-usr1-mgr")
+    old = pid_of(srv.get("/app"))
+    with open("/proc/%d/stat" % old) as f:
+        manager = int(f.read().rsplit(")", 1)[1].split()[1])
+    os.kill(manager, signal.SIGUSR1)
+    assert_ran_once(srv, {old})
+    new = pid_of(srv.get("/app"))
+    assert new != old
+    with open("/proc/%d/stat" % new) as f:
+        assert int(f.read().rsplit(")", 1)[1].split()[1]) == manager

@@ -383,14 +383,16 @@ fn should_stop(state: &State, parent: i32, started: Instant) -> Option<Stop> {
     }
     if signals::take_evict() {
         // mod_wsgi: eviction-timeout, else graceful-timeout.
-        let (reason, secs) = match (cfg.eviction_timeout, cfg.graceful_timeout) {
-            (Some(e), _) => ("eviction_signal", e),
-            (None, g) => ("graceful_signal", g.unwrap_or(15)),
+        let reason = if cfg.eviction_timeout.is_some() {
+            "eviction_signal"
+        } else {
+            "graceful_signal"
         };
         return stop(
             reason,
             "SIGUSR1 asked for a graceful restart of this process",
-            Duration::from_secs(u64::from(secs)),
+            cfg.eviction_timeout()
+                .map_or(graceful, |s| Duration::from_secs(u64::from(s))),
         );
     }
     if let Some(limit) = cfg.deadlock_timeout {
