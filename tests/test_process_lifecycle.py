@@ -105,6 +105,20 @@ def test_embedded_atexit_runs_when_a_child_recycles(fresh_server):
     assert_ran_once(srv, registered(srv), timeout=1)
 
 
+def test_embedded_hanging_atexit_handler_is_cut(fresh_server):
+    """A handler that sleeps 60 s: the Apache child still exits by itself
+    (3 s bound), within the harness's stop grace, and says so."""
+    srv = fresh_server(EMBEDDED, name="lc-emb-hang")
+    pid = pid_of(srv.get("/app?hang=60"))
+    mark = srv.log_mark()
+    srv.stop()
+    assert srv.unclean_shutdown == [], srv.unclean_shutdown
+    assert srv.stop_seconds < 5, srv.stop_seconds
+    assert ("Apache child process (pid %d) exiting; Python atexit handlers did not "
+            "finish within 3 s" % pid) in srv.log_since(mark)
+    assert ran(srv)[pid] == 0
+
+
 # ------------------------------------------------------------- daemon mode
 def daemon_body(options="", alias_extra=""):
     return r"""

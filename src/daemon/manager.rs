@@ -220,6 +220,14 @@ fn manage(group: Arc<Group>, index: usize, title: String) -> ! {
             let child = children.remove(pos);
             crate::metrics::worker_reaped(&group.cfg.name, pid, &exit, child.draining);
             if child.draining {
+                // Its "stopping: …" line said why; only an unclean end of
+                // the drain needs a line of its own.
+                if !matches!(exit, os::process::Exit::Code(0)) {
+                    group.say(
+                        Level::Warn,
+                        &format!("worker process {pid} {exit} while finishing its requests"),
+                    );
+                }
                 continue;
             }
             // Only a worker that died before it was ready to serve counts

@@ -438,6 +438,10 @@ pub fn refuse_forever(group: &Group, msg: &str) -> ! {
     );
     loop {
         if signals::stop_requested() || os::process::parent_pid() != parent {
+            group.say(
+                Level::Info,
+                "stopping: a stop signal arrived (or the Apache parent went away)",
+            );
             os::process::exit_now(0);
         }
         if !os::socket::wait_readable(group.listen_fd, 200) {
