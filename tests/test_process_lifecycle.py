@@ -200,6 +200,25 @@ def test_hanging_atexit_handler_is_cut_at_shutdown_timeout(fresh_server):
 
 
 # ------------------------------------------------------------------ SIGUSR1
+METRICS = r"""
+<Location /server-metrics>
+    SetHandler wsgi-metrics
+    Require local
+</Location>
+"""
+
+
+def restarts_counted(srv, group, reason):
+    """mod_wsgi_process_restarts_total{group, reason} of the metrics handler."""
+    r = srv.get("/server-metrics")
+    assert r.status == 200, r
+    for line in r.text.splitlines():
+        if (line.startswith("mod_wsgi_process_restarts_total{")
+                and 'group="%s"' % group in line and 'reason="%s"' % reason in line):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
 def slow_request(srv, seconds, out):
     try:
         r = srv.get("/app?op=sleep&s=%s" % seconds, timeout=30)
@@ -217,7 +236,7 @@ def test_sigusr1_restarts_one_daemon_process_gracefully(fresh_server):
     """kill -USR1 <daemon pid> with a 2 s request in flight: the request
     completes with 200, the process runs its atexit handler and exits, a
     new process serves the next requests, nothing fails."""
-    srv = fresh_server(daemon_body("eviction-timeout=20"), name="lc-usr1")
+    srv = fresh_server(daemon_body("eviction-timeout=20") + METRICS, name="lc-usr1")
     old = pid_of(srv.get("/app"))
     out = []
     t = threading.Thread(target=slow_request, args=(srv, 2, out))
@@ -243,6 +262,8 @@ def test_sigusr1_restarts_one_daemon_process_gracefully(fresh_server):
     assert "(pid %d): stopping: SIGUSR1 asked for a graceful restart" % old in log, log
     assert "up to 20 s" in log, log
     assert " 502 " not in open(srv.accesslog).read()
+    wait_for(lambda: restarts_counted(srv, "lc", "eviction") == 1,
+             what="the restart counted as reason=eviction")
 
 
 def test_sigusr1_waits_at_most_eviction_timeout(fresh_server):
@@ -269,7 +290,7 @@ def test_startup_timeout_restarts_a_daemon_whose_app_never_loaded(fresh_server):
 WSGISocketPrefix @SOCKETS@/wsgi
 WSGIDaemonProcess st processes=1 threads=2 startup-timeout=2
 WSGIScriptAlias /app @APPS@/startup_fail.wsgi process-group=st
-"""
+""" + METRICS
     srv = fresh_server(body, name="lc-startup")
     mark = srv.log_mark()
     t0 = time.monotonic()
@@ -290,6 +311,8 @@ WSGIScriptAlias /app @APPS@/startup_fail.wsgi process-group=st
     srv.wait_for_log(r"\(pid %d\): stopping: startup-timeout \(2 s\) expired" % broken,
                      since=mark)
     wait_for(lambda: not pid_alive(broken), what="pid %d to exit" % broken)
+    wait_for(lambda: restarts_counted(srv, "st", "startup-timeout") == 1,
+             what="the restart counted as reason=startup-timeout")
 
 
 def test_without_startup_timeout_a_broken_daemon_stays_broken(fresh_server):

@@ -27,7 +27,7 @@ pub const HISTOGRAM_WORDS: usize = BUCKETS_US.len() + 2;
 
 /// Why a daemon process was replaced (`reason` of
 /// `mod_wsgi_process_restarts_total`).
-pub const REASONS: [&str; 23] = [
+pub const REASONS: [&str; 25] = [
     "maximum-requests",
     "memory-limit",
     "request-timeout",
@@ -36,6 +36,8 @@ pub const REASONS: [&str; 23] = [
     "restart-interval",
     "reload",
     "stop-signal",
+    "eviction",
+    "startup-timeout",
     "signal:SIGHUP",
     "signal:SIGINT",
     "signal:SIGQUIT",
@@ -209,6 +211,8 @@ pub fn reason_index(reason: &str) -> usize {
         "restart_interval" => "restart-interval",
         "script_reload" => "reload",
         "shutdown_signal" => "stop-signal",
+        "eviction_signal" | "graceful_signal" => "eviction",
+        "startup_timeout" => "startup-timeout",
         other => other,
     };
     REASONS

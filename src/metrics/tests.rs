@@ -36,6 +36,14 @@ fn codes_and_reasons() {
         layout::REASONS[layout::reason_index("deadlock")],
         "deadlock"
     );
+    assert_eq!(
+        layout::REASONS[layout::reason_index("graceful_signal")],
+        "eviction"
+    );
+    assert_eq!(
+        layout::REASONS[layout::reason_index("startup_timeout")],
+        "startup-timeout"
+    );
     assert_eq!(layout::REASONS[layout::reason_index("new_reason")], "other");
     assert_eq!(layout::REASONS[layout::signal_reason(9)], "signal:SIGKILL");
     assert_eq!(layout::REASONS[layout::signal_reason(31)], "signal:other");

@@ -17,7 +17,6 @@ pub const HEADING: &str = "mod_wsgi-express options refused (what to use instead
 // Parsed only to be refused: `refusal` reads the matches, not the fields.
 #[allow(dead_code)]
 pub struct RefusedArgs {
-
     /// The module has no telemetry: use --server-status, and --access-log-format with %D
     /// for request times.
     #[arg(long, value_name = "TARGET")]
