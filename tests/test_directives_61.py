@@ -249,6 +249,7 @@ WSGINewRelicEnvironment production
 WSGIScriptAlias /hello @APPS@/hello.wsgi
 <Location /hello>
     WSGIPassApacheRequest On
+    WSGIGroupAuthoritative Off
 </Location>
 """
 
@@ -258,7 +259,7 @@ NO_EFFECT_NAMES = [
     "<WSGIInterpreterOptions", "WSGICaseSensitivity",
     "WSGITelemetryService", "WSGISlowRequests", "WSGITelemetryOptions",
     "WSGILazyInitialization", "WSGINewRelicConfigFile",
-    "WSGINewRelicEnvironment", "WSGIPassApacheRequest",
+    "WSGINewRelicEnvironment", "WSGIPassApacheRequest", "WSGIGroupAuthoritative",
 ]
 
 

@@ -60,10 +60,6 @@ pub struct DirConfig {
     /// `WSGIIgnoreActivity`: requests here do not reset their daemon
     /// process's inactivity-timeout (default Off).
     pub ignore_activity: Option<bool>,
-    /// `WSGIGroupAuthoritative` (default On in mod_wsgi): whether a
-    /// `WSGIAuthGroupScript` that finds no matching group ends the check
-    /// (On) or lets other authorisation providers decide (Off).
-    pub group_authoritative: Option<bool>,
     /// `WSGIDispatchScript file [application-group=NAME]`.
     pub dispatch_script: Option<DispatchScript>,
 }
@@ -184,7 +180,6 @@ impl DirConfig {
             trusted_proxy_headers: pick(&base.trusted_proxy_headers, &add.trusted_proxy_headers),
             trusted_proxies: pick(&base.trusted_proxies, &add.trusted_proxies),
             ignore_activity: pick(&base.ignore_activity, &add.ignore_activity),
-            group_authoritative: pick(&base.group_authoritative, &add.group_authoritative),
             dispatch_script: pick(&base.dispatch_script, &add.dispatch_script),
         }
     }
@@ -197,11 +192,6 @@ impl DirConfig {
     /// `WSGIIgnoreActivity` (default Off).
     pub fn ignore_activity(&self) -> bool {
         self.ignore_activity.unwrap_or(false)
-    }
-
-    /// `WSGIGroupAuthoritative` (default On).
-    pub fn group_authoritative(&self) -> bool {
-        self.group_authoritative.unwrap_or(true)
     }
 
     /// `WSGIPassAuthorization` (default Off).

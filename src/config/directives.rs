@@ -238,7 +238,7 @@ directives! {
     "WSGIAccessScript", Auth, 1, MANY, Dir(D::set_access_script), "script with allow_access(environ, host), then application-group=NAME";
     "WSGIAuthUserScript", Auth, 1, MANY, Dir(D::set_auth_user_script), "script with check_password(environ, user, password) and/or get_realm_hash(environ, user, realm), then application-group=NAME";
     "WSGIAuthGroupScript", Auth, 1, MANY, Dir(D::set_auth_group_script), "script with groups_for_user(environ, user), then application-group=NAME";
-    "WSGIGroupAuthoritative", Auth, 1, 1, DirFlag(|c| &mut c.group_authoritative), "On or Off: WSGIAuthGroupScript is authoritative for Require group";
+    "WSGIGroupAuthoritative", Auth, 1, 1, NoEffect { check: on_off, why: why::GROUP_AUTHORITATIVE, unless: Some("On") }, "On or Off: WSGIAuthGroupScript is authoritative for Require group";
 }
 
 /// Looks a directive up by name (case-insensitive, as Apache does).

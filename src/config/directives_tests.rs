@@ -111,7 +111,6 @@ fn auth_scripts_are_stored() {
     assert_eq!(d.access_script.as_ref().unwrap().file, "/a.wsgi");
     assert_eq!(d.auth_user_script.as_ref().unwrap().file, "/u.wsgi");
     assert_eq!(d.auth_group_script.as_ref().unwrap().file, "/g.wsgi");
-    assert!(!d.group_authoritative());
     assert_eq!(d.dispatch_script.as_ref().unwrap().file, "/d.py");
     let e = apply_dir(&mut d, "WSGIAuthUserScript", &["/u", "process-group=p"]).unwrap_err();
     assert!(e.contains("invalid option"), "{e}");
@@ -338,7 +337,7 @@ fn stored_values_of_the_61_directives() {
         &["/srv/d.py", "application-group=%{GLOBAL}"],
     )
     .unwrap();
-    assert!(d.ignore_activity() && !d.group_authoritative());
+    assert!(d.ignore_activity());
     let ds = d.dispatch_script.clone().unwrap();
     assert_eq!(ds.file, "/srv/d.py");
     assert_eq!(ds.application_group.as_deref(), Some("%{GLOBAL}"));

@@ -158,6 +158,9 @@ pub const FREE_THREADING: &str = "this build of Python is not free-threaded (PEP
 pub const CASE_SENSITIVITY: &str = "script file names are used as written, as with On \
      (Linux file systems are case-sensitive); Off, meant for case-insensitive file systems, \
      would lower-case them for module names and %{RESOURCE}";
+pub const GROUP_AUTHORITATIVE: &str = "on Apache 2.4 (as in mod_wsgi 6.1) Require lines are \
+     combined by <RequireAny>/<RequireAll>, not by provider authority: put `Require wsgi-group` \
+     in a <RequireAny> with the other providers";
 pub const PASS_APACHE_REQUEST: &str = "the raw apache.request_rec capsule is not put in the \
      environ: it is only usable by C extensions built against Apache's headers, and only in \
      embedded mode";
