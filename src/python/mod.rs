@@ -5,6 +5,7 @@ pub mod api;
 pub mod interp;
 pub mod logstream;
 pub mod md5;
+pub mod pinned;
 pub mod script;
 pub mod stdio;
 pub mod strings;

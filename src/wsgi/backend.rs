@@ -10,7 +10,9 @@
 //! the GIL and blocking someone who needs the GIL.
 
 use super::headers::Status;
+use crate::httpd::brigade::Pinned;
 use crate::httpd::log::Level;
+use crate::python::pinned::PinnedBytes;
 use pyo3::prelude::*;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -30,6 +32,11 @@ pub trait Backend: Send {
     fn stage_headers(&mut self, status: &Status, headers: &[(Vec<u8>, Vec<u8>)]);
     /// GIL held: a copy of `data` to send with the next `flush`.
     fn stage_data(&mut self, data: &[u8]);
+    /// GIL held: a large block of a `bytes` object to send with the next
+    /// `flush`, by reference where the backend can (the default copies).
+    fn stage_pinned(&mut self, data: PinnedBytes) {
+        self.stage_data(data.bytes());
+    }
     /// GIL held: `len` bytes of the open file `fd` from `offset`; false if
     /// the file cannot be sent this way (the caller then iterates it).
     fn stage_file(&mut self, fd: i32, offset: i64, len: u64, sendfile: bool) -> bool;

@@ -10,6 +10,7 @@ use crate::httpd::brigade::Brigade;
 use crate::httpd::log::{self, Level};
 use crate::httpd::request::{Request, RequestHandle};
 use crate::httpd::server;
+use crate::python::pinned::PinnedBytes;
 use crate::python::strings::{environ_key, latin1};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -71,7 +72,19 @@ impl Backend for ApacheBackend {
     }
 
     fn stage_data(&mut self, data: &[u8]) {
+        self.bb.drop_released();
         self.bb.push_copy(data);
+    }
+
+    fn stage_pinned(&mut self, data: PinnedBytes) {
+        // The blocks of earlier passes are released here, with the GIL held.
+        self.bb.drop_released();
+        self.bb.push_pinned(Box::new(data));
+    }
+
+    fn closed(&mut self) {
+        // Channel::close runs with the GIL held.
+        self.bb.drop_released();
     }
 
     fn stage_file(&mut self, fd: i32, offset: i64, len: u64, sendfile: bool) -> bool {

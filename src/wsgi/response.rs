@@ -3,17 +3,26 @@
 //! each block as it is produced, error override. The bytes themselves go
 //! through the request's `Backend` (Apache or the daemon socket).
 //!
-//! Every block is copied out of its Python object while the GIL is held
-//! (`stage_*`), then sent with the GIL released (`flush`): no pointer into
-//! a Python object ever crosses a GIL release.
+//! Every block is staged while the GIL is held (`stage_*`), then sent with
+//! the GIL released (`flush`). Small blocks are copied out of their Python
+//! object; a large `bytes` block is handed over with a strong reference to
+//! it (`PinnedBytes`: an immutable buffer that cannot move or change while
+//! referenced), the only pointer into a Python object that crosses a GIL
+//! release.
 
 use super::backend::{Channel, SendError};
 use super::headers::{check_header, content_length, from_latin1, parse_status, Status};
 use crate::httpd::log::Level;
+use crate::python::pinned::PinnedBytes;
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
+
+/// Blocks of at least this many bytes are handed to the backend by
+/// reference rather than copied (below it, the copy costs less than the
+/// bookkeeping; measured with bench/profile, see bench/results.md).
+pub const PIN_MIN: usize = 64 * 1024;
 
 #[pyclass(module = "mod_wsgi")]
 pub struct Responder {
@@ -121,7 +130,13 @@ impl Responder {
     }
 
     /// Sends one block (`last`: nothing follows, the end goes with it).
-    pub fn send(&mut self, py: Python<'_>, data: &[u8], last: bool) -> Result<(), SendError> {
+    pub fn send(
+        &mut self,
+        py: Python<'_>,
+        block: &Bound<'_, PyBytes>,
+        last: bool,
+    ) -> Result<(), SendError> {
+        let data = block.as_bytes();
         if data.is_empty() && !last {
             return Ok(());
         }
@@ -135,7 +150,12 @@ impl Responder {
         };
         self.sent += data.len() as u64;
         self.writes += 1;
-        if !data.is_empty() {
+        if data.len() >= PIN_MIN {
+            let pinned = PinnedBytes::new(block, 0..data.len());
+            self.channel
+                .stage(|b| b.stage_pinned(pinned))
+                .ok_or_else(ended)?;
+        } else if !data.is_empty() {
             self.channel
                 .stage(|b| b.stage_data(data))
                 .ok_or_else(ended)?;
@@ -398,7 +418,7 @@ impl Responder {
                 "write() called after its response ended (the request is over)",
             ));
         }
-        match self.send(py, bytes.as_bytes(), false) {
+        match self.send(py, bytes, false) {
             Ok(()) => Ok(()),
             Err(SendError::ClientGone) => Err(PyOSError::new_err(
                 "the client closed the connection (write() failed)",
