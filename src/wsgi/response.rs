@@ -20,9 +20,10 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 /// Blocks of at least this many bytes are handed to the backend by
-/// reference rather than copied (below it, the copy costs less than the
-/// bookkeeping; measured with bench/profile, see bench/results.md).
-pub const PIN_MIN: usize = 64 * 1024;
+/// reference rather than copied. Under callgrind (bench/results.md) one
+/// block by reference saves 0.6 % of a request at 4 KiB, 10 % at 16 KiB and
+/// 18 % at 32 KiB; below 16 KiB the copy is cheap enough in real time.
+pub const PIN_MIN: usize = 16 * 1024;
 
 #[pyclass(module = "mod_wsgi")]
 pub struct Responder {
