@@ -343,8 +343,19 @@ impl Relay<'_> {
     fn relay(&mut self, reader: &mut FdReader) -> End {
         let header_limit = self.group.cfg.header_buffer_size as u32;
         loop {
-            let frame = wire::read_frame(reader, header_limit);
-            let (kind, payload) = match frame {
+            // A DATA frame's payload is read straight into a bucket's
+            // memory (once the headers went out; before, it is an error).
+            let headers_sent = self.headers_sent;
+            let bb = &mut self.bb;
+            let frame = wire::read_frame_head(reader, header_limit).and_then(|(kind, len)| {
+                if kind == Kind::Data && headers_sent {
+                    bb.push_read(len, reader)?;
+                    Ok((kind, Vec::new(), len))
+                } else {
+                    Ok((kind, wire::read_payload(reader, len)?, len))
+                }
+            });
+            let (kind, payload, len) = match frame {
                 Ok(f) => {
                     self.heard = true;
                     f
@@ -411,8 +422,8 @@ impl Relay<'_> {
                         let msg = format!("{} sent body data before headers", self.who());
                         return self.failed(ffi::HTTP_BAD_GATEWAY, "protocol", &msg);
                     }
-                    self.bb.push_copy(&payload);
-                    self.unflushed += payload.len() as u64;
+                    // The payload is in the brigade already (push_read).
+                    self.unflushed += len as u64;
                     // When the end is already here, send both in one pass.
                     let end_next = frame_is_next(reader, Kind::End);
                     if end_next {

@@ -137,6 +137,40 @@ impl Brigade {
         }
     }
 
+    /// Appends `len` bytes read from `src` straight into the memory of a
+    /// new heap bucket (no copy afterwards). On error nothing is appended.
+    pub fn push_read(
+        &mut self,
+        len: usize,
+        src: &mut impl crate::os::fdpass::ReadExactUninit,
+    ) -> std::io::Result<()> {
+        if len == 0 {
+            return Ok(());
+        }
+        // SAFETY: apr_bucket_alloc returns `len` writable bytes (or aborts
+        // through the allocator's abort function, as every APR allocation);
+        // they are seen as MaybeUninit until `read_exact_uninit`, whose
+        // contract is to have written all of them when it returns Ok. The
+        // heap bucket then owns them and frees them with apr_bucket_free,
+        // the counterpart of apr_bucket_alloc (as apr_bucket_heap_create
+        // does for its own copies); on error they are freed here.
+        unsafe {
+            let mem = ffi::apr_bucket_alloc(len, self.alloc) as *mut std::mem::MaybeUninit<u8>;
+            if let Err(e) = src.read_exact_uninit(std::slice::from_raw_parts_mut(mem, len)) {
+                ffi::apr_bucket_free(mem as *mut std::os::raw::c_void);
+                return Err(e);
+            }
+            let e = ffi::apr_bucket_heap_create(
+                mem as *const c_char,
+                len,
+                Some(ffi::apr_bucket_free),
+                self.alloc,
+            );
+            insert_tail(self.bb, e);
+        }
+        Ok(())
+    }
+
     pub fn push_flush(&mut self) {
         // SAFETY: creates a bucket from the connection's allocator.
         unsafe { insert_tail(self.bb, ffi::apr_bucket_flush_create(self.alloc)) }

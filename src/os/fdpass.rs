@@ -202,6 +202,52 @@ impl io::Read for FdReader {
     }
 }
 
+/// A byte source that can fill memory that was never initialised.
+///
+/// # Safety
+/// When `read_exact_uninit` returns Ok, it has written every byte of `out`.
+pub unsafe trait ReadExactUninit {
+    /// Fills all of `out`; UnexpectedEof if the source ends first.
+    fn read_exact_uninit(&mut self, out: &mut [std::mem::MaybeUninit<u8>]) -> io::Result<()>;
+}
+
+// SAFETY: Ok is returned only once `filled` reached `out.len()`, every byte
+// below it having been written by the copy or by recvmsg.
+unsafe impl ReadExactUninit for FdReader {
+    fn read_exact_uninit(&mut self, out: &mut [std::mem::MaybeUninit<u8>]) -> io::Result<()> {
+        // What is buffered first, then straight from the socket into `out`
+        // (no copy through the reader's buffer, whatever the size).
+        let n = out.len().min(self.end - self.start);
+        // SAFETY: copies n bytes from the initialised buffered range into
+        // the first n bytes of `out` (n is at most either length; the
+        // reader's own Vec and the caller's slice cannot overlap).
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                self.buf.as_ptr().add(self.start),
+                out.as_mut_ptr() as *mut u8,
+                n,
+            );
+        }
+        self.start += n;
+        let mut filled = n;
+        while filled < out.len() {
+            let rest = &mut out[filled..];
+            match recv_raw(
+                self.fd,
+                rest.as_mut_ptr() as *mut u8,
+                rest.len(),
+                &mut self.fds,
+            ) {
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(got) => filled += got,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
 thread_local! {
     static SPARE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
