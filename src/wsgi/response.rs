@@ -11,7 +11,7 @@
 //! release.
 
 use super::backend::{Channel, SendError};
-use super::headers::{check_header, content_length, from_latin1, parse_status, Status};
+use super::headers::{check_header_latin1, content_length, from_latin1, parse_status, Status};
 use crate::httpd::log::Level;
 use crate::python::pinned::PinnedBytes;
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError, PyValueError};
@@ -262,13 +262,21 @@ fn value_error(why: String) -> Refusal {
 /// A `str` as latin-1 bytes. Not a str: TypeError; characters above
 /// U+00FF (or a lone surrogate, e.g. from surrogateescape): Python's own
 /// UnicodeEncodeError, as `str.encode("latin-1")` raises it.
-fn latin1_text(obj: &Bound<'_, PyAny>, what: &str) -> Result<Vec<u8>, Refusal> {
+fn latin1_text(obj: &Bound<'_, PyAny>, what: impl Fn() -> String) -> Result<Vec<u8>, Refusal> {
     let Ok(s) = obj.cast::<PyString>() else {
         return Err(type_error(format!(
-            "{what} must be a str, not {}",
+            "{} must be a str, not {}",
+            what(),
             type_name(obj)
         )));
     };
+    // ASCII (nearly every status and header): its UTF-8 form, which
+    // CPython keeps in the object, is its latin-1 form; no codec call.
+    if let Ok(text) = s.to_str() {
+        if text.is_ascii() {
+            return Ok(text.as_bytes().to_vec());
+        }
+    }
     match s
         .call_method1(intern!(obj.py(), "encode"), (intern!(obj.py(), "latin-1"),))
         .and_then(|b| Ok(b.cast_into::<PyBytes>()?.as_bytes().to_vec()))
@@ -277,7 +285,8 @@ fn latin1_text(obj: &Bound<'_, PyAny>, what: &str) -> Result<Vec<u8>, Refusal> {
         Err(exception) => Err(Refusal {
             exception,
             why: format!(
-                "{what} contains characters that are not latin-1: {:?}",
+                "{} contains characters that are not latin-1: {:?}",
+                what(),
                 s.to_string_lossy()
             ),
         }),
@@ -303,7 +312,7 @@ fn parse_start_response(
     status: &Bound<'_, PyAny>,
     response_headers: &Bound<'_, PyAny>,
 ) -> Result<ParsedResponse, Refusal> {
-    let status = latin1_text(status, "the status (a str such as \"200 OK\")")?;
+    let status = latin1_text(status, || "the status (a str such as \"200 OK\")".into())?;
     let status = parse_status(&from_latin1(&status)).map_err(value_error)?;
     let list = response_headers.cast::<PyList>().map_err(|_| {
         type_error(format!(
@@ -331,10 +340,11 @@ fn parse_start_response(
                 exception,
             })
         };
-        let name = latin1_text(&get(0)?, "a response header name")?;
-        let name = from_latin1(&name);
-        let value = latin1_text(&get(1)?, &format!("the value of response header {name:?}"))?;
-        headers.push(check_header(&name, &from_latin1(&value)).map_err(value_error)?);
+        let name = latin1_text(&get(0)?, || "a response header name".into())?;
+        let value = latin1_text(&get(1)?, || {
+            format!("the value of response header {:?}", from_latin1(&name))
+        })?;
+        headers.push(check_header_latin1(name, value).map_err(value_error)?);
     }
     let content_length = match headers
         .iter()
