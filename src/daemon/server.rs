@@ -18,7 +18,6 @@ use crate::wsgi::variables::{
     X_ENABLE_SENDFILE, X_IGNORE_ACTIVITY, X_QUEUE_START_US, X_SCRIPT_RELOADING,
 };
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
@@ -601,7 +600,7 @@ pub fn serve(stream: UnixStream, group: &Group, pid: u32, keep: bool, fresh: boo
     let asked = std::time::Instant::now();
     let finish = Python::attach(|py| {
         crate::python::api::gil_wait::begin(asked.elapsed());
-        let dict = PyDict::new(py);
+        let dict = crate::python::strings::environ_dict(py);
         let get = |k: &[u8]| {
             pairs
                 .iter()

@@ -121,7 +121,7 @@ pub fn run(r: &Request, t: &Target<'_>) -> c_int {
     let outcome = Python::attach(|py| {
         crate::python::api::gil_wait::begin(asked.elapsed());
         let mut sink = DictSink {
-            dict: PyDict::new(py),
+            dict: crate::python::strings::environ_dict(py),
             error: None,
         };
         request_variables(r, t, &mut sink);
