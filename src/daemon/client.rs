@@ -94,6 +94,10 @@ fn log_5xx(r: &Request, case: &str, msg: &str) {
     log::request(r, Level::Err, &format!("[daemon-5xx {case}] {msg}"));
 }
 
+/// A DATA frame at least this large makes the reader expect more of them
+/// (`FdReader::expect_large`): their payloads then bypass its buffer.
+const LARGE_DATA: usize = 16 * 1024;
+
 /// How many times a request is sent again on a new connection that the
 /// daemon closed before it said READY (the request never ran: it was in
 /// the backlog of a process that stopped accepting, at a restart).
@@ -350,6 +354,8 @@ impl Relay<'_> {
             let frame = wire::read_frame_head(reader, header_limit).and_then(|(kind, len)| {
                 if kind == Kind::Data && headers_sent {
                     bb.push_read(len, reader)?;
+                    // After a large block the next is likely large too.
+                    reader.expect_large(len >= LARGE_DATA);
                     Ok((kind, Vec::new(), len))
                 } else {
                     Ok((kind, wire::read_payload(reader, len)?, len))

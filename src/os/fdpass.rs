@@ -50,6 +50,8 @@ pub struct FdReader {
     start: usize,
     end: usize,
     fds: VecDeque<RawFd>,
+    /// The most one refill of the buffer asks for (see `expect_large`).
+    fill_max: usize,
 }
 
 impl FdReader {
@@ -70,7 +72,17 @@ impl FdReader {
             start: 0,
             end: 0,
             fds: VecDeque::new(),
+            fill_max: BUF_LEN,
         }
+    }
+
+    /// Whether large frames are arriving: then a refill asks for a few KiB
+    /// only (the next frame's header and the start of its payload), so the
+    /// payload is received straight into its destination by
+    /// `read_exact_uninit` rather than through this buffer and a copy. The
+    /// number of receives per large frame stays two either way.
+    pub fn expect_large(&mut self, large: bool) {
+        self.fill_max = if large { SMALL_FILL } else { BUF_LEN };
     }
 
     /// The oldest descriptor received and not yet taken.
@@ -91,7 +103,7 @@ impl FdReader {
         let n = recv_raw(
             self.fd,
             spare.as_mut_ptr() as *mut u8,
-            spare.len(),
+            spare.len().min(self.fill_max),
             &mut self.fds,
         )?;
         // SAFETY: recvmsg() initialised the first `n` bytes of the spare
@@ -253,6 +265,8 @@ thread_local! {
 }
 
 const BUF_LEN: usize = 64 * 1024;
+/// A refill's size while large frames arrive (`expect_large`).
+const SMALL_FILL: usize = 4096;
 
 impl Drop for FdReader {
     fn drop(&mut self) {
