@@ -2,6 +2,7 @@
 //! log streams behind sys.stdout/sys.stderr/wsgi.errors, script loading.
 
 pub mod api;
+pub mod fresh_bytes;
 pub mod interp;
 pub mod logstream;
 pub mod md5;

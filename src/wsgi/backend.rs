@@ -65,6 +65,23 @@ pub trait Backend: Send {
         }
         Ok(got)
     }
+    /// `read_body_at_least` into memory not yet initialised (a new bytes
+    /// object): reads until `need` bytes are filled or the body ended. The
+    /// default zeroes the memory once and reads into it.
+    fn read_body_at_least_into(
+        &mut self,
+        buf: &mut crate::os::uninit::UninitBuf<'_>,
+        need: usize,
+    ) -> Result<(), String> {
+        let need = need.min(buf.len());
+        while buf.filled() < need {
+            match self.read_body(buf.unfilled_zeroed())? {
+                0 => break,
+                n => buf.advance(n),
+            }
+        }
+        Ok(())
+    }
     /// GIL held: body bytes this backend already holds in memory (0 at
     /// the end), or None if getting more would mean I/O.
     fn read_buffered(&mut self, _buf: &mut [u8]) -> Option<usize> {

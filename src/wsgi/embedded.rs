@@ -109,6 +109,22 @@ impl Backend for ApacheBackend {
         self.request().read_body(buf).map_err(|e| e.to_string())
     }
 
+    fn read_body_at_least_into(
+        &mut self,
+        buf: &mut crate::os::uninit::UninitBuf<'_>,
+        need: usize,
+    ) -> Result<(), String> {
+        let need = need.min(buf.len());
+        while buf.filled() < need {
+            match self.request().read_body_into(buf) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        Ok(())
+    }
+
     fn log(&mut self, level: Level, msg: &str) {
         log::request(self.request(), level, msg);
     }
