@@ -65,6 +65,12 @@ pub trait Backend: Send {
         }
         Ok(got)
     }
+    /// Whether `read_body_at_least_into` reads in place (else wsgi.input
+    /// keeps reading through its own buffer: a daemon's BODY frames are
+    /// larger than a read and go to that buffer whole).
+    fn reads_in_place(&self) -> bool {
+        false
+    }
     /// `read_body_at_least` into memory not yet initialised (a new bytes
     /// object): reads until `need` bytes are filled or the body ended. The
     /// default zeroes the memory once and reads into it.

@@ -109,6 +109,10 @@ impl Backend for ApacheBackend {
         self.request().read_body(buf).map_err(|e| e.to_string())
     }
 
+    fn reads_in_place(&self) -> bool {
+        true
+    }
+
     fn read_body_at_least_into(
         &mut self,
         buf: &mut crate::os::uninit::UninitBuf<'_>,

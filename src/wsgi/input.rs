@@ -33,6 +33,8 @@ pub struct Input {
     pos: usize,
     end: usize,
     fills: u32,
+    /// The backend reads in place (asked at the first large read).
+    in_place: Option<bool>,
     /// Body bytes not yet read from the backend, when CONTENT_LENGTH said.
     unread_hint: Option<u64>,
     eof: bool,
@@ -59,6 +61,7 @@ impl Input {
             pos: 0,
             end: 0,
             fills: 0,
+            in_place: None,
             unread_hint: content_length,
             eof: false,
             consumed: 0,
@@ -156,6 +159,13 @@ impl Input {
             return Ok(None);
         }
         if self.unread_hint.is_none_or(|u| u < n as u64) {
+            return Ok(None);
+        }
+        let channel = &self.channel;
+        if !*self
+            .in_place
+            .get_or_insert_with(|| channel.stage(|b| b.reads_in_place()).unwrap_or(false))
+        {
             return Ok(None);
         }
         self.fills += 1;
