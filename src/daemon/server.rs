@@ -74,8 +74,11 @@ impl DaemonBackend {
             self.out.put_frame(Kind::End, b"");
             self.end_queued = true;
         }
-        // A deferred end goes out after close(): DONE can go with it.
-        if self.end_queued && self.closed && self.keep && !self.done_queued {
+        // A deferred end goes out after close(): DONE can go with it (not
+        // through a spool writer, which closes the connection: see
+        // `hand_off`).
+        let direct = matches!(self.conn, Conn::Direct(_));
+        if self.end_queued && self.closed && self.keep && !self.done_queued && direct {
             self.out.put_frame(Kind::Done, b"");
             self.done_queued = true;
         }
@@ -128,7 +131,25 @@ impl DaemonBackend {
             return Err(());
         };
         let _ = stream.set_write_timeout(Some(self.timeout));
-        let pending = self.out.unsent();
+        let mut pending = self.out.unsent();
+        // A spool writer closes the connection when it is done, so DONE
+        // (which tells the Apache child to keep the connection for its next
+        // request) must not go through it: the child would send that
+        // request on a connection about to be closed, and answer 502.
+        let done = wire::empty_frame(Kind::Done);
+        if self.done_queued {
+            if pending.ends_with(&done) {
+                pending.truncate(pending.len() - done.len());
+                self.done_queued = false;
+                self.keep = false;
+            } else if pending.len() < done.len() {
+                // Only the end of DONE is left: send it here, as without
+                // spooling.
+                let r = (&stream).write_all(&pending).map_err(|_| ());
+                self.conn = Conn::Direct(stream);
+                return r;
+            }
+        }
         match Handoff::start(stream, &pending, |msg| log::server(Level::Warn, msg)) {
             Ok(h) => {
                 self.conn = Conn::Handed(h);
