@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import os
 import socket
 import time
 
@@ -122,6 +123,19 @@ def test_large_upload_hashed(srv):
     digest, length = r.text.split()
     assert int(length) == len(body)
     assert digest == hashlib.sha256(body).hexdigest()
+
+
+@pytest.mark.parametrize("n", [65536, 100000, 1 << 20])
+def test_large_reads_are_exact(srv, n):
+    """read(n) of 64 KiB or more goes straight into the bytes object it
+    returns: every byte in place, the last read short, then EOF."""
+    body = os.urandom(3 * 1024 * 1024 + 77)
+    out = echo(srv, "readn", body=body, n=n, timeout=60)
+    calls = [c.encode("latin-1") for c in out["calls"]]
+    assert b"".join(calls) == body
+    assert all(len(c) == n for c in calls[:-2])
+    assert calls[-1] == b""
+    assert out["after"] == [""] * 6
 
 
 def _expect_headers(path, length):

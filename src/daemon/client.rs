@@ -94,6 +94,10 @@ fn log_5xx(r: &Request, case: &str, msg: &str) {
     log::request(r, Level::Err, &format!("[daemon-5xx {case}] {msg}"));
 }
 
+/// A DATA frame at least this large makes the reader expect more of them
+/// (`FdReader::expect_large`): their payloads then bypass its buffer.
+const LARGE_DATA: usize = 16 * 1024;
+
 /// How many times a request is sent again on a new connection that the
 /// daemon closed before it said READY (the request never ran: it was in
 /// the backlog of a process that stopped accepting, at a restart).
@@ -343,8 +347,21 @@ impl Relay<'_> {
     fn relay(&mut self, reader: &mut FdReader) -> End {
         let header_limit = self.group.cfg.header_buffer_size as u32;
         loop {
-            let frame = wire::read_frame(reader, header_limit);
-            let (kind, payload) = match frame {
+            // A DATA frame's payload is read straight into a bucket's
+            // memory (once the headers went out; before, it is an error).
+            let headers_sent = self.headers_sent;
+            let bb = &mut self.bb;
+            let frame = wire::read_frame_head(reader, header_limit).and_then(|(kind, len)| {
+                if kind == Kind::Data && headers_sent {
+                    bb.push_read(len, reader)?;
+                    // After a large block the next is likely large too.
+                    reader.expect_large(len >= LARGE_DATA);
+                    Ok((kind, Vec::new(), len))
+                } else {
+                    Ok((kind, wire::read_payload(reader, len)?, len))
+                }
+            });
+            let (kind, payload, len) = match frame {
                 Ok(f) => {
                     self.heard = true;
                     f
@@ -411,8 +428,8 @@ impl Relay<'_> {
                         let msg = format!("{} sent body data before headers", self.who());
                         return self.failed(ffi::HTTP_BAD_GATEWAY, "protocol", &msg);
                     }
-                    self.bb.push_copy(&payload);
-                    self.unflushed += payload.len() as u64;
+                    // The payload is in the brigade already (push_read).
+                    self.unflushed += len as u64;
                     // When the end is already here, send both in one pass.
                     let end_next = frame_is_next(reader, Kind::End);
                     if end_next {

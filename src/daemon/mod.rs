@@ -21,6 +21,7 @@
 pub mod body;
 pub mod client;
 pub mod manager;
+pub mod outgoing;
 pub mod registry;
 pub mod script_owner;
 pub mod server;

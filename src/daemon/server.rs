@@ -4,11 +4,13 @@
 //! speaks the wire protocol back to the Apache child. A process that
 //! cannot serve at all refuses every connection with the reason.
 
+use super::outgoing::Outgoing;
 use super::registry::{self, Group};
 use super::spool::{self, Handoff};
 use super::wire::{self, Kind, WireError};
 use crate::httpd::log::{self, Level};
 use crate::os::{self, signals};
+use crate::python::pinned::PinnedBytes;
 use crate::python::strings::{environ_key, latin1};
 use crate::wsgi::backend::{Backend, Channel, SendError};
 use crate::wsgi::environ::INTERNAL_PREFIX;
@@ -18,7 +20,6 @@ use crate::wsgi::variables::{
     X_ENABLE_SENDFILE, X_IGNORE_ACTIVITY, X_QUEUE_START_US, X_SCRIPT_RELOADING,
 };
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
@@ -38,7 +39,7 @@ pub struct DaemonBackend {
     conn: Conn,
     /// socket-timeout: the longest a stalled write may wait.
     timeout: Duration,
-    out: Vec<u8>,
+    out: Outgoing,
     header_limit: usize,
     /// A file to pass (a duplicate: the application may close its own).
     file: Option<(std::os::fd::OwnedFd, u64, u64)>,
@@ -70,12 +71,15 @@ const BODY_CHUNK: usize = 256 * 1024;
 impl DaemonBackend {
     fn queue_end(&mut self, last: bool) {
         if last && !self.end_queued {
-            wire::put_frame(&mut self.out, Kind::End, b"");
+            self.out.put_frame(Kind::End, b"");
             self.end_queued = true;
         }
-        // A deferred end goes out after close(): DONE can go with it.
-        if self.end_queued && self.closed && self.keep && !self.done_queued {
-            wire::put_frame(&mut self.out, Kind::Done, b"");
+        // A deferred end goes out after close(): DONE can go with it (not
+        // through a spool writer, which closes the connection: see
+        // `hand_off`).
+        let direct = matches!(self.conn, Conn::Direct(_));
+        if self.end_queued && self.closed && self.keep && !self.done_queued && direct {
+            self.out.put_frame(Kind::Done, b"");
             self.done_queued = true;
         }
     }
@@ -101,31 +105,52 @@ impl DaemonBackend {
     fn send_out(&mut self) -> Result<(), ()> {
         let fd = match &self.conn {
             Conn::Direct(s) => s.as_raw_fd(),
-            Conn::Handed(h) => return h.append(&self.out).map_err(log_lost),
+            Conn::Handed(h) => {
+                for part in self.out.slices() {
+                    h.append(&part).map_err(log_lost)?;
+                }
+                return Ok(());
+            }
             Conn::Switching => return Err(()),
         };
-        let mut sent = 0;
         loop {
-            match send_some(fd, &self.out, &mut sent) {
+            match send_queued(fd, &mut self.out) {
                 Sent::All => return Ok(()),
                 Sent::Failed => return Err(()),
                 Sent::WouldBlock => {
                     if !os::socket::wait_writable(fd, spool::STALL_MS) {
-                        return self.hand_off(sent);
+                        return self.hand_off();
                     }
                 }
             }
         }
     }
 
-    fn hand_off(&mut self, sent: usize) -> Result<(), ()> {
+    fn hand_off(&mut self) -> Result<(), ()> {
         let Conn::Direct(stream) = std::mem::replace(&mut self.conn, Conn::Switching) else {
             return Err(());
         };
         let _ = stream.set_write_timeout(Some(self.timeout));
-        match Handoff::start(stream, &self.out[sent..], |msg| {
-            log::server(Level::Warn, msg)
-        }) {
+        let mut pending = self.out.unsent();
+        // A spool writer closes the connection when it is done, so DONE
+        // (which tells the Apache child to keep the connection for its next
+        // request) must not go through it: the child would send that
+        // request on a connection about to be closed, and answer 502.
+        let done = wire::empty_frame(Kind::Done);
+        if self.done_queued {
+            if pending.ends_with(&done) {
+                pending.truncate(pending.len() - done.len());
+                self.done_queued = false;
+                self.keep = false;
+            } else if pending.len() < done.len() {
+                // Only the end of DONE is left: send it here, as without
+                // spooling.
+                let r = (&stream).write_all(&pending).map_err(|_| ());
+                self.conn = Conn::Direct(stream);
+                return r;
+            }
+        }
+        match Handoff::start(stream, &pending, |msg| log::server(Level::Warn, msg)) {
             Ok(h) => {
                 self.conn = Conn::Handed(h);
                 Ok(())
@@ -133,7 +158,7 @@ impl DaemonBackend {
             Err(stream) => {
                 // No handoff possible: wait for the Apache child (up to the
                 // socket timeout), as without spooling.
-                let r = (&stream).write_all(&self.out[sent..]).map_err(|_| ());
+                let r = (&stream).write_all(&pending).map_err(|_| ());
                 self.conn = Conn::Direct(stream);
                 r
             }
@@ -170,6 +195,19 @@ fn send_some(fd: i32, out: &[u8], sent: &mut usize) -> Sent {
     Sent::All
 }
 
+/// Sends what `out` holds without blocking, counting it off there.
+fn send_queued(fd: i32, out: &mut Outgoing) -> Sent {
+    while !out.is_empty() {
+        match os::socket::send_vectored_nowait(fd, &out.slices()) {
+            Ok(n) => out.advance(n),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return Sent::WouldBlock,
+            Err(_) => return Sent::Failed,
+        }
+    }
+    Sent::All
+}
+
 /// A handed-off response failed: the spool's own errors are logged (the
 /// Apache child going away is not an error of this process).
 fn log_lost(lost: spool::Lost) {
@@ -191,13 +229,22 @@ impl Backend for DaemonBackend {
             self.header_error = Some(msg);
             return;
         }
-        wire::put_frame(&mut self.out, Kind::Headers, &payload);
+        self.out.release();
+        self.out.put_frame(Kind::Headers, &payload);
     }
 
     fn stage_data(&mut self, data: &[u8]) {
+        self.out.release();
         for chunk in data.chunks(wire::MAX_CHUNK as usize) {
-            wire::put_frame(&mut self.out, Kind::Data, chunk);
+            self.out.put_frame(Kind::Data, chunk);
         }
+    }
+
+    fn stage_pinned(&mut self, data: PinnedBytes) {
+        // Blocks sent earlier are released here, with the GIL held; this
+        // one is written from the bytes object itself.
+        self.out.release();
+        self.out.put_data_block(data);
     }
 
     fn stage_file(&mut self, fd: i32, offset: i64, len: u64, _sendfile: bool) -> bool {
@@ -211,7 +258,8 @@ impl Backend for DaemonBackend {
     fn flush(&mut self, last: bool) -> Result<(), SendError> {
         if let Some(msg) = self.header_error.take() {
             self.out.clear();
-            wire::put_frame(&mut self.out, Kind::Status, &wire::encode_status(500, &msg));
+            self.out
+                .put_frame(Kind::Status, &wire::encode_status(500, &msg));
             let _ = self.write_out();
             self.broken = true;
             return Err(SendError::App(msg));
@@ -240,16 +288,15 @@ impl Backend for DaemonBackend {
         };
         let fd = stream.as_raw_fd();
         self.queue_end(last);
-        let mut sent = 0;
-        match send_some(fd, &self.out, &mut sent) {
+        match send_queued(fd, &mut self.out) {
             Sent::All => {
                 self.out.clear();
+                self.out.release();
                 Some(Ok(()))
             }
-            Sent::WouldBlock => {
-                self.out.drain(..sent);
-                None
-            }
+            // What was sent is counted in `out`; the rest goes with the
+            // GIL released (`flush`).
+            Sent::WouldBlock => None,
             Sent::Failed => {
                 self.out.clear();
                 self.broken = true;
@@ -260,11 +307,8 @@ impl Backend for DaemonBackend {
 
     fn abort(&mut self) {
         self.keep = false;
-        wire::put_frame(
-            &mut self.out,
-            Kind::Abort,
-            &wire::encode_text(0, "response cut"),
-        );
+        self.out
+            .put_frame(Kind::Abort, &wire::encode_text(0, "response cut"));
         let _ = self.write_out();
     }
 
@@ -294,7 +338,7 @@ impl Backend for DaemonBackend {
         // BODY_CHUNK bytes are held here). The frame is read straight into
         // `buf`; what does not fit is kept for the next reads.
         let want = buf.len().max(BODY_CHUNK).min(wire::MAX_CHUNK as usize) as u32;
-        wire::put_frame(&mut self.out, Kind::Read, &want.to_be_bytes());
+        self.out.put_frame(Kind::Read, &want.to_be_bytes());
         self.write_out()
             .map_err(|_| "the Apache child went away".to_string())?;
         let mut rest = std::mem::take(&mut self.body_buf);
@@ -333,12 +377,15 @@ impl Backend for DaemonBackend {
 
     fn respond_status(&mut self, code: u16) {
         self.out.clear();
-        wire::put_frame(&mut self.out, Kind::Status, &wire::encode_status(code, ""));
+        self.out
+            .put_frame(Kind::Status, &wire::encode_status(code, ""));
         self.end_queued = true;
         let _ = self.write_out();
     }
 
     fn closed(&mut self) {
+        // Channel::close runs with the GIL held.
+        self.out.release();
         self.closed = true;
     }
 
@@ -352,7 +399,7 @@ impl Backend for DaemonBackend {
             Level::Info => 6,
             Level::Debug => 7,
         };
-        wire::put_frame(&mut self.out, Kind::Log, &wire::encode_text(code, msg));
+        self.out.put_frame(Kind::Log, &wire::encode_text(code, msg));
         if self.write_out().is_err() {
             log::server(level, msg);
         }
@@ -587,7 +634,7 @@ pub fn serve(stream: UnixStream, group: &Group, pid: u32, keep: bool, fresh: boo
     let backend = DaemonBackend {
         conn: Conn::Direct(stream),
         timeout,
-        out: Vec::with_capacity(16 * 1024),
+        out: Outgoing::with_capacity(16 * 1024),
         header_limit,
         file: None,
         body_done: false,
@@ -607,7 +654,7 @@ pub fn serve(stream: UnixStream, group: &Group, pid: u32, keep: bool, fresh: boo
     let asked = std::time::Instant::now();
     let finish = Python::attach(|py| {
         crate::python::api::gil_wait::begin(asked.elapsed());
-        let dict = PyDict::new(py);
+        let dict = crate::python::strings::environ_dict(py);
         let get = |k: &[u8]| {
             pairs
                 .iter()

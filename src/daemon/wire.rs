@@ -236,8 +236,15 @@ pub fn write_frame(w: &mut impl Write, kind: Kind, payload: &[u8]) -> io::Result
     Ok(())
 }
 
+/// Reads a frame's payload of `len` bytes (after `read_frame_head`).
+pub fn read_payload(r: &mut impl Read, len: usize) -> Result<Vec<u8>, WireError> {
+    let mut payload = vec![0u8; len];
+    r.read_exact(&mut payload)?;
+    Ok(payload)
+}
+
 /// Reads and checks a frame header: its kind and payload length.
-fn read_frame_head(r: &mut impl Read, header_limit: u32) -> Result<(Kind, usize), WireError> {
+pub fn read_frame_head(r: &mut impl Read, header_limit: u32) -> Result<(Kind, usize), WireError> {
     let mut head = [0u8; 5];
     read_head(r, &mut head)?;
     let kind = Kind::from_u8(head[0]).ok_or(WireError::UnknownKind(head[0]))?;

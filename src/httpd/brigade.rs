@@ -8,10 +8,40 @@ use super::request::Request;
 use std::mem::offset_of;
 use std::os::raw::c_char;
 
+/// Memory that a transient bucket may point into while the brigade is
+/// passed (with the GIL released, in embedded mode).
+///
+/// # Safety
+/// `bytes()` must return the same memory on every call for as long as the
+/// value lives, nothing may write to that memory meanwhile, and reading it
+/// must need no lock (the value is `Send`: the brigade is passed on the
+/// request's thread, whatever else that thread holds or released).
+pub unsafe trait Pinned: Send {
+    fn bytes(&self) -> &[u8];
+}
+
 pub struct Brigade {
     bb: *mut ffi::apr_bucket_brigade,
     r: *mut ffi::request_rec,
     alloc: *mut ffi::apr_bucket_alloc_t,
+    /// Owners of the memory the transient buckets in `bb` point into.
+    pinned: Vec<Box<dyn Pinned>>,
+    /// Owners whose buckets have been passed (every filter that kept one
+    /// has set it aside, i.e. copied it): free to go.
+    released: Vec<Box<dyn Pinned>>,
+}
+
+impl Drop for Brigade {
+    fn drop(&mut self) {
+        if self.pinned.is_empty() {
+            return;
+        }
+        // Staged buckets that were never passed still point into `pinned`:
+        // destroy them before their owners go.
+        // SAFETY: a Brigade with staged data belongs to a live request (the
+        // embedded backend is dropped when its request's channel closes).
+        unsafe { ffi::apr_brigade_cleanup(self.bb as *mut std::os::raw::c_void) };
+    }
 }
 
 // SAFETY: a Brigade belongs to one request and is only used by the thread
@@ -50,7 +80,42 @@ impl Brigade {
             bb,
             r: r.raw(),
             alloc,
+            pinned: Vec::new(),
+            released: Vec::new(),
         }
+    }
+
+    /// Appends `owner`'s bytes without copying them: a transient bucket
+    /// points into them, and `owner` is kept until the brigade has been
+    /// passed. Apache's rule for transient data is that a filter keeping a
+    /// bucket past the pass sets it aside, which for a transient bucket
+    /// copies it into a heap bucket (the core output filter for a client
+    /// that cannot take everything at once, a pipelined request, ...).
+    pub fn push_pinned(&mut self, owner: Box<dyn Pinned>) {
+        let data = owner.bytes();
+        if data.is_empty() {
+            return;
+        }
+        // SAFETY: the bucket points at `data`, which `Pinned` guarantees
+        // stays valid and unchanged while `owner` lives; `owner` is kept in
+        // `pinned` until `pass` has run (every bucket of the brigade
+        // destroyed or set aside) or `drop` has destroyed the buckets.
+        unsafe {
+            let e = ffi::apr_bucket_transient_create(
+                data.as_ptr() as *const c_char,
+                data.len(),
+                self.alloc,
+            );
+            insert_tail(self.bb, e);
+        }
+        self.pinned.push(owner);
+    }
+
+    /// Drops the owners of pinned data whose buckets are gone (the caller
+    /// calls it where that is cheap, e.g. with the GIL held; the list keeps
+    /// its allocation for the next blocks).
+    pub fn drop_released(&mut self) {
+        self.released.clear();
     }
 
     /// Appends a copy of `data` (a heap bucket owns the copy, so nothing
@@ -70,6 +135,40 @@ impl Brigade {
             );
             insert_tail(self.bb, e);
         }
+    }
+
+    /// Appends `len` bytes read from `src` straight into the memory of a
+    /// new heap bucket (no copy afterwards). On error nothing is appended.
+    pub fn push_read(
+        &mut self,
+        len: usize,
+        src: &mut impl crate::os::fdpass::ReadExactUninit,
+    ) -> std::io::Result<()> {
+        if len == 0 {
+            return Ok(());
+        }
+        // SAFETY: apr_bucket_alloc returns `len` writable bytes (or aborts
+        // through the allocator's abort function, as every APR allocation);
+        // they are seen as MaybeUninit until `read_exact_uninit`, whose
+        // contract is to have written all of them when it returns Ok. The
+        // heap bucket then owns them and frees them with apr_bucket_free,
+        // the counterpart of apr_bucket_alloc (as apr_bucket_heap_create
+        // does for its own copies); on error they are freed here.
+        unsafe {
+            let mem = ffi::apr_bucket_alloc(len, self.alloc) as *mut std::mem::MaybeUninit<u8>;
+            if let Err(e) = src.read_exact_uninit(std::slice::from_raw_parts_mut(mem, len)) {
+                ffi::apr_bucket_free(mem as *mut std::os::raw::c_void);
+                return Err(e);
+            }
+            let e = ffi::apr_bucket_heap_create(
+                mem as *const c_char,
+                len,
+                Some(ffi::apr_bucket_free),
+                self.alloc,
+            );
+            insert_tail(self.bb, e);
+        }
+        Ok(())
     }
 
     pub fn push_flush(&mut self) {
@@ -144,6 +243,8 @@ impl Brigade {
             ffi::apr_brigade_cleanup(self.bb as *mut std::os::raw::c_void);
             rv
         };
+        // Every bucket was written, destroyed or set aside (copied).
+        self.released.append(&mut self.pinned);
         // SAFETY: the connection outlives the request.
         let aborted = unsafe { (*(*self.r).connection).aborted != 0 };
         if rv != 0 || aborted {

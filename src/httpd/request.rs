@@ -226,6 +226,32 @@ impl Request {
         }
     }
 
+    /// `read_body` into memory not yet initialised: appends what one read
+    /// brings to the filled part of `buf`; Ok(0) at the end.
+    pub fn read_body_into(
+        &self,
+        buf: &mut crate::os::uninit::UninitBuf<'_>,
+    ) -> std::io::Result<usize> {
+        // SAFETY: ap_get_client_block writes at most `len` bytes at `ptr`
+        // and returns how many it wrote (or < 0 without a usable count);
+        // only that count is marked filled.
+        let n = unsafe {
+            let (ptr, len) = buf.unfilled_raw();
+            let n = ffi::ap_get_client_block(self.raw(), ptr as *mut c_char, len);
+            if n > 0 {
+                buf.assume_filled(n as usize);
+            }
+            n
+        };
+        if n < 0 {
+            Err(std::io::Error::other(
+                "the client went away, timed out or sent a malformed body",
+            ))
+        } else {
+            Ok(n as usize)
+        }
+    }
+
     /// The declared Content-Length of the request body, if any.
     pub fn remaining(&self) -> i64 {
         self.rec().remaining

@@ -50,6 +50,8 @@ pub struct FdReader {
     start: usize,
     end: usize,
     fds: VecDeque<RawFd>,
+    /// The most one refill of the buffer asks for (see `expect_large`).
+    fill_max: usize,
 }
 
 impl FdReader {
@@ -70,7 +72,17 @@ impl FdReader {
             start: 0,
             end: 0,
             fds: VecDeque::new(),
+            fill_max: BUF_LEN,
         }
+    }
+
+    /// Whether large frames are arriving: then a refill asks for a few KiB
+    /// only (the next frame's header and the start of its payload), so the
+    /// payload is received straight into its destination by
+    /// `read_exact_uninit` rather than through this buffer and a copy. The
+    /// number of receives per large frame stays two either way.
+    pub fn expect_large(&mut self, large: bool) {
+        self.fill_max = if large { SMALL_FILL } else { BUF_LEN };
     }
 
     /// The oldest descriptor received and not yet taken.
@@ -91,7 +103,7 @@ impl FdReader {
         let n = recv_raw(
             self.fd,
             spare.as_mut_ptr() as *mut u8,
-            spare.len(),
+            spare.len().min(self.fill_max),
             &mut self.fds,
         )?;
         // SAFETY: recvmsg() initialised the first `n` bytes of the spare
@@ -202,11 +214,59 @@ impl io::Read for FdReader {
     }
 }
 
+/// A byte source that can fill memory that was never initialised.
+///
+/// # Safety
+/// When `read_exact_uninit` returns Ok, it has written every byte of `out`.
+pub unsafe trait ReadExactUninit {
+    /// Fills all of `out`; UnexpectedEof if the source ends first.
+    fn read_exact_uninit(&mut self, out: &mut [std::mem::MaybeUninit<u8>]) -> io::Result<()>;
+}
+
+// SAFETY: Ok is returned only once `filled` reached `out.len()`, every byte
+// below it having been written by the copy or by recvmsg.
+unsafe impl ReadExactUninit for FdReader {
+    fn read_exact_uninit(&mut self, out: &mut [std::mem::MaybeUninit<u8>]) -> io::Result<()> {
+        // What is buffered first, then straight from the socket into `out`
+        // (no copy through the reader's buffer, whatever the size).
+        let n = out.len().min(self.end - self.start);
+        // SAFETY: copies n bytes from the initialised buffered range into
+        // the first n bytes of `out` (n is at most either length; the
+        // reader's own Vec and the caller's slice cannot overlap).
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                self.buf.as_ptr().add(self.start),
+                out.as_mut_ptr() as *mut u8,
+                n,
+            );
+        }
+        self.start += n;
+        let mut filled = n;
+        while filled < out.len() {
+            let rest = &mut out[filled..];
+            match recv_raw(
+                self.fd,
+                rest.as_mut_ptr() as *mut u8,
+                rest.len(),
+                &mut self.fds,
+            ) {
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(got) => filled += got,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
 thread_local! {
     static SPARE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 const BUF_LEN: usize = 64 * 1024;
+/// A refill's size while large frames arrive (`expect_large`).
+const SMALL_FILL: usize = 4096;
 
 impl Drop for FdReader {
     fn drop(&mut self) {

@@ -17,6 +17,7 @@ pub mod socket;
 pub mod stat;
 pub mod stdio;
 pub mod tempfile;
+pub mod uninit;
 
 use std::io;
 

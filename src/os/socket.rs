@@ -104,6 +104,23 @@ fn poll_one(fd: i32, events: libc::c_short, timeout_ms: i32) -> bool {
     n > 0 && p.revents & (events | libc::POLLHUP | libc::POLLERR) != 0
 }
 
+/// `send_nowait` for several slices at once (sendmsg; at most 8 slices).
+pub fn send_vectored_nowait(fd: i32, data: &[std::io::IoSlice<'_>]) -> io::Result<usize> {
+    let n = data.len().min(8);
+    // SAFETY: IoSlice is ABI-compatible with iovec (std guarantees it on
+    // Unix); the msghdr points at `n` valid slices that sendmsg only reads.
+    let sent = unsafe {
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = data.as_ptr() as *mut libc::iovec;
+        msg.msg_iovlen = n as _;
+        libc::sendmsg(fd, &msg, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL)
+    };
+    if sent < 0 {
+        return Err(last_error());
+    }
+    Ok(sent as usize)
+}
+
 /// Sends what fits into a socket's buffer now, without blocking (whatever
 /// the socket's mode): `Err(WouldBlock)` when nothing fits.
 pub fn send_nowait(fd: i32, data: &[u8]) -> io::Result<usize> {

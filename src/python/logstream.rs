@@ -167,6 +167,12 @@ impl LogStream {
 
     fn close(&self) {}
 
+    /// Called by the TextIOWrapper over this stream when it is collected
+    /// (io's ResourceWarning hook for raw files): nothing to warn about.
+    /// Without it, every request's wsgi.errors wrapper raised and cleared
+    /// an AttributeError when freed.
+    fn _dealloc_warn(&self, _source: &Bound<'_, PyAny>) {}
+
     #[getter]
     fn closed(&self) -> bool {
         false
@@ -191,17 +197,18 @@ impl LogStream {
 /// The text stream over `buffer`: `io.TextIOWrapper(buffer, "utf-8",
 /// "replace", None, line_buffering=True, write_through=True)`.
 pub fn text_stream<'py>(buffer: &Bound<'py, LogStream>) -> PyResult<Bound<'py, PyAny>> {
+    // The class is looked up once per process, not imported per request.
+    static TEXT_IO_WRAPPER: pyo3::sync::PyOnceLock<Py<pyo3::types::PyType>> =
+        pyo3::sync::PyOnceLock::new();
     let py = buffer.py();
-    py.import(intern!(py, "io"))?
-        .getattr(intern!(py, "TextIOWrapper"))?
-        .call1((
-            buffer,
-            intern!(py, "utf-8"),
-            intern!(py, "replace"),
-            py.None(),
-            true,
-            true,
-        ))
+    TEXT_IO_WRAPPER.import(py, "io", "TextIOWrapper")?.call1((
+        buffer,
+        intern!(py, "utf-8"),
+        intern!(py, "replace"),
+        py.None(),
+        true,
+        true,
+    ))
 }
 
 /// A stream the configuration forbids: any attribute raises OSError

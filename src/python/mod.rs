@@ -4,9 +4,11 @@
 
 pub mod api;
 pub mod atexit;
+pub mod fresh_bytes;
 pub mod interp;
 pub mod logstream;
 pub mod md5;
+pub mod pinned;
 pub mod script;
 pub mod stdio;
 pub mod strings;

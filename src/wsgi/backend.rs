@@ -10,7 +10,9 @@
 //! the GIL and blocking someone who needs the GIL.
 
 use super::headers::Status;
+use crate::httpd::brigade::Pinned;
 use crate::httpd::log::Level;
+use crate::python::pinned::PinnedBytes;
 use pyo3::prelude::*;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -30,6 +32,11 @@ pub trait Backend: Send {
     fn stage_headers(&mut self, status: &Status, headers: &[(Vec<u8>, Vec<u8>)]);
     /// GIL held: a copy of `data` to send with the next `flush`.
     fn stage_data(&mut self, data: &[u8]);
+    /// GIL held: a large block of a `bytes` object to send with the next
+    /// `flush`, by reference where the backend can (the default copies).
+    fn stage_pinned(&mut self, data: PinnedBytes) {
+        self.stage_data(data.bytes());
+    }
     /// GIL held: `len` bytes of the open file `fd` from `offset`; false if
     /// the file cannot be sent this way (the caller then iterates it).
     fn stage_file(&mut self, fd: i32, offset: i64, len: u64, sendfile: bool) -> bool;
@@ -57,6 +64,29 @@ pub trait Backend: Send {
             }
         }
         Ok(got)
+    }
+    /// Whether `read_body_at_least_into` reads in place (else wsgi.input
+    /// keeps reading through its own buffer: a daemon's BODY frames are
+    /// larger than a read and go to that buffer whole).
+    fn reads_in_place(&self) -> bool {
+        false
+    }
+    /// `read_body_at_least` into memory not yet initialised (a new bytes
+    /// object): reads until `need` bytes are filled or the body ended. The
+    /// default zeroes the memory once and reads into it.
+    fn read_body_at_least_into(
+        &mut self,
+        buf: &mut crate::os::uninit::UninitBuf<'_>,
+        need: usize,
+    ) -> Result<(), String> {
+        let need = need.min(buf.len());
+        while buf.filled() < need {
+            match self.read_body(buf.unfilled_zeroed())? {
+                0 => break,
+                n => buf.advance(n),
+            }
+        }
+        Ok(())
     }
     /// GIL held: body bytes this backend already holds in memory (0 at
     /// the end), or None if getting more would mean I/O.

@@ -10,6 +10,7 @@ use crate::httpd::brigade::Brigade;
 use crate::httpd::log::{self, Level};
 use crate::httpd::request::{Request, RequestHandle};
 use crate::httpd::server;
+use crate::python::pinned::PinnedBytes;
 use crate::python::strings::{environ_key, latin1};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -71,7 +72,19 @@ impl Backend for ApacheBackend {
     }
 
     fn stage_data(&mut self, data: &[u8]) {
+        self.bb.drop_released();
         self.bb.push_copy(data);
+    }
+
+    fn stage_pinned(&mut self, data: PinnedBytes) {
+        // The blocks of earlier passes are released here, with the GIL held.
+        self.bb.drop_released();
+        self.bb.push_pinned(Box::new(data));
+    }
+
+    fn closed(&mut self) {
+        // Channel::close runs with the GIL held.
+        self.bb.drop_released();
     }
 
     fn stage_file(&mut self, fd: i32, offset: i64, len: u64, sendfile: bool) -> bool {
@@ -96,6 +109,26 @@ impl Backend for ApacheBackend {
         self.request().read_body(buf).map_err(|e| e.to_string())
     }
 
+    fn reads_in_place(&self) -> bool {
+        true
+    }
+
+    fn read_body_at_least_into(
+        &mut self,
+        buf: &mut crate::os::uninit::UninitBuf<'_>,
+        need: usize,
+    ) -> Result<(), String> {
+        let need = need.min(buf.len());
+        while buf.filled() < need {
+            match self.request().read_body_into(buf) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        Ok(())
+    }
+
     fn log(&mut self, level: Level, msg: &str) {
         log::request(self.request(), level, msg);
     }
@@ -108,7 +141,7 @@ pub fn run(r: &Request, t: &Target<'_>) -> c_int {
     let outcome = Python::attach(|py| {
         crate::python::api::gil_wait::begin(asked.elapsed());
         let mut sink = DictSink {
-            dict: PyDict::new(py),
+            dict: crate::python::strings::environ_dict(py),
             error: None,
         };
         request_variables(r, t, &mut sink);

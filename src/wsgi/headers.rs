@@ -54,16 +54,24 @@ pub fn parse_status(status: &str) -> Result<Status, String> {
 /// Validates one header; returns its latin-1 name and value.
 pub fn check_header(name: &str, value: &str) -> Result<(Vec<u8>, Vec<u8>), String> {
     let n = latin1(name).ok_or_else(|| format!("header name {name:?} is not latin-1"))?;
-    if n.is_empty() || !n.iter().all(|&b| is_tchar(b)) {
-        return Err(format!(
-            "header name {name:?} is empty or contains characters not allowed in a header name"
-        ));
-    }
     let v = latin1(value)
         .ok_or_else(|| format!("value of header {name:?} is not latin-1: {value:?}"))?;
+    check_header_latin1(n, v)
+}
+
+/// Validates one header given as latin-1 bytes (the text of a message is
+/// only built for an error).
+pub fn check_header_latin1(n: Vec<u8>, v: Vec<u8>) -> Result<(Vec<u8>, Vec<u8>), String> {
+    if n.is_empty() || !n.iter().all(|&b| is_tchar(b)) {
+        return Err(format!(
+            "header name {:?} is empty or contains characters not allowed in a header name",
+            from_latin1(&n)
+        ));
+    }
     if let Some(c) = v.iter().find(|&&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
         return Err(format!(
-            "value of header {name:?} contains the control character {c:#04x} (CR/LF would split the response)"
+            "value of header {:?} contains the control character {c:#04x} (CR/LF would split the response)",
+            from_latin1(&n)
         ));
     }
     Ok((n, v))

@@ -1,7 +1,9 @@
 //! wsgi.input: the request body as a file-like object.
 //!
 //! Reads go to Apache's input filters (ap_get_client_block) with the GIL
-//! released, into Rust buffers; Python only ever sees copies. `Expect:
+//! released, into a Rust buffer that Python sees copies of; a read(n) of
+//! 64 KiB or more with nothing buffered and the body long enough goes
+//! straight into the new bytes object it returns (`fresh_bytes::filled`). `Expect:
 //! 100-continue` is answered by Apache on the first read. Reading past the
 //! end returns b'' and never blocks.
 
@@ -31,6 +33,8 @@ pub struct Input {
     pos: usize,
     end: usize,
     fills: u32,
+    /// The backend reads in place (asked at the first large read).
+    in_place: Option<bool>,
     /// Body bytes not yet read from the backend, when CONTENT_LENGTH said.
     unread_hint: Option<u64>,
     eof: bool,
@@ -57,6 +61,7 @@ impl Input {
             pos: 0,
             end: 0,
             fills: 0,
+            in_place: None,
             unread_hint: content_length,
             eof: false,
             consumed: 0,
@@ -135,19 +140,58 @@ impl Input {
                 }
                 Ok(n > 0)
             }
-            Err(why) if why.is_empty() => {
-                self.eof = true;
-                Err(PyOSError::new_err(
-                    "wsgi.input used after its request ended",
-                ))
-            }
             Err(why) => {
                 self.eof = true;
-                Err(PyOSError::new_err(format!(
-                    "error reading the request body: {why}"
-                )))
+                Err(read_error(&why))
             }
         }
+    }
+
+    /// read(n) of a large block with nothing buffered and at least `n`
+    /// bytes of body to come: read straight into the bytes object returned
+    /// (no copy through `buf`). None when this does not apply.
+    fn read_direct<'py>(
+        &mut self,
+        py: Python<'py>,
+        n: usize,
+    ) -> PyResult<Option<Bound<'py, PyBytes>>> {
+        if n < BLOCK || self.eof || self.pos != self.end {
+            return Ok(None);
+        }
+        if self.unread_hint.is_none_or(|u| u < n as u64) {
+            return Ok(None);
+        }
+        let channel = &self.channel;
+        if !*self
+            .in_place
+            .get_or_insert_with(|| channel.stage(|b| b.reads_in_place()).unwrap_or(false))
+        {
+            return Ok(None);
+        }
+        self.fills += 1;
+        let channel = self.channel.clone();
+        let read = crate::python::fresh_bytes::filled(py, n, |buf| {
+            channel
+                .io(py, move |b| b.read_body_at_least_into(buf, n))
+                .unwrap_or_else(|| Err(String::new()))
+                .map_err(|why| read_error(&why))
+        });
+        let bytes = match read {
+            Ok(b) => b,
+            Err(e) => {
+                self.eof = true;
+                return Err(e);
+            }
+        };
+        let got = bytes.as_bytes().len();
+        if let Some(unread) = self.unread_hint.as_mut() {
+            *unread = unread.saturating_sub(got as u64);
+        }
+        if got == 0 {
+            self.eof = true;
+        }
+        self.consumed += got as u64;
+        Ok(Some(bytes))
     }
 
     /// Hands out up to `n` buffered bytes (as a range of `buf`).
@@ -210,6 +254,15 @@ impl Input {
     }
 }
 
+/// The error a failed read raises ("" when the request is over).
+fn read_error(why: &str) -> PyErr {
+    if why.is_empty() {
+        PyOSError::new_err("wsgi.input used after its request ended")
+    } else {
+        PyOSError::new_err(format!("error reading the request body: {why}"))
+    }
+}
+
 fn size_arg(size: Option<isize>) -> Option<usize> {
     match size {
         Some(n) if n >= 0 => Some(n as usize),
@@ -221,6 +274,11 @@ fn size_arg(size: Option<isize>) -> Option<usize> {
 impl Input {
     #[pyo3(signature = (size=None))]
     fn read<'py>(&mut self, py: Python<'py>, size: Option<isize>) -> PyResult<Bound<'py, PyBytes>> {
+        if let Some(n) = size_arg(size) {
+            if let Some(bytes) = self.read_direct(py, n)? {
+                return Ok(bytes);
+            }
+        }
         let range = self.read_range(py, size_arg(size))?;
         Ok(self.bytes(py, range))
     }

@@ -3,17 +3,27 @@
 //! each block as it is produced, error override. The bytes themselves go
 //! through the request's `Backend` (Apache or the daemon socket).
 //!
-//! Every block is copied out of its Python object while the GIL is held
-//! (`stage_*`), then sent with the GIL released (`flush`): no pointer into
-//! a Python object ever crosses a GIL release.
+//! Every block is staged while the GIL is held (`stage_*`), then sent with
+//! the GIL released (`flush`). Small blocks are copied out of their Python
+//! object; a large `bytes` block is handed over with a strong reference to
+//! it (`PinnedBytes`: an immutable buffer that cannot move or change while
+//! referenced), the only pointer into a Python object that crosses a GIL
+//! release.
 
 use super::backend::{Channel, SendError};
-use super::headers::{check_header, content_length, from_latin1, parse_status, Status};
+use super::headers::{check_header_latin1, content_length, from_latin1, parse_status, Status};
 use crate::httpd::log::Level;
+use crate::python::pinned::PinnedBytes;
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
+
+/// Blocks of at least this many bytes are handed to the backend by
+/// reference rather than copied. Under callgrind (bench/results.md) one
+/// block by reference saves 0.6 % of a request at 4 KiB, 10 % at 16 KiB and
+/// 18 % at 32 KiB; below 16 KiB the copy is cheap enough in real time.
+pub const PIN_MIN: usize = 16 * 1024;
 
 #[pyclass(module = "mod_wsgi")]
 pub struct Responder {
@@ -121,7 +131,13 @@ impl Responder {
     }
 
     /// Sends one block (`last`: nothing follows, the end goes with it).
-    pub fn send(&mut self, py: Python<'_>, data: &[u8], last: bool) -> Result<(), SendError> {
+    pub fn send(
+        &mut self,
+        py: Python<'_>,
+        block: &Bound<'_, PyBytes>,
+        last: bool,
+    ) -> Result<(), SendError> {
+        let data = block.as_bytes();
         if data.is_empty() && !last {
             return Ok(());
         }
@@ -135,7 +151,12 @@ impl Responder {
         };
         self.sent += data.len() as u64;
         self.writes += 1;
-        if !data.is_empty() {
+        if data.len() >= PIN_MIN {
+            let pinned = PinnedBytes::new(block, 0..data.len());
+            self.channel
+                .stage(|b| b.stage_pinned(pinned))
+                .ok_or_else(ended)?;
+        } else if !data.is_empty() {
             self.channel
                 .stage(|b| b.stage_data(data))
                 .ok_or_else(ended)?;
@@ -241,13 +262,21 @@ fn value_error(why: String) -> Refusal {
 /// A `str` as latin-1 bytes. Not a str: TypeError; characters above
 /// U+00FF (or a lone surrogate, e.g. from surrogateescape): Python's own
 /// UnicodeEncodeError, as `str.encode("latin-1")` raises it.
-fn latin1_text(obj: &Bound<'_, PyAny>, what: &str) -> Result<Vec<u8>, Refusal> {
+fn latin1_text(obj: &Bound<'_, PyAny>, what: impl Fn() -> String) -> Result<Vec<u8>, Refusal> {
     let Ok(s) = obj.cast::<PyString>() else {
         return Err(type_error(format!(
-            "{what} must be a str, not {}",
+            "{} must be a str, not {}",
+            what(),
             type_name(obj)
         )));
     };
+    // ASCII (nearly every status and header): its UTF-8 form, which
+    // CPython keeps in the object, is its latin-1 form; no codec call.
+    if let Ok(text) = s.to_str() {
+        if text.is_ascii() {
+            return Ok(text.as_bytes().to_vec());
+        }
+    }
     match s
         .call_method1(intern!(obj.py(), "encode"), (intern!(obj.py(), "latin-1"),))
         .and_then(|b| Ok(b.cast_into::<PyBytes>()?.as_bytes().to_vec()))
@@ -256,7 +285,8 @@ fn latin1_text(obj: &Bound<'_, PyAny>, what: &str) -> Result<Vec<u8>, Refusal> {
         Err(exception) => Err(Refusal {
             exception,
             why: format!(
-                "{what} contains characters that are not latin-1: {:?}",
+                "{} contains characters that are not latin-1: {:?}",
+                what(),
                 s.to_string_lossy()
             ),
         }),
@@ -282,7 +312,7 @@ fn parse_start_response(
     status: &Bound<'_, PyAny>,
     response_headers: &Bound<'_, PyAny>,
 ) -> Result<ParsedResponse, Refusal> {
-    let status = latin1_text(status, "the status (a str such as \"200 OK\")")?;
+    let status = latin1_text(status, || "the status (a str such as \"200 OK\")".into())?;
     let status = parse_status(&from_latin1(&status)).map_err(value_error)?;
     let list = response_headers.cast::<PyList>().map_err(|_| {
         type_error(format!(
@@ -310,10 +340,11 @@ fn parse_start_response(
                 exception,
             })
         };
-        let name = latin1_text(&get(0)?, "a response header name")?;
-        let name = from_latin1(&name);
-        let value = latin1_text(&get(1)?, &format!("the value of response header {name:?}"))?;
-        headers.push(check_header(&name, &from_latin1(&value)).map_err(value_error)?);
+        let name = latin1_text(&get(0)?, || "a response header name".into())?;
+        let value = latin1_text(&get(1)?, || {
+            format!("the value of response header {:?}", from_latin1(&name))
+        })?;
+        headers.push(check_header_latin1(name, value).map_err(value_error)?);
     }
     let content_length = match headers
         .iter()
@@ -398,7 +429,7 @@ impl Responder {
                 "write() called after its response ended (the request is over)",
             ));
         }
-        match self.send(py, bytes.as_bytes(), false) {
+        match self.send(py, bytes, false) {
             Ok(()) => Ok(()),
             Err(SendError::ClientGone) => Err(PyOSError::new_err(
                 "the client closed the connection (write() failed)",

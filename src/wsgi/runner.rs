@@ -481,9 +481,7 @@ fn send_result(
                 Ok(b) => b,
                 Err(msg) => return fail(py, job, channel, responder, Some(msg), None),
             };
-            let sent = responder
-                .borrow_mut()
-                .send(py, bytes.as_bytes(), i + 1 == n);
+            let sent = responder.borrow_mut().send(py, bytes, i + 1 == n);
             if let Err(e) = sent {
                 return on_send_error(e);
             }
@@ -517,7 +515,7 @@ fn send_result(
                 Ok(b) => b,
                 Err(msg) => return fail(py, job, channel, responder, Some(msg), None),
             };
-            let sent = responder.borrow_mut().send(py, bytes.as_bytes(), false);
+            let sent = responder.borrow_mut().send(py, bytes, false);
             if let Err(e) = sent {
                 return on_send_error(e);
             }

@@ -1,0 +1,131 @@
+//! What a daemon thread has queued for the Apache child: frames in its own
+//! buffers and, in the middle, at most one large block of a `bytes` object
+//! sent from the object itself (`PinnedBytes`: no copy into the buffer).
+//! The byte stream is `head`, the block, then `tail`; `done` of it are sent.
+
+use super::wire::{self, Kind};
+use crate::httpd::brigade::Pinned;
+use crate::python::pinned::PinnedBytes;
+use std::io::IoSlice;
+
+#[derive(Default)]
+pub struct Outgoing {
+    head: Vec<u8>,
+    block: Option<PinnedBytes>,
+    tail: Vec<u8>,
+    /// Bytes of head + block + tail already sent.
+    done: usize,
+    /// Blocks sent, to be dropped where the GIL is held (`release`).
+    sent_blocks: Vec<PinnedBytes>,
+}
+
+impl Outgoing {
+    pub fn with_capacity(n: usize) -> Outgoing {
+        Outgoing {
+            head: Vec::with_capacity(n),
+            ..Outgoing::default()
+        }
+    }
+
+    /// Where frames go now: after the block, if one is queued.
+    fn buf(&mut self) -> &mut Vec<u8> {
+        if self.block.is_some() {
+            &mut self.tail
+        } else {
+            &mut self.head
+        }
+    }
+
+    pub fn put_frame(&mut self, kind: Kind, payload: &[u8]) {
+        wire::put_frame(self.buf(), kind, payload);
+    }
+
+    /// Queues a DATA frame whose payload is sent from `block` itself (one
+    /// block at a time: with one queued already, this one is copied).
+    pub fn put_data_block(&mut self, block: PinnedBytes) {
+        let len = block.bytes().len();
+        if self.block.is_some() || len > wire::MAX_CHUNK as usize {
+            for chunk in block.bytes().chunks(wire::MAX_CHUNK as usize) {
+                self.put_frame(Kind::Data, chunk);
+            }
+            self.sent_blocks.push(block);
+            return;
+        }
+        wire::put_header(&mut self.head, Kind::Data, len);
+        self.block = Some(block);
+    }
+
+    fn total(&self) -> usize {
+        self.head.len() + self.block.as_ref().map_or(0, |b| b.bytes().len()) + self.tail.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.done >= self.total()
+    }
+
+    /// The unsent bytes, as up to three slices.
+    pub fn slices(&self) -> Vec<IoSlice<'_>> {
+        let mut skip = self.done;
+        let mut out = Vec::with_capacity(3);
+        let block: &[u8] = self.block.as_ref().map_or(&[], |b| b.bytes());
+        for part in [&self.head[..], block, &self.tail[..]] {
+            if skip >= part.len() {
+                skip -= part.len();
+                continue;
+            }
+            out.push(IoSlice::new(&part[skip..]));
+            skip = 0;
+        }
+        out
+    }
+
+    /// `n` more bytes were sent; everything sent empties the queue.
+    pub fn advance(&mut self, n: usize) {
+        self.done += n;
+        if self.is_empty() {
+            self.clear();
+        }
+    }
+
+    /// The unsent bytes, copied (for a spool taking the rest over).
+    pub fn unsent(&self) -> Vec<u8> {
+        self.slices()
+            .iter()
+            .flat_map(|s| s.iter().copied())
+            .collect()
+    }
+
+    /// Forgets everything queued (sent or not).
+    pub fn clear(&mut self) {
+        self.head.clear();
+        self.tail.clear();
+        self.done = 0;
+        if let Some(b) = self.block.take() {
+            self.sent_blocks.push(b);
+        }
+    }
+
+    /// Drops the references to blocks no longer queued: call it with the
+    /// GIL held (a `PinnedBytes` dropped without it takes the GIL).
+    pub fn release(&mut self) {
+        self.sent_blocks.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_queue_in_order_and_advance_across_parts() {
+        let mut o = Outgoing::default();
+        assert!(o.is_empty());
+        o.put_frame(Kind::Log, b"ab");
+        assert_eq!(o.unsent(), [Kind::Log as u8, 0, 0, 0, 2, b'a', b'b']);
+        o.advance(3);
+        assert_eq!(o.unsent(), [0, 2, b'a', b'b']);
+        o.advance(4);
+        assert!(o.is_empty());
+        assert_eq!(o.slices().len(), 0);
+    }
+}
