@@ -7,14 +7,14 @@
 /// it is done. Without a pool, each thread's heap kept the last large
 /// buffers it freed (an Apache child held tens of MiB after concurrent
 /// uploads).
-pub struct Pool {
+pub(crate) struct Pool {
     free: std::sync::Mutex<Vec<Vec<u8>>>,
     size: usize,
     keep: usize,
 }
 
 impl Pool {
-    pub const fn new(size: usize, keep: usize) -> Pool {
+    pub(crate) const fn new(size: usize, keep: usize) -> Pool {
         Pool {
             free: std::sync::Mutex::new(Vec::new()),
             size,
@@ -28,11 +28,11 @@ impl Pool {
 
     /// A buffer of `size` bytes (their content is whatever a previous body
     /// left: callers only expose what they received).
-    pub fn take(&self) -> Vec<u8> {
+    pub(crate) fn take(&self) -> Vec<u8> {
         self.lock().pop().unwrap_or_else(|| vec![0u8; self.size])
     }
 
-    pub fn give(&self, buf: Vec<u8>) {
+    pub(crate) fn give(&self, buf: Vec<u8>) {
         if buf.len() == self.size {
             let mut free = self.lock();
             if free.len() < self.keep {

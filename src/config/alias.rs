@@ -19,12 +19,13 @@ use super::values::{
 /// `"/app"` matches `"/app"` (4), `"/app/x"` (4), `"//app//x"` (5, the
 /// bytes of `"//app"`), but not `"/apple"`; `"/"` matches everything that
 /// starts with `/`; `"/app/"` does not match `"/app"`.
-pub fn alias_match(alias: &str, uri: &str) -> Option<usize> {
+#[cfg(test)]
+pub(crate) fn alias_match(alias: &str, uri: &str) -> Option<usize> {
     alias_match_bytes(alias.as_bytes(), uri.as_bytes())
 }
 
 /// [`alias_match`] on bytes, for URIs that are not valid UTF-8.
-pub fn alias_match_bytes(alias: &[u8], uri: &[u8]) -> Option<usize> {
+pub(crate) fn alias_match_bytes(alias: &[u8], uri: &[u8]) -> Option<usize> {
     if alias.is_empty() {
         return None;
     }
@@ -59,7 +60,8 @@ pub fn alias_match_bytes(alias: &[u8], uri: &[u8]) -> Option<usize> {
 /// (the regular expression itself is run by `ap_regexec`). A missing,
 /// unset, empty or out-of-range group gives nothing. A backslash makes the
 /// next character literal (`\$1` gives `$1`, `\\` gives `\`).
-pub fn substitute_groups(
+#[cfg(test)]
+pub(crate) fn substitute_groups(
     template: &str,
     subject: &str,
     groups: &[Option<(usize, usize)>],
@@ -73,7 +75,7 @@ pub fn substitute_groups(
 }
 
 /// [`substitute_groups`] on bytes.
-pub fn substitute_groups_bytes(
+pub(crate) fn substitute_groups_bytes(
     template: &[u8],
     subject: &[u8],
     groups: &[Option<(usize, usize)>],
@@ -104,15 +106,15 @@ pub fn substitute_groups_bytes(
 /// The trailing `key=value` options of `WSGIScriptAlias`,
 /// `WSGIScriptAliasMatch` and `WSGIImportScript`. `None` = not given.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ScriptAliasOptions {
+pub(crate) struct ScriptAliasOptions {
     /// `process-group=`
-    pub process_group: Option<ProcessGroup>,
+    pub(crate) process_group: Option<ProcessGroup>,
     /// `application-group=`
-    pub application_group: Option<AppGroup>,
+    pub(crate) application_group: Option<AppGroup>,
     /// `callable-object=`
-    pub callable_object: Option<String>,
+    pub(crate) callable_object: Option<String>,
     /// `pass-authorization=On|Off`
-    pub pass_authorization: Option<bool>,
+    pub(crate) pass_authorization: Option<bool>,
 }
 
 const ALIAS_OPTIONS: &[&str] = &[
@@ -126,7 +128,7 @@ const ALIAS_OPTIONS: &[&str] = &[
 /// pass-authorization=On|Off` (any subset, any order). Values may be
 /// quoted. An unknown option, an option without `=`, an empty value or an
 /// option given twice is an error.
-pub fn parse_script_alias_options(args: &[&str]) -> Result<ScriptAliasOptions, String> {
+pub(crate) fn parse_script_alias_options(args: &[&str]) -> Result<ScriptAliasOptions, String> {
     let mut o = ScriptAliasOptions::default();
     for arg in args {
         let Some((key, raw)) = split_key_value(arg) else {
@@ -184,20 +186,20 @@ pub fn parse_script_alias_options(args: &[&str]) -> Result<ScriptAliasOptions, S
 /// (`is_regex` true; `url` is then the regular expression, which the
 /// caller compiles with `ap_pregcomp`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ScriptAlias {
+pub(crate) struct ScriptAlias {
     /// The URL path, or the regular expression.
-    pub url: String,
+    pub(crate) url: String,
     /// The script file; for the regex form it may hold `$1`… references.
-    pub file: String,
+    pub(crate) file: String,
     /// True for `WSGIScriptAliasMatch`.
-    pub is_regex: bool,
+    pub(crate) is_regex: bool,
     /// The trailing options.
-    pub options: ScriptAliasOptions,
+    pub(crate) options: ScriptAliasOptions,
 }
 
 /// Parses `WSGIScriptAlias URL-path file [options]` (or the `Match` form
 /// when `is_regex`).
-pub fn parse_script_alias(args: &[&str], is_regex: bool) -> Result<ScriptAlias, String> {
+pub(crate) fn parse_script_alias(args: &[&str], is_regex: bool) -> Result<ScriptAlias, String> {
     let what = if is_regex {
         "a regular expression"
     } else {
@@ -229,40 +231,32 @@ pub fn parse_script_alias(args: &[&str], is_regex: bool) -> Result<ScriptAlias, 
     })
 }
 
-/// Where a matching alias sends a request.
+/// Where a matching alias sends a request (the `&str` form the unit tests
+/// read; the hook uses the byte forms these wrap).
+#[cfg(test)]
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AliasMatch {
+pub(crate) struct AliasMatch {
     /// URI bytes consumed by the mount point (SCRIPT_NAME's raw length).
-    pub consumed: usize,
+    pub(crate) consumed: usize,
     /// The new `r->filename`: the script file followed by the rest of the
     /// URI (Apache's directory walk then splits off PATH_INFO), as
     /// mod_wsgi's translate_name builds it; when the mount point is `/` the
     /// whole URI is appended, so `/srv/app.wsgi` + `/x` gives
     /// `/srv/app.wsgi/x`.
-    pub filename: String,
+    pub(crate) filename: String,
 }
 
 impl ScriptAlias {
     /// Matches a plain `WSGIScriptAlias` against `uri`. Always `None` for
     /// the regex form (use [`ScriptAlias::match_regex`] with the captures
     /// from `ap_regexec`) and for a URI that does not start with `/`.
-    pub fn match_uri(&self, uri: &str) -> Option<AliasMatch> {
-        if self.is_regex || !(uri.is_empty() || uri.starts_with('/')) {
-            return None;
-        }
-        let consumed = alias_match(&self.url, uri)?;
-        if consumed == 0 {
-            return None;
-        }
-        let rest = if self.url == "/" {
-            uri
-        } else {
-            &uri[consumed..]
-        };
-        Some(AliasMatch {
-            consumed,
-            filename: format!("{}{}", self.file, rest),
-        })
+    #[cfg(test)]
+    pub(crate) fn match_uri(&self, uri: &str) -> Option<AliasMatch> {
+        self.match_uri_bytes(uri.as_bytes())
+            .map(|(consumed, filename)| AliasMatch {
+                consumed,
+                filename: String::from_utf8_lossy(&filename).into_owned(),
+            })
     }
 
     /// For `WSGIScriptAliasMatch`: given the captures `ap_regexec` found in
@@ -270,30 +264,22 @@ impl ScriptAlias {
     /// the match ends, and the file is the substituted template. `None`
     /// when the match is empty (mod_wsgi ignores it) or this is not the
     /// regex form.
-    pub fn match_regex(&self, uri: &str, groups: &[Option<(usize, usize)>]) -> Option<AliasMatch> {
-        if !self.is_regex || !(uri.is_empty() || uri.starts_with('/')) {
-            return None;
-        }
-        let (_, end) = groups.first().copied().flatten()?;
-        if end == 0 || end > uri.len() {
-            return None;
-        }
-        let file = substitute_groups(&self.file, uri, groups);
-        let location = &uri.as_bytes()[..end];
-        let rest = if location == b"/" {
-            uri.as_bytes()
-        } else {
-            &uri.as_bytes()[end..]
-        };
-        Some(AliasMatch {
-            consumed: end,
-            filename: format!("{}{}", file, String::from_utf8_lossy(rest)),
-        })
+    #[cfg(test)]
+    pub(crate) fn match_regex(
+        &self,
+        uri: &str,
+        groups: &[Option<(usize, usize)>],
+    ) -> Option<AliasMatch> {
+        self.match_regex_bytes(uri.as_bytes(), groups)
+            .map(|(consumed, _, filename)| AliasMatch {
+                consumed,
+                filename: String::from_utf8_lossy(&filename).into_owned(),
+            })
     }
 
     /// [`ScriptAlias::match_uri`] on raw URI bytes (a decoded URI need not
     /// be UTF-8): `(consumed, r->filename bytes)`.
-    pub fn match_uri_bytes(&self, uri: &[u8]) -> Option<(usize, Vec<u8>)> {
+    pub(crate) fn match_uri_bytes(&self, uri: &[u8]) -> Option<(usize, Vec<u8>)> {
         if self.is_regex || !(uri.is_empty() || uri[0] == b'/') {
             return None;
         }
@@ -311,7 +297,7 @@ impl ScriptAlias {
     /// [`ScriptAlias::match_regex`] on raw URI bytes, with the captures
     /// `ap_regexec` found in those same bytes: `(consumed, script file
     /// bytes after substitution, r->filename bytes)`.
-    pub fn match_regex_bytes(
+    pub(crate) fn match_regex_bytes(
         &self,
         uri: &[u8],
         groups: &[Option<(usize, usize)>],
@@ -337,7 +323,7 @@ impl ScriptAlias {
     /// The script to preload at process start, as mod_wsgi does when both
     /// `process-group=` and `application-group=` are given, neither depends
     /// on the request, and (for the regex form) the file holds no `$`.
-    pub fn preload(&self) -> Option<(String, ScriptAliasOptions)> {
+    pub(crate) fn preload(&self) -> Option<(String, ScriptAliasOptions)> {
         let o = &self.options;
         let pg = o.process_group.as_ref()?;
         let ag = o.application_group.as_ref()?;
@@ -351,7 +337,7 @@ impl ScriptAlias {
 /// Parses `WSGIImportScript file process-group=G application-group=A`.
 /// Both groups are required (as in mod_wsgi) and must not depend on the
 /// request; no other option is accepted.
-pub fn parse_import_script(args: &[&str]) -> Result<(String, ScriptAliasOptions), String> {
+pub(crate) fn parse_import_script(args: &[&str]) -> Result<(String, ScriptAliasOptions), String> {
     let Some(file) = args.first().filter(|f| !f.is_empty()) else {
         return Err(
             "needs the script file, then process-group=NAME and application-group=NAME".to_string(),

@@ -3,14 +3,14 @@
 //! [`super::daemon_options`].
 
 /// Default `header-buffer-size` (bytes).
-pub const DEFAULT_HEADER_BUFFER_SIZE: u64 = 32768;
+pub(crate) const DEFAULT_HEADER_BUFFER_SIZE: u64 = 32768;
 /// Default `response-buffer-size` (bytes): mod_wsgi 6.1's default for 0,
 /// high enough that the forced flush never fires in normal operation.
-pub const DEFAULT_RESPONSE_BUFFER_SIZE: u64 = 8 * 1024 * 1024;
+pub(crate) const DEFAULT_RESPONSE_BUFFER_SIZE: u64 = 8 * 1024 * 1024;
 /// Default `response-flush-delay` (milliseconds).
-pub const DEFAULT_RESPONSE_FLUSH_DELAY_MS: u32 = 5;
+pub(crate) const DEFAULT_RESPONSE_FLUSH_DELAY_MS: u32 = 5;
 /// Default `listen-backlog`.
-pub const DEFAULT_LISTEN_BACKLOG: u32 = 100;
+pub(crate) const DEFAULT_LISTEN_BACKLOG: u32 = 100;
 
 /// One daemon process group, with mod_wsgi's defaults for everything not
 /// given. Durations are whole seconds; sizes are bytes. For the
@@ -24,126 +24,126 @@ pub struct DaemonProcess {
 
     // --- pool ---
     /// `processes=` (default 1).
-    pub processes: u32,
+    pub(crate) processes: u32,
     /// True when `processes=` was given at all (even `processes=1`): this
     /// is what makes `wsgi.multiprocess` True, as in mod_wsgi.
-    pub multiprocess: bool,
+    pub(crate) multiprocess: bool,
     /// `threads=` per process (default 15).
-    pub threads: u32,
+    pub(crate) threads: u32,
     /// `display-name=`: the process title; see [`DaemonProcess::display_name`].
-    pub display_name: Option<String>,
+    pub(crate) display_name: Option<String>,
     /// `home=`: initial working directory (absolute).
-    pub home: Option<String>,
+    pub(crate) home: Option<String>,
     /// `python-home=`: the virtual environment / `sys.prefix`.
-    pub python_home: Option<String>,
+    pub(crate) python_home: Option<String>,
     /// `python-path=`: extra `sys.path` directories (`:`-separated).
-    pub python_path: Vec<String>,
+    pub(crate) python_path: Vec<String>,
     /// `python-eggs=`: egg cache directory (`PYTHON_EGG_CACHE`).
-    pub python_eggs: Option<String>,
+    pub(crate) python_eggs: Option<String>,
     /// `lang=`: `LANG`.
-    pub lang: Option<String>,
+    pub(crate) lang: Option<String>,
     /// `locale=`: `LC_ALL`.
-    pub locale: Option<String>,
+    pub(crate) locale: Option<String>,
     /// `stack-size=`: per-thread stack size in bytes (None = system default).
-    pub stack_size: Option<u64>,
+    pub(crate) stack_size: Option<u64>,
     /// `cpu-priority=`: nice value, -20 to 20 (default 0).
-    pub cpu_priority: i32,
+    pub(crate) cpu_priority: i32,
     /// `switch-interval=`: `sys.setswitchinterval()` in seconds.
-    pub switch_interval: Option<f64>,
+    pub(crate) switch_interval: Option<f64>,
 
     // --- identity ---
     /// `user=` name or `#uid` (None = Apache's `User`).
-    pub user: Option<String>,
+    pub(crate) user: Option<String>,
     /// `group=` name or `#gid` (None = Apache's `Group`).
-    pub group: Option<String>,
+    pub(crate) group: Option<String>,
     /// `supplementary-groups=` (comma-separated).
-    pub supplementary_groups: Vec<String>,
+    pub(crate) supplementary_groups: Vec<String>,
     /// `umask=` (octal; None = inherited).
-    pub umask: Option<u32>,
+    pub(crate) umask: Option<u32>,
     /// `chroot=` (absolute).
-    pub chroot: Option<String>,
+    pub(crate) chroot: Option<String>,
     /// `socket-user=`: owner of the daemon's listener socket (None =
     /// Apache's `User`).
-    pub socket_user: Option<String>,
+    pub(crate) socket_user: Option<String>,
     /// `script-user=`: the user (name or `#uid`) that must own every WSGI
     /// script run in this group and the script's directory; neither may be
     /// writable by group or others. Otherwise the request gets 403.
-    pub script_user: Option<String>,
+    pub(crate) script_user: Option<String>,
     /// `script-group=`: the group (name or `#gid`) that must own every
     /// WSGI script run in this group and the script's directory; neither
     /// may be writable by others. Otherwise the request gets 403.
-    pub script_group: Option<String>,
+    pub(crate) script_group: Option<String>,
     /// `server-metrics=On|Off` (default Off): whether
     /// `mod_wsgi.server_metrics()` may report in this group's processes.
-    pub server_metrics: bool,
+    pub(crate) server_metrics: bool,
 
     // --- recycling ---
     /// `maximum-requests=` before a restart.
-    pub maximum_requests: Option<u64>,
+    pub(crate) maximum_requests: Option<u64>,
     /// `restart-interval=`.
-    pub restart_interval: Option<u32>,
+    pub(crate) restart_interval: Option<u32>,
     /// `inactivity-timeout=`.
-    pub inactivity_timeout: Option<u32>,
+    pub(crate) inactivity_timeout: Option<u32>,
     /// `request-timeout=`.
-    pub request_timeout: Option<u32>,
+    pub(crate) request_timeout: Option<u32>,
     /// `interrupt-timeout=`.
-    pub interrupt_timeout: Option<u32>,
+    pub(crate) interrupt_timeout: Option<u32>,
     /// `deadlock-timeout=` (default 300; 0 turns detection off).
-    pub deadlock_timeout: Option<u32>,
+    pub(crate) deadlock_timeout: Option<u32>,
     /// `startup-timeout=`.
-    pub startup_timeout: Option<u32>,
+    pub(crate) startup_timeout: Option<u32>,
     /// `graceful-timeout=`.
-    pub graceful_timeout: Option<u32>,
+    pub(crate) graceful_timeout: Option<u32>,
     /// `eviction-timeout=` (when None, `graceful-timeout` applies; see
     /// [`DaemonProcess::eviction_timeout`]).
-    pub eviction_timeout: Option<u32>,
+    pub(crate) eviction_timeout: Option<u32>,
     /// `shutdown-timeout=` (default 5): the hard cut-off once a shutdown
     /// is under way. 0 means kill at once.
-    pub shutdown_timeout: u32,
+    pub(crate) shutdown_timeout: u32,
     /// `cpu-time-limit=` in CPU seconds.
-    pub cpu_time_limit: Option<u32>,
+    pub(crate) cpu_time_limit: Option<u32>,
     /// `memory-limit=` in bytes.
-    pub memory_limit: Option<u64>,
+    pub(crate) memory_limit: Option<u64>,
     /// `virtual-memory-limit=` in bytes.
-    pub virtual_memory_limit: Option<u64>,
+    pub(crate) virtual_memory_limit: Option<u64>,
 
     // --- transport ---
     /// `connect-timeout=` (default 15).
-    pub connect_timeout: u32,
+    pub(crate) connect_timeout: u32,
     /// `socket-timeout=` (None = Apache's `Timeout`).
-    pub socket_timeout: Option<u32>,
+    pub(crate) socket_timeout: Option<u32>,
     /// `response-socket-timeout=`: the timeout for writing the response to
     /// the client, in the Apache child (None = the socket timeout).
-    pub response_socket_timeout: Option<u32>,
+    pub(crate) response_socket_timeout: Option<u32>,
     /// `queue-timeout=`.
-    pub queue_timeout: Option<u32>,
+    pub(crate) queue_timeout: Option<u32>,
     /// `listen-backlog=` (default 100).
-    pub listen_backlog: u32,
+    pub(crate) listen_backlog: u32,
     /// `send-buffer-size=`: SO_SNDBUF of the group's listening socket and
     /// the daemon's connections (None = system default).
-    pub send_buffer_size: Option<u64>,
+    pub(crate) send_buffer_size: Option<u64>,
     /// `receive-buffer-size=`: SO_RCVBUF, as `send-buffer-size` (None =
     /// system default).
-    pub receive_buffer_size: Option<u64>,
+    pub(crate) receive_buffer_size: Option<u64>,
     /// `header-buffer-size=`: the largest response header block accepted
     /// from the daemon (default 32768).
-    pub header_buffer_size: u64,
+    pub(crate) header_buffer_size: u64,
     /// `response-buffer-size=`: the Apache child forces a flush of the
     /// response to the client after this many bytes were passed on without
     /// one (a guard against an output filter that buffers without end;
     /// default 8 MiB, at least 65536).
-    pub response_buffer_size: u64,
+    pub(crate) response_buffer_size: u64,
     /// `response-flush-delay=` in milliseconds (default 5; 0 = flush as
     /// soon as the daemon has sent nothing more): when the daemon has no
     /// more response data ready, how long the Apache child waits for more
     /// before flushing what it passed on, so a streaming response goes out
     /// in full blocks rather than many short writes.
-    pub response_flush_delay_ms: u32,
+    pub(crate) response_flush_delay_ms: u32,
 }
 
 impl DaemonProcess {
     /// A group with every option at its default.
-    pub fn new(name: &str) -> DaemonProcess {
+    pub(crate) fn new(name: &str) -> DaemonProcess {
         DaemonProcess {
             name: name.to_string(),
             processes: 1,
@@ -214,7 +214,7 @@ impl DaemonProcess {
 
     /// The options given that have no effect in mod_wsgi_rs (yet), each
     /// with the reason, for one start-up line each.
-    pub fn no_effect_notes(&self) -> Vec<(&'static str, &'static str)> {
+    pub(crate) fn no_effect_notes(&self) -> Vec<(&'static str, &'static str)> {
         // None at present (server-metrics= took effect once the daemons
         // were forked after Apache's scoreboard exists).
         Vec::new()

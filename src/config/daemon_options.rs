@@ -10,7 +10,7 @@ use super::values::{
 };
 
 /// Every option `WSGIDaemonProcess` accepts.
-pub const DAEMON_OPTIONS: &[&str] = &[
+pub(crate) const DAEMON_OPTIONS: &[&str] = &[
     "processes",
     "threads",
     "display-name",
@@ -59,7 +59,7 @@ pub const DAEMON_OPTIONS: &[&str] = &[
 
 /// Checks a daemon process group name: non-empty, no `/`, no white space
 /// or control characters (it becomes part of socket paths and log lines).
-pub fn validate_daemon_name(name: &str) -> Result<(), String> {
+pub(crate) fn validate_daemon_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err(
             "a daemon process group name is required, e.g. WSGIDaemonProcess myapp processes=2 threads=15"

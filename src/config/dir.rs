@@ -21,64 +21,64 @@ use super::values::{
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DirConfig {
     /// `WSGIProcessGroup`
-    pub process_group: Option<ProcessGroup>,
+    pub(crate) process_group: Option<ProcessGroup>,
     /// `WSGIApplicationGroup`
-    pub application_group: Option<AppGroup>,
+    pub(crate) application_group: Option<AppGroup>,
     /// `WSGICallableObject`
-    pub callable_object: Option<String>,
+    pub(crate) callable_object: Option<String>,
     /// `WSGIPassAuthorization`
-    pub pass_authorization: Option<bool>,
+    pub(crate) pass_authorization: Option<bool>,
     /// `WSGIScriptReloading`
-    pub script_reloading: Option<bool>,
+    pub(crate) script_reloading: Option<bool>,
     /// `WSGIChunkedRequest`
-    pub chunked_request: Option<bool>,
+    pub(crate) chunked_request: Option<bool>,
     /// `WSGIMapHEADToGET`
-    pub map_head_to_get: Option<MapHeadToGet>,
+    pub(crate) map_head_to_get: Option<MapHeadToGet>,
     /// `WSGIErrorOverride`
-    pub error_override: Option<bool>,
+    pub(crate) error_override: Option<bool>,
     /// `WSGIEnableSendfile`
-    pub enable_sendfile: Option<bool>,
+    pub(crate) enable_sendfile: Option<bool>,
     /// `WSGIBufferRequestBody` (mod_wsgi_rs): daemon mode reads the whole
     /// request body in the Apache child before a daemon thread is taken.
-    pub buffer_request_body: Option<bool>,
+    pub(crate) buffer_request_body: Option<bool>,
     /// `WSGIRestrictProcess` (`%{GLOBAL}` stored as `""`)
-    pub restrict_process: Option<Vec<String>>,
+    pub(crate) restrict_process: Option<Vec<String>>,
     /// `WSGIHandlerScript name file [options]`, one per name.
-    pub handler_scripts: Vec<HandlerScript>,
+    pub(crate) handler_scripts: Vec<HandlerScript>,
     /// `WSGIAccessScript file [application-group=NAME]`
-    pub access_script: Option<ScriptFile>,
+    pub(crate) access_script: Option<ScriptFile>,
     /// `WSGIAuthUserScript file [application-group=NAME]`
-    pub auth_user_script: Option<ScriptFile>,
+    pub(crate) auth_user_script: Option<ScriptFile>,
     /// `WSGIAuthGroupScript file [application-group=NAME]`
-    pub auth_group_script: Option<ScriptFile>,
+    pub(crate) auth_group_script: Option<ScriptFile>,
     /// `WSGITrustedProxyHeaders`, stored as environ names
     /// (`HTTP_X_FORWARDED_FOR`), as mod_wsgi does.
-    pub trusted_proxy_headers: Option<Vec<String>>,
+    pub(crate) trusted_proxy_headers: Option<Vec<String>>,
     /// `WSGITrustedProxies`: addresses / subnets as written (each checked
     /// by [`IpSubnet::parse`]).
-    pub trusted_proxies: Option<Vec<String>>,
+    pub(crate) trusted_proxies: Option<Vec<String>>,
     /// `WSGIIgnoreActivity`: requests here do not reset their daemon
     /// process's inactivity-timeout (default Off).
-    pub ignore_activity: Option<bool>,
+    pub(crate) ignore_activity: Option<bool>,
     /// `WSGIDispatchScript file [application-group=NAME]`.
-    pub dispatch_script: Option<DispatchScript>,
+    pub(crate) dispatch_script: Option<DispatchScript>,
 }
 
 /// `WSGIDispatchScript file [application-group=NAME]`: a script whose
 /// `process_group(environ)` / `application_group(environ)` /
 /// `callable_object(environ)` functions choose those values per request.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct DispatchScript {
+pub(crate) struct DispatchScript {
     /// The script file, as written.
-    pub file: String,
+    pub(crate) file: String,
     /// The application group (interpreter) the script itself runs in, as
     /// written (`%{GLOBAL}` or a name); None = mod_wsgi's default.
-    pub application_group: Option<String>,
+    pub(crate) application_group: Option<String>,
 }
 
 /// Parses `WSGIDispatchScript`'s arguments as mod_wsgi does: the script
 /// file, then only `application-group=NAME` (not empty).
-pub fn parse_dispatch_script(args: &[&str]) -> Result<DispatchScript, String> {
+pub(crate) fn parse_dispatch_script(args: &[&str]) -> Result<DispatchScript, String> {
     let file = args.first().copied().unwrap_or("");
     if file.is_empty() || file.starts_with("application-group=") {
         return Err(
@@ -111,7 +111,7 @@ pub fn parse_dispatch_script(args: &[&str]) -> Result<DispatchScript, String> {
 /// Parses `WSGIHandlerScript name file [options]` as mod_wsgi does: the
 /// options are `process-group=`, `application-group=` and
 /// `pass-authorization=On|Off` (checked as on `WSGIScriptAlias`).
-pub fn parse_handler_script(args: &[&str]) -> Result<HandlerScript, String> {
+pub(crate) fn parse_handler_script(args: &[&str]) -> Result<HandlerScript, String> {
     let usage = || {
         "needs a handler name, then the script file, e.g. WSGIHandlerScript my-handler /srv/handler.wsgi"
             .to_string()
@@ -139,14 +139,14 @@ pub fn parse_handler_script(args: &[&str]) -> Result<HandlerScript, String> {
 
 /// One `WSGIHandlerScript name file [options]`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct HandlerScript {
+pub(crate) struct HandlerScript {
     /// The handler name (`SetHandler` / `AddHandler`).
-    pub name: String,
+    pub(crate) name: String,
     /// The script file.
-    pub file: String,
+    pub(crate) file: String,
     /// `process-group=`, `application-group=`, `pass-authorization=`
     /// (`callable_object` is always None).
-    pub options: ScriptAliasOptions,
+    pub(crate) options: ScriptAliasOptions,
 }
 
 impl DirConfig {
@@ -185,48 +185,49 @@ impl DirConfig {
     }
 
     /// `WSGICallableObject` (default `application`).
-    pub fn callable_object(&self) -> &str {
+    pub(crate) fn callable_object(&self) -> &str {
         self.callable_object.as_deref().unwrap_or("application")
     }
 
     /// `WSGIIgnoreActivity` (default Off).
-    pub fn ignore_activity(&self) -> bool {
+    pub(crate) fn ignore_activity(&self) -> bool {
         self.ignore_activity.unwrap_or(false)
     }
 
     /// `WSGIPassAuthorization` (default Off).
-    pub fn pass_authorization(&self) -> bool {
+    pub(crate) fn pass_authorization(&self) -> bool {
         self.pass_authorization.unwrap_or(false)
     }
 
     /// `WSGIScriptReloading` (default On).
-    pub fn script_reloading(&self) -> bool {
+    pub(crate) fn script_reloading(&self) -> bool {
         self.script_reloading.unwrap_or(true)
     }
 
     /// `WSGIChunkedRequest` (default Off).
-    pub fn chunked_request(&self) -> bool {
+    pub(crate) fn chunked_request(&self) -> bool {
         self.chunked_request.unwrap_or(false)
     }
 
     /// `WSGIMapHEADToGET` (default Auto).
-    pub fn map_head_to_get(&self) -> MapHeadToGet {
+    pub(crate) fn map_head_to_get(&self) -> MapHeadToGet {
         self.map_head_to_get.unwrap_or(MapHeadToGet::Auto)
     }
 
     /// `WSGIErrorOverride` (default Off).
-    pub fn error_override(&self) -> bool {
+    pub(crate) fn error_override(&self) -> bool {
         self.error_override.unwrap_or(false)
     }
 
     /// `WSGIEnableSendfile` (default Off).
-    pub fn enable_sendfile(&self) -> bool {
+    pub(crate) fn enable_sendfile(&self) -> bool {
         self.enable_sendfile.unwrap_or(false)
     }
 
     /// The script file for `SetHandler name`, if `name` was defined by
     /// `WSGIHandlerScript`.
-    pub fn handler_script(&self, name: &str) -> Option<&str> {
+    #[cfg(test)]
+    pub(crate) fn handler_script(&self, name: &str) -> Option<&str> {
         self.handler_scripts
             .iter()
             .find(|h| h.name == name)
@@ -238,38 +239,38 @@ impl DirConfig {
     // into their field) ---
 
     /// `WSGIProcessGroup name|%{GLOBAL}|%{ENV:…}`
-    pub fn set_process_group(&mut self, args: &[&str]) -> Result<(), String> {
+    pub(crate) fn set_process_group(&mut self, args: &[&str]) -> Result<(), String> {
         self.process_group = Some(parse_process_group(one_arg(args)?)?);
         Ok(())
     }
 
     /// `WSGIApplicationGroup name|%{GLOBAL}|%{RESOURCE}|…`
-    pub fn set_application_group(&mut self, args: &[&str]) -> Result<(), String> {
+    pub(crate) fn set_application_group(&mut self, args: &[&str]) -> Result<(), String> {
         self.application_group = Some(parse_application_group(one_arg(args)?)?);
         Ok(())
     }
 
     /// `WSGICallableObject name|%{ENV:…}`
-    pub fn set_callable_object(&mut self, args: &[&str]) -> Result<(), String> {
+    pub(crate) fn set_callable_object(&mut self, args: &[&str]) -> Result<(), String> {
         self.callable_object = Some(parse_callable_object(one_arg(args)?)?);
         Ok(())
     }
 
     /// `WSGIMapHEADToGET On|Off|Auto`
-    pub fn set_map_head_to_get(&mut self, args: &[&str]) -> Result<(), String> {
+    pub(crate) fn set_map_head_to_get(&mut self, args: &[&str]) -> Result<(), String> {
         self.map_head_to_get = Some(parse_map_head(one_arg(args)?)?);
         Ok(())
     }
 
     /// `WSGIRestrictProcess group…`
-    pub fn set_restrict_process(&mut self, args: &[&str]) -> Result<(), String> {
+    pub(crate) fn set_restrict_process(&mut self, args: &[&str]) -> Result<(), String> {
         self.restrict_process = Some(parse_restrict_process(args)?);
         Ok(())
     }
 
     /// `WSGIHandlerScript name file`: a repeated name replaces the earlier
     /// file.
-    pub fn add_handler_script(&mut self, args: &[&str]) -> Result<(), String> {
+    pub(crate) fn add_handler_script(&mut self, args: &[&str]) -> Result<(), String> {
         let h = parse_handler_script(args)?;
         match self.handler_scripts.iter_mut().find(|e| e.name == h.name) {
             Some(entry) => *entry = h,
@@ -280,31 +281,31 @@ impl DirConfig {
 
     /// `WSGIDispatchScript file [application-group=NAME]`: the last one
     /// of a context wins.
-    pub fn set_dispatch_script(&mut self, args: &[&str]) -> Result<(), String> {
+    pub(crate) fn set_dispatch_script(&mut self, args: &[&str]) -> Result<(), String> {
         self.dispatch_script = Some(parse_dispatch_script(args)?);
         Ok(())
     }
 
     /// `WSGIAccessScript file [application-group=NAME]`
-    pub fn set_access_script(&mut self, args: &[&str]) -> Result<(), String> {
+    pub(crate) fn set_access_script(&mut self, args: &[&str]) -> Result<(), String> {
         self.access_script = Some(parse_script(Kind::Access, args)?);
         Ok(())
     }
 
     /// `WSGIAuthUserScript file [application-group=NAME]`
-    pub fn set_auth_user_script(&mut self, args: &[&str]) -> Result<(), String> {
+    pub(crate) fn set_auth_user_script(&mut self, args: &[&str]) -> Result<(), String> {
         self.auth_user_script = Some(parse_script(Kind::AuthUser, args)?);
         Ok(())
     }
 
     /// `WSGIAuthGroupScript file [application-group=NAME]`
-    pub fn set_auth_group_script(&mut self, args: &[&str]) -> Result<(), String> {
+    pub(crate) fn set_auth_group_script(&mut self, args: &[&str]) -> Result<(), String> {
         self.auth_group_script = Some(parse_script(Kind::AuthGroup, args)?);
         Ok(())
     }
 
     /// `WSGITrustedProxyHeaders header…`: repeated lines add to the list.
-    pub fn add_trusted_proxy_headers(&mut self, args: &[&str]) -> Result<(), String> {
+    pub(crate) fn add_trusted_proxy_headers(&mut self, args: &[&str]) -> Result<(), String> {
         if args.is_empty() {
             return Err("needs at least one header name, such as X-Forwarded-For".to_string());
         }
@@ -320,7 +321,7 @@ impl DirConfig {
 
     /// `WSGITrustedProxies address|subnet…`: repeated lines add to the
     /// list; nothing is added when one entry is bad.
-    pub fn add_trusted_proxies(&mut self, args: &[&str]) -> Result<(), String> {
+    pub(crate) fn add_trusted_proxies(&mut self, args: &[&str]) -> Result<(), String> {
         if args.is_empty() {
             return Err("needs at least one IP address or subnet, such as 10.0.0.0/8".to_string());
         }
@@ -342,47 +343,47 @@ impl DirConfig {
 #[derive(Clone, Debug)]
 pub struct RequestConfig {
     /// Default `%{GLOBAL}` (embedded mode).
-    pub process_group: ProcessGroup,
+    pub(crate) process_group: ProcessGroup,
     /// Default `%{RESOURCE}`.
-    pub application_group: AppGroup,
+    pub(crate) application_group: AppGroup,
     /// Default `application`.
-    pub callable_object: String,
+    pub(crate) callable_object: String,
     /// Default Off.
-    pub pass_authorization: bool,
+    pub(crate) pass_authorization: bool,
     /// Default On.
-    pub script_reloading: bool,
+    pub(crate) script_reloading: bool,
     /// Default Off.
-    pub chunked_request: bool,
+    pub(crate) chunked_request: bool,
     /// Default Auto.
-    pub map_head_to_get: MapHeadToGet,
+    pub(crate) map_head_to_get: MapHeadToGet,
     /// Default Off.
-    pub error_override: bool,
+    pub(crate) error_override: bool,
     /// Default Off.
-    pub enable_sendfile: bool,
+    pub(crate) enable_sendfile: bool,
     /// Default On.
-    pub buffer_request_body: bool,
+    pub(crate) buffer_request_body: bool,
     /// `WSGIIgnoreActivity` (default Off).
-    pub ignore_activity: bool,
+    pub(crate) ignore_activity: bool,
     /// `WSGIRestrictProcess` in force; None = no restriction.
-    pub restrict_process: Option<Vec<String>>,
+    pub(crate) restrict_process: Option<Vec<String>>,
     /// `WSGITrustedProxyHeaders` in force (environ names); None = trust no
     /// proxy header.
-    pub trusted_proxy_headers: Option<Vec<String>>,
+    pub(crate) trusted_proxy_headers: Option<Vec<String>>,
     /// `WSGITrustedProxies` in force; None = any peer may send the trusted
     /// headers (mod_wsgi's behaviour when only the headers are listed).
-    pub trusted_proxies: Option<Vec<String>>,
+    pub(crate) trusted_proxies: Option<Vec<String>>,
 }
 
 impl RequestConfig {
     /// Whether the resolved process group (`None` = embedded) is allowed by
     /// `WSGIRestrictProcess`.
-    pub fn process_group_permitted(&self, resolved: Option<&str>) -> bool {
+    pub(crate) fn process_group_permitted(&self, resolved: Option<&str>) -> bool {
         process_group_permitted(self.restrict_process.as_deref(), resolved)
     }
 
     /// The trusted proxies as subnets (entries were checked when parsed;
     /// any that do not parse are skipped).
-    pub fn trusted_proxy_subnets(&self) -> Vec<IpSubnet> {
+    pub(crate) fn trusted_proxy_subnets(&self) -> Vec<IpSubnet> {
         self.trusted_proxies
             .iter()
             .flatten()

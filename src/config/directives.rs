@@ -17,7 +17,7 @@ use super::values::flag;
 
 /// Where a directive may appear (mod_wsgi's contexts).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Context {
+pub(crate) enum Context {
     /// Main server config only (not in a virtual host).
     Global,
     /// Server config and virtual hosts.
@@ -34,7 +34,7 @@ impl Context {
     /// Which configuration structure Apache hands a directive of this
     /// context: the server's for server-only contexts, else the
     /// per-directory one (at server level, the server's default dir config).
-    pub const fn scope(self) -> Scope {
+    pub(crate) const fn scope(self) -> Scope {
         match self {
             Context::Global | Context::Server => Scope::Server,
             Context::Directory | Context::Htaccess | Context::Auth => Scope::Dir,
@@ -44,21 +44,21 @@ impl Context {
 
 /// Which configuration structure a directive writes to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Scope {
+pub(crate) enum Scope {
     Server,
     Dir,
 }
 
 /// Sets a server-configuration value from the (arity-checked) arguments.
-pub type ServerSetter = fn(&mut ServerConfig, &[&str]) -> Result<(), String>;
+pub(crate) type ServerSetter = fn(&mut ServerConfig, &[&str]) -> Result<(), String>;
 /// Sets a per-directory value from the (arity-checked) arguments.
-pub type DirSetter = fn(&mut DirConfig, &[&str]) -> Result<(), String>;
+pub(crate) type DirSetter = fn(&mut DirConfig, &[&str]) -> Result<(), String>;
 /// Checks the arguments of a directive that stores nothing.
-pub type ArgsCheck = fn(&[&str]) -> Result<(), String>;
+pub(crate) type ArgsCheck = fn(&[&str]) -> Result<(), String>;
 
 /// What applying a directive does.
 #[derive(Clone, Copy)]
-pub enum Action {
+pub(crate) enum Action {
     /// Runs a setter on the server configuration (context Global / Server).
     Server(ServerSetter),
     /// An On/Off directive: stores the flag in this server-config field.
@@ -92,6 +92,9 @@ pub enum Action {
     /// Refused at configuration time: "NAME is not supported by mod_wsgi_rs
     /// yet; INSTEAD instead of NAME" (accepting and ignoring it would be
     /// unsafe, e.g. an access-control directive would leave a site open).
+    // No row refuses today; kept for a directive that cannot work here and
+    // must not be ignored (a security control fails configtest instead).
+    #[allow(dead_code)]
     Refused { instead: &'static str },
 }
 
@@ -114,7 +117,7 @@ impl std::fmt::Debug for Action {
 /// A check the Apache glue makes on the arguments before the action runs,
 /// with facilities only Apache has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum GlueCheck {
+pub(crate) enum GlueCheck {
     None,
     /// The first argument is a regular expression: compile it with Apache's
     /// own regex engine (the one that will match requests).
@@ -125,21 +128,21 @@ pub enum GlueCheck {
 pub struct Directive {
     pub name: &'static str,
     /// `name` as a C string, for Apache's command table.
-    pub c_name: &'static std::ffi::CStr,
+    pub(crate) c_name: &'static std::ffi::CStr,
     /// `help` as a C string (Apache shows it in arity errors).
-    pub c_help: &'static std::ffi::CStr,
-    pub context: Context,
-    pub min_args: usize,
-    pub max_args: usize,
-    pub help: &'static str,
-    pub action: Action,
-    pub glue_check: GlueCheck,
+    pub(crate) c_help: &'static std::ffi::CStr,
+    pub(crate) context: Context,
+    pub(crate) min_args: usize,
+    pub(crate) max_args: usize,
+    pub(crate) help: &'static str,
+    pub(crate) action: Action,
+    pub(crate) glue_check: GlueCheck,
 }
 
 impl Directive {
     /// The configuration structure this directive is applied to (see
     /// [`Context::scope`]).
-    pub const fn scope(&self) -> Scope {
+    pub(crate) const fn scope(&self) -> Scope {
         self.context.scope()
     }
 }
@@ -242,14 +245,14 @@ directives! {
 }
 
 /// Looks a directive up by name (case-insensitive, as Apache does).
-pub fn find(name: &str) -> Option<&'static Directive> {
+pub(crate) fn find(name: &str) -> Option<&'static Directive> {
     DIRECTIVES
         .iter()
         .find(|d| d.name.eq_ignore_ascii_case(name))
 }
 
 /// Checks the argument count against the table.
-pub fn check_arity(d: &Directive, args: &[&str]) -> Result<(), String> {
+pub(crate) fn check_arity(d: &Directive, args: &[&str]) -> Result<(), String> {
     if args.len() < d.min_args || args.len() > d.max_args {
         let count = if d.min_args == d.max_args {
             format!("exactly {}", d.min_args)
@@ -285,7 +288,7 @@ fn refusal(d: &Directive, instead: &str) -> String {
 /// The start-up line a directive applied with `args` calls for: the reason
 /// it has no effect in mod_wsgi_rs (see [`Action::NoEffect`] and
 /// [`Action::ServerNoted`]), or None.
-pub fn no_effect_note(d: &Directive, args: &[&str]) -> Option<&'static str> {
+pub(crate) fn no_effect_note(d: &Directive, args: &[&str]) -> Option<&'static str> {
     match d.action {
         Action::NoEffect { why, unless, .. } => {
             let same = matches!((unless, args), (Some(u), [a]) if a.eq_ignore_ascii_case(u));

@@ -7,7 +7,7 @@ use std::fmt;
 
 /// An application group specification.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum AppGroup {
+pub(crate) enum AppGroup {
     /// `%{GLOBAL}` (or the empty string): the main interpreter, named `""`.
     Global,
     /// `%{RESOURCE}`: `host[:port]|SCRIPT_NAME` (mod_wsgi's default).
@@ -25,7 +25,7 @@ pub enum AppGroup {
 
 /// A process group specification.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum ProcessGroup {
+pub(crate) enum ProcessGroup {
     /// `%{GLOBAL}` (or the empty string): embedded mode, in the Apache
     /// child processes.
     Global,
@@ -92,7 +92,7 @@ fn unknown_variable(s: &str, allowed: &[&str]) -> String {
 /// Parses an application group specification: `%{GLOBAL}`, `%{RESOURCE}`,
 /// `%{SERVER}`, `%{HOST}`, `%{ENV:name}` or a literal name. The empty
 /// string means `%{GLOBAL}`, as in mod_wsgi. Any other `%{…}` is an error.
-pub fn parse_application_group(s: &str) -> Result<AppGroup, String> {
+pub(crate) fn parse_application_group(s: &str) -> Result<AppGroup, String> {
     match s {
         "" | "%{GLOBAL}" => return Ok(AppGroup::Global),
         "%{RESOURCE}" => return Ok(AppGroup::Resource),
@@ -112,7 +112,7 @@ pub fn parse_application_group(s: &str) -> Result<AppGroup, String> {
 /// Parses a process group specification: `%{GLOBAL}` or `""` (embedded),
 /// `%{ENV:name}`, or a daemon process group name. Any other `%{…}` is an
 /// error.
-pub fn parse_process_group(s: &str) -> Result<ProcessGroup, String> {
+pub(crate) fn parse_process_group(s: &str) -> Result<ProcessGroup, String> {
     match s {
         "" | "%{GLOBAL}" => return Ok(ProcessGroup::Global),
         "%{RESOURCE}" | "%{SERVER}" | "%{HOST}" => {
@@ -159,35 +159,35 @@ impl fmt::Display for ProcessGroup {
 impl AppGroup {
     /// True when the name does not depend on the request (`%{GLOBAL}` or a
     /// literal), so a script can be preloaded into it at process start.
-    pub fn is_static(&self) -> bool {
+    pub(crate) fn is_static(&self) -> bool {
         matches!(self, AppGroup::Global | AppGroup::Literal(_))
     }
 }
 
 impl ProcessGroup {
     /// True when the group does not depend on the request.
-    pub fn is_static(&self) -> bool {
+    pub(crate) fn is_static(&self) -> bool {
         !matches!(self, ProcessGroup::Env(_))
     }
 }
 
 /// What a request provides for expanding an application group.
-pub struct GroupContext<'a> {
+pub(crate) struct GroupContext<'a> {
     /// The virtual host's `ServerName` (`r->server->server_hostname`).
-    pub server_hostname: &'a str,
+    pub(crate) server_hostname: &'a str,
     /// The port as `ap_get_server_port(r)` gives it (with the default
     /// `UseCanonicalName Off` that is the port of the `Host` header when it
     /// has one).
-    pub port: u16,
+    pub(crate) port: u16,
     /// The `Host` header (or `r->hostname`), if any; a port in it is
     /// ignored in favour of `port`, as mod_wsgi uses `r->hostname`.
-    pub host_header: Option<&'a str>,
+    pub(crate) host_header: Option<&'a str>,
     /// The mount point (SCRIPT_NAME) as mod_wsgi computes it for
     /// `%{RESOURCE}`.
-    pub script_name: &'a str,
+    pub(crate) script_name: &'a str,
     /// Looks up a request variable for `%{ENV:name}` (mod_wsgi looks in
     /// `r->notes`, then `r->subprocess_env`, then the process environment).
-    pub env: &'a dyn Fn(&str) -> Option<String>,
+    pub(crate) env: &'a dyn Fn(&str) -> Option<String>,
 }
 
 fn with_port(host: &str, port: u16) -> String {
@@ -240,7 +240,7 @@ fn host_name(cx: &GroupContext) -> String {
 ///   value that is itself one of the `%{…}` forms above (other than
 ///   `%{ENV:…}`) is expanded in turn, as mod_wsgi does;
 /// - a literal → itself.
-pub fn expand_application_group(g: &AppGroup, cx: &GroupContext) -> String {
+pub(crate) fn expand_application_group(g: &AppGroup, cx: &GroupContext) -> String {
     match g {
         AppGroup::Global => String::new(),
         AppGroup::Server => server_name(cx),
@@ -272,7 +272,7 @@ pub fn expand_application_group(g: &AppGroup, cx: &GroupContext) -> String {
 /// as in mod_wsgi: no daemon group has that name, so the request fails
 /// with a clear "no such daemon process group" error instead of silently
 /// running embedded.
-pub fn resolve_process_group(
+pub(crate) fn resolve_process_group(
     g: &ProcessGroup,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Option<String> {
@@ -291,7 +291,7 @@ pub fn resolve_process_group(
 /// The callable object name for a request: `WSGICallableObject` /
 /// `callable-object=` may be `%{ENV:x}` in mod_wsgi; an unset variable (or
 /// any other `%…` form) gives `application`.
-pub fn expand_callable_object(spec: &str, env: &dyn Fn(&str) -> Option<String>) -> String {
+pub(crate) fn expand_callable_object(spec: &str, env: &dyn Fn(&str) -> Option<String>) -> String {
     if !spec.starts_with('%') {
         return spec.to_string();
     }
@@ -306,7 +306,7 @@ pub fn expand_callable_object(spec: &str, env: &dyn Fn(&str) -> Option<String>) 
 /// Parses `WSGIRestrictProcess group…`: the daemon process groups a
 /// context may select. `%{GLOBAL}` (embedded mode) is stored as `""`, as
 /// mod_wsgi does.
-pub fn parse_restrict_process(args: &[&str]) -> Result<Vec<String>, String> {
+pub(crate) fn parse_restrict_process(args: &[&str]) -> Result<Vec<String>, String> {
     if args.is_empty() {
         return Err(
             "needs at least one process group name (or %{GLOBAL} for embedded mode)".to_string(),
@@ -325,7 +325,7 @@ pub fn parse_restrict_process(args: &[&str]) -> Result<Vec<String>, String> {
 
 /// Whether a request may use the resolved process group (`None` =
 /// embedded) under `WSGIRestrictProcess` (`None` = no restriction).
-pub fn process_group_permitted(restrict: Option<&[String]>, group: Option<&str>) -> bool {
+pub(crate) fn process_group_permitted(restrict: Option<&[String]>, group: Option<&str>) -> bool {
     match restrict {
         None => true,
         Some(list) => {

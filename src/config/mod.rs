@@ -5,18 +5,18 @@
 //! Error messages are written for `apachectl configtest` output, where
 //! Apache already prefixes the file, line and directive name.
 
-pub mod alias;
-pub mod daemon;
-pub mod daemon_options;
-pub mod dir;
-pub mod directives;
-pub mod groups;
-pub mod mounted;
-pub mod no_effect;
-pub mod scripts;
-pub mod server;
-pub mod trusted_proxy;
-pub mod values;
+pub(crate) mod alias;
+pub(crate) mod daemon;
+pub(crate) mod daemon_options;
+pub(crate) mod dir;
+pub(crate) mod directives;
+pub(crate) mod groups;
+pub(crate) mod mounted;
+pub(crate) mod no_effect;
+pub(crate) mod scripts;
+pub(crate) mod server;
+pub(crate) mod trusted_proxy;
+pub(crate) mod values;
 
 // Tests that apply directives by name through the table (so they sit beside
 // `server` / `dir`, not inside them: those modules do not know the table).
@@ -25,11 +25,11 @@ mod dir_tests;
 #[cfg(test)]
 mod server_tests;
 
-pub use alias::ScriptAliasOptions;
-pub use daemon::DaemonProcess;
+pub(crate) use alias::ScriptAliasOptions;
+pub(crate) use daemon::DaemonProcess;
 pub use daemon_options::parse_daemon_process;
 pub use dir::{effective, DirConfig, RequestConfig};
-pub use mounted::Mounted;
+pub(crate) use mounted::Mounted;
 pub use server::ServerConfig;
 pub use trusted_proxy::IpSubnet;
 pub use values::{split_args, MapHeadToGet};

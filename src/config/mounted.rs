@@ -2,11 +2,11 @@
 //! for the handler).
 
 /// A request mapped by a `WSGIScriptAlias`/`WSGIScriptAliasMatch`.
-pub struct Mounted {
+pub(crate) struct Mounted {
     /// Index of the matching alias in the vhost's ServerConfig.aliases.
-    pub alias: usize,
+    pub(crate) alias: usize,
     /// URI bytes the mount point consumed.
-    pub consumed: usize,
+    pub(crate) consumed: usize,
     /// The script file (after `$n` substitution).
-    pub script: String,
+    pub(crate) script: String,
 }

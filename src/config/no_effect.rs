@@ -7,18 +7,18 @@
 use super::values::{flag, one_arg};
 
 /// Any single argument.
-pub fn any_one(args: &[&str]) -> Result<(), String> {
+pub(crate) fn any_one(args: &[&str]) -> Result<(), String> {
     one_arg(args).map(drop)
 }
 
 /// A single On / Off argument.
-pub fn on_off(args: &[&str]) -> Result<(), String> {
+pub(crate) fn on_off(args: &[&str]) -> Result<(), String> {
     flag(args).map(drop)
 }
 
 /// `WSGIAcceptMutex default|flock|fcntl|sysvsem|posixsem|pthread` (the
 /// mechanisms APR has on Linux, as mod_wsgi lists them).
-pub fn accept_mutex(args: &[&str]) -> Result<(), String> {
+pub(crate) fn accept_mutex(args: &[&str]) -> Result<(), String> {
     const MECHANISMS: &[&str] = &[
         "default", "flock", "fcntl", "sysvsem", "posixsem", "pthread",
     ];
@@ -36,7 +36,7 @@ pub fn accept_mutex(args: &[&str]) -> Result<(), String> {
 /// `<WSGIInterpreterOptions [process-group=NAME] [application-group=NAME]>`:
 /// Apache hands the section's arguments with the closing `>` on the last
 /// one (or alone).
-pub fn interpreter_options(args: &[&str]) -> Result<(), String> {
+pub(crate) fn interpreter_options(args: &[&str]) -> Result<(), String> {
     let joined = args.join(" ");
     let Some(inner) = joined.trim_end().strip_suffix('>') else {
         return Err("<WSGIInterpreterOptions> directive missing closing '>'".to_string());
@@ -63,7 +63,7 @@ pub fn interpreter_options(args: &[&str]) -> Result<(), String> {
 }
 
 /// `WSGITelemetryService unix:/path [interval=N]` (N at least 0.5).
-pub fn telemetry_service(args: &[&str]) -> Result<(), String> {
+pub(crate) fn telemetry_service(args: &[&str]) -> Result<(), String> {
     let target = args.first().copied().unwrap_or("");
     if !target.starts_with("unix:") || target.len() == 5 {
         return Err(format!(
@@ -89,7 +89,7 @@ pub fn telemetry_service(args: &[&str]) -> Result<(), String> {
 }
 
 /// `WSGISlowRequests SECONDS` (non-negative).
-pub fn slow_requests(args: &[&str]) -> Result<(), String> {
+pub(crate) fn slow_requests(args: &[&str]) -> Result<(), String> {
     let v = one_arg(args)?;
     match v.trim().parse::<f64>() {
         Ok(n) if n.is_finite() && n >= 0.0 => Ok(()),
@@ -101,7 +101,7 @@ pub fn slow_requests(args: &[&str]) -> Result<(), String> {
 
 /// `WSGITelemetryOptions [+|-]Flag ... | None | All` (the one flag is
 /// CaptureUserAgent; +/- and absolute names may not be mixed).
-pub fn telemetry_options(args: &[&str]) -> Result<(), String> {
+pub(crate) fn telemetry_options(args: &[&str]) -> Result<(), String> {
     if args.is_empty() {
         return Err("at least one flag is required (CaptureUserAgent, None or All)".to_string());
     }
@@ -134,46 +134,53 @@ pub fn telemetry_options(args: &[&str]) -> Result<(), String> {
 
 /// True for `On` (for rows whose start-up line is due only when a feature
 /// is switched on).
-pub fn is_on(args: &[&str]) -> bool {
+pub(crate) fn is_on(args: &[&str]) -> bool {
     flag(args).unwrap_or(false)
 }
 
 // --- the reasons, as logged at start-up ---
 
-pub const ACCEPT_MUTEX: &str = "daemon processes have no accept mutex: their idle threads wait \
+pub(crate) const ACCEPT_MUTEX: &str =
+    "daemon processes have no accept mutex: their idle threads wait \
      on one epoll set and the kernel hands each connection to one of them";
-pub const SOCKET_ROTATION: &str = "a daemon group's socket keeps one path across graceful \
+pub(crate) const SOCKET_ROTATION: &str = "a daemon group's socket keeps one path across graceful \
      restarts (as with Off), so Apache children of the older generation reach the new daemons";
-pub const DESTROY_INTERPRETER: &str = "the interpreter is not finalised when its process \
+pub(crate) const DESTROY_INTERPRETER: &str = "the interpreter is not finalised when its process \
      exits (as with Off): it ends with the process";
-pub const PER_INTERPRETER_GIL: &str = "applications run in their process's main interpreter \
+pub(crate) const PER_INTERPRETER_GIL: &str =
+    "applications run in their process's main interpreter \
      (no sub-interpreters), so there is no per-interpreter GIL to enable; use daemon process \
      groups to separate applications";
-pub const INTERPRETER_OPTIONS: &str = "applications run in their process's main interpreter \
+pub(crate) const INTERPRETER_OPTIONS: &str =
+    "applications run in their process's main interpreter \
      (no sub-interpreters), so per-interpreter options do not apply and the directives inside \
      the section are not used; set WSGIPythonPath / WSGISwitchInterval or the \
      WSGIDaemonProcess options python-path= / switch-interval= instead";
-pub const FREE_THREADING: &str = "this build of Python is not free-threaded (PEP 703), and \
+pub(crate) const FREE_THREADING: &str = "this build of Python is not free-threaded (PEP 703), and \
      mod_wsgi_rs does not support free-threaded builds: the GIL stays on";
-pub const CASE_SENSITIVITY: &str = "script file names are used as written, as with On \
+pub(crate) const CASE_SENSITIVITY: &str = "script file names are used as written, as with On \
      (Linux file systems are case-sensitive); Off, meant for case-insensitive file systems, \
      would lower-case them for module names and %{RESOURCE}";
-pub const GROUP_AUTHORITATIVE: &str = "on Apache 2.4 (as in mod_wsgi 6.1) Require lines are \
+pub(crate) const GROUP_AUTHORITATIVE: &str =
+    "on Apache 2.4 (as in mod_wsgi 6.1) Require lines are \
      combined by <RequireAny>/<RequireAll>, not by provider authority: put `Require wsgi-group` \
      in a <RequireAny> with the other providers";
-pub const PASS_APACHE_REQUEST: &str = "the raw apache.request_rec capsule is not put in the \
+pub(crate) const PASS_APACHE_REQUEST: &str =
+    "the raw apache.request_rec capsule is not put in the \
      environ: it is only usable by C extensions built against Apache's headers, and only in \
      embedded mode";
-pub const TELEMETRY_SERVICE: &str = "there is no telemetry reporter (mod_wsgi 6.1's push of \
+pub(crate) const TELEMETRY_SERVICE: &str =
+    "there is no telemetry reporter (mod_wsgi 6.1's push of \
      metrics to a UNIX socket); scrape the wsgi-metrics handler (Prometheus) or Apache's \
      mod_status instead";
-pub const SLOW_REQUESTS: &str = "there is no telemetry reporter to send slow-request records \
+pub(crate) const SLOW_REQUESTS: &str =
+    "there is no telemetry reporter to send slow-request records \
      to (see WSGITelemetryService); request-timeout= still ends stuck requests";
-pub const TELEMETRY_OPTIONS: &str =
+pub(crate) const TELEMETRY_OPTIONS: &str =
     "there is no telemetry reporter whose capture these options would select";
-pub const LAZY_INITIALIZATION: &str = "removed in mod_wsgi 6.0: Python always starts after \
+pub(crate) const LAZY_INITIALIZATION: &str = "removed in mod_wsgi 6.0: Python always starts after \
      fork, in Apache children and daemon processes (as with On)";
-pub const VERBOSE_DEBUGGING: &str =
+pub(crate) const VERBOSE_DEBUGGING: &str =
     "there are no extra debugging messages to switch on; use Apache's LogLevel instead";
-pub const NEW_RELIC: &str = "removed in mod_wsgi 6.0 (built-in New Relic agent set-up); \
+pub(crate) const NEW_RELIC: &str = "removed in mod_wsgi 6.0 (built-in New Relic agent set-up); \
      initialise the agent in the WSGI script instead (newrelic.agent.initialize)";

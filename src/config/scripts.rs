@@ -10,17 +10,17 @@ use super::values::unquote;
 
 /// An auth script and the application group it runs in.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ScriptFile {
+pub(crate) struct ScriptFile {
     /// The script file, as written.
-    pub file: String,
+    pub(crate) file: String,
     /// `application-group=`; None = `%{GLOBAL}`.
-    pub application_group: Option<AppGroup>,
+    pub(crate) application_group: Option<AppGroup>,
 }
 
 impl ScriptFile {
     /// The application group the script runs in, `%{GLOBAL}` unless
     /// `application-group=` says otherwise.
-    pub fn application_group_or_global(&self) -> AppGroup {
+    pub(crate) fn application_group_or_global(&self) -> AppGroup {
         self.application_group.clone().unwrap_or(AppGroup::Global)
     }
 }
@@ -44,7 +44,7 @@ impl Kind {
 }
 
 /// Parses `FILE [application-group=NAME]` for `kind`.
-pub fn parse_script(kind: Kind, args: &[&str]) -> Result<ScriptFile, String> {
+pub(crate) fn parse_script(kind: Kind, args: &[&str]) -> Result<ScriptFile, String> {
     let file = args.first().copied().unwrap_or("");
     if file.is_empty() || file.starts_with("application-group=") {
         return Err(format!(

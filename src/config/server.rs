@@ -8,7 +8,7 @@ use super::values::{
 };
 
 /// The default `WSGISocketPrefix` (Debian's Apache run directory).
-pub const DEFAULT_SOCKET_PREFIX: &str = "/var/run/apache2/wsgi";
+pub(crate) const DEFAULT_SOCKET_PREFIX: &str = "/var/run/apache2/wsgi";
 
 /// Configuration of the server-scoped directives (`Scope::Server` in the
 /// directive table, which applies them through the setters below), set in the main server or a virtual host. The
@@ -21,47 +21,47 @@ pub const DEFAULT_SOCKET_PREFIX: &str = "/var/run/apache2/wsgi";
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerConfig {
     /// `WSGIPythonHome`
-    pub python_home: Option<String>,
+    pub(crate) python_home: Option<String>,
     /// `WSGIPythonPath` (split on `:`; the last directive wins, as in mod_wsgi)
-    pub python_path: Vec<String>,
+    pub(crate) python_path: Vec<String>,
     /// `WSGIPythonOptimize`
-    pub python_optimize: Option<u8>,
+    pub(crate) python_optimize: Option<u8>,
     /// `WSGIPythonHashSeed`: `Some(None)` = `random`.
-    pub python_hash_seed: Option<Option<u32>>,
+    pub(crate) python_hash_seed: Option<Option<u32>>,
     /// `WSGIPythonWarnings` (each directive adds one `-W` option)
-    pub python_warnings: Vec<String>,
+    pub(crate) python_warnings: Vec<String>,
     /// `WSGIDontWriteBytecode`
-    pub dont_write_bytecode: Option<bool>,
+    pub(crate) dont_write_bytecode: Option<bool>,
     /// `WSGIRestrictEmbedded`
-    pub restrict_embedded: Option<bool>,
+    pub(crate) restrict_embedded: Option<bool>,
     /// `WSGIRestrictStdin`
-    pub restrict_stdin: Option<bool>,
+    pub(crate) restrict_stdin: Option<bool>,
     /// `WSGIRestrictStdout`
-    pub restrict_stdout: Option<bool>,
+    pub(crate) restrict_stdout: Option<bool>,
     /// `WSGIRestrictSignal`
-    pub restrict_signal: Option<bool>,
+    pub(crate) restrict_signal: Option<bool>,
     /// `WSGISocketPrefix` (the caller makes it ServerRoot-relative, as
     /// `ap_server_root_relative` does)
-    pub socket_prefix: Option<String>,
+    pub(crate) socket_prefix: Option<String>,
     /// `WSGIScriptAlias` / `WSGIScriptAliasMatch`, in configuration order.
-    pub aliases: Vec<ScriptAlias>,
+    pub(crate) aliases: Vec<ScriptAlias>,
     /// `WSGIDaemonProcess`
-    pub daemons: Vec<DaemonProcess>,
+    pub(crate) daemons: Vec<DaemonProcess>,
     /// `WSGIImportScript`: (file, options with both groups set).
-    pub import_scripts: Vec<(String, ScriptAliasOptions)>,
+    pub(crate) import_scripts: Vec<(String, ScriptAliasOptions)>,
     /// `WSGIPythonEggs`: `PYTHON_EGG_CACHE` in Apache children (embedded
     /// mode; a daemon group uses its `python-eggs=` only, as in mod_wsgi).
-    pub python_eggs: Option<String>,
+    pub(crate) python_eggs: Option<String>,
     /// `WSGISwitchInterval`: `sys.setswitchinterval()` in Apache children
     /// (embedded mode; a daemon group uses its `switch-interval=`).
-    pub switch_interval: Option<f64>,
+    pub(crate) switch_interval: Option<f64>,
     /// `WSGIServerMetrics`: whether `mod_wsgi.server_metrics()` may report
     /// in embedded mode (default Off; daemon groups: `server-metrics=`).
-    pub server_metrics: Option<bool>,
+    pub(crate) server_metrics: Option<bool>,
     /// `WSGIFreeThreading` (only meaningful for a free-threaded CPython
     /// build, which mod_wsgi_rs does not support: On is logged as having no
     /// effect).
-    pub free_threading: Option<bool>,
+    pub(crate) free_threading: Option<bool>,
 }
 
 fn pick_vec<T: Clone>(base: &[T], add: &[T]) -> Vec<T> {
@@ -108,61 +108,61 @@ impl ServerConfig {
 
     /// `WSGIRestrictStdin` (default Off, as in mod_wsgi 6.1: only an
     /// explicit On replaces sys.stdin with a `mod_wsgi.Restricted`).
-    pub fn restrict_stdin(&self) -> bool {
+    pub(crate) fn restrict_stdin(&self) -> bool {
         self.restrict_stdin.unwrap_or(false)
     }
 
     /// `WSGIRestrictStdout` (default Off).
-    pub fn restrict_stdout(&self) -> bool {
+    pub(crate) fn restrict_stdout(&self) -> bool {
         self.restrict_stdout.unwrap_or(false)
     }
 
     /// `WSGIRestrictSignal` (default On).
-    pub fn restrict_signal(&self) -> bool {
+    pub(crate) fn restrict_signal(&self) -> bool {
         self.restrict_signal.unwrap_or(true)
     }
 
     /// `WSGIRestrictEmbedded` (default Off).
-    pub fn restrict_embedded(&self) -> bool {
+    pub(crate) fn restrict_embedded(&self) -> bool {
         self.restrict_embedded.unwrap_or(false)
     }
 
     /// `WSGIDontWriteBytecode` (default Off).
-    pub fn dont_write_bytecode(&self) -> bool {
+    pub(crate) fn dont_write_bytecode(&self) -> bool {
         self.dont_write_bytecode.unwrap_or(false)
     }
 
     /// `WSGIPythonOptimize` (default 0).
-    pub fn python_optimize(&self) -> u8 {
+    pub(crate) fn python_optimize(&self) -> u8 {
         self.python_optimize.unwrap_or(0)
     }
 
     /// `WSGIServerMetrics` (default Off).
-    pub fn server_metrics(&self) -> bool {
+    pub(crate) fn server_metrics(&self) -> bool {
         self.server_metrics.unwrap_or(false)
     }
 
     /// `WSGISocketPrefix`, or [`DEFAULT_SOCKET_PREFIX`].
-    pub fn socket_prefix(&self) -> &str {
+    pub(crate) fn socket_prefix(&self) -> &str {
         self.socket_prefix_or(DEFAULT_SOCKET_PREFIX)
     }
 
     /// `WSGISocketPrefix`, or the caller's default (e.g. derived from
     /// `DEFAULT_REL_RUNTIMEDIR`).
-    pub fn socket_prefix_or<'a>(&'a self, default: &'a str) -> &'a str {
+    pub(crate) fn socket_prefix_or<'a>(&'a self, default: &'a str) -> &'a str {
         self.socket_prefix.as_deref().unwrap_or(default)
     }
 
     /// The daemon process group called `name`, if this configuration can
     /// see it (after merging: the main server's and this host's own).
-    pub fn find_daemon(&self, name: &str) -> Option<&DaemonProcess> {
+    pub(crate) fn find_daemon(&self, name: &str) -> Option<&DaemonProcess> {
         self.daemons.iter().find(|d| d.name == name)
     }
 
     /// Scripts to preload at process start: every `WSGIImportScript`, then
     /// every script alias that names both groups (see
     /// [`ScriptAlias::preload`]), without repeats.
-    pub fn preloads(&self) -> Vec<(String, ScriptAliasOptions)> {
+    pub(crate) fn preloads(&self) -> Vec<(String, ScriptAliasOptions)> {
         let mut out: Vec<(String, ScriptAliasOptions)> = Vec::new();
         let candidates = self
             .import_scripts
@@ -182,25 +182,25 @@ impl ServerConfig {
     // into their field) ---
 
     /// `WSGIScriptAlias URL-path file options…`
-    pub fn add_script_alias(&mut self, args: &[&str]) -> Result<(), String> {
+    pub(crate) fn add_script_alias(&mut self, args: &[&str]) -> Result<(), String> {
         self.aliases.push(parse_script_alias(args, false)?);
         Ok(())
     }
 
     /// `WSGIScriptAliasMatch regex file options…`
-    pub fn add_script_alias_match(&mut self, args: &[&str]) -> Result<(), String> {
+    pub(crate) fn add_script_alias_match(&mut self, args: &[&str]) -> Result<(), String> {
         self.aliases.push(parse_script_alias(args, true)?);
         Ok(())
     }
 
     /// `WSGIImportScript file options…`
-    pub fn add_import_script(&mut self, args: &[&str]) -> Result<(), String> {
+    pub(crate) fn add_import_script(&mut self, args: &[&str]) -> Result<(), String> {
         self.import_scripts.push(parse_import_script(args)?);
         Ok(())
     }
 
     /// `WSGIDaemonProcess name options…`: each name once across the server.
-    pub fn add_daemon_process(&mut self, args: &[&str]) -> Result<(), String> {
+    pub(crate) fn add_daemon_process(&mut self, args: &[&str]) -> Result<(), String> {
         let d = parse_daemon_process(args)?;
         if self.find_daemon(&d.name).is_some() {
             return Err(format!(
@@ -213,61 +213,61 @@ impl ServerConfig {
     }
 
     /// `WSGIPythonHome path`
-    pub fn set_python_home(&mut self, args: &[&str]) -> Result<(), String> {
+    pub(crate) fn set_python_home(&mut self, args: &[&str]) -> Result<(), String> {
         self.python_home = Some(one_arg(args)?.to_string());
         Ok(())
     }
 
     /// `WSGIPythonPath a:b:…` (the last directive wins)
-    pub fn set_python_path(&mut self, args: &[&str]) -> Result<(), String> {
+    pub(crate) fn set_python_path(&mut self, args: &[&str]) -> Result<(), String> {
         self.python_path = parse_python_path(one_arg(args)?);
         Ok(())
     }
 
     /// `WSGIPythonOptimize 0|1|2`
-    pub fn set_python_optimize(&mut self, args: &[&str]) -> Result<(), String> {
+    pub(crate) fn set_python_optimize(&mut self, args: &[&str]) -> Result<(), String> {
         self.python_optimize = Some(parse_optimize(one_arg(args)?)?);
         Ok(())
     }
 
     /// `WSGIPythonWarnings filter` (each directive adds one)
-    pub fn add_python_warning(&mut self, args: &[&str]) -> Result<(), String> {
+    pub(crate) fn add_python_warning(&mut self, args: &[&str]) -> Result<(), String> {
         self.python_warnings.push(one_arg(args)?.to_string());
         Ok(())
     }
 
     /// `WSGIPythonHashSeed random|N`
-    pub fn set_python_hash_seed(&mut self, args: &[&str]) -> Result<(), String> {
+    pub(crate) fn set_python_hash_seed(&mut self, args: &[&str]) -> Result<(), String> {
         self.python_hash_seed = Some(parse_hash_seed(one_arg(args)?)?);
         Ok(())
     }
 
     /// `WSGIPythonEggs directory`
-    pub fn set_python_eggs(&mut self, args: &[&str]) -> Result<(), String> {
+    pub(crate) fn set_python_eggs(&mut self, args: &[&str]) -> Result<(), String> {
         self.python_eggs = Some(one_arg(args)?.to_string());
         Ok(())
     }
 
     /// `WSGISwitchInterval seconds` (a positive number, such as 0.005)
-    pub fn set_switch_interval(&mut self, args: &[&str]) -> Result<(), String> {
+    pub(crate) fn set_switch_interval(&mut self, args: &[&str]) -> Result<(), String> {
         self.switch_interval = Some(parse_switch_interval(one_arg(args)?)?);
         Ok(())
     }
 
     /// `WSGIServerMetrics On|Off`
-    pub fn set_server_metrics(&mut self, args: &[&str]) -> Result<(), String> {
+    pub(crate) fn set_server_metrics(&mut self, args: &[&str]) -> Result<(), String> {
         self.server_metrics = Some(flag(args)?);
         Ok(())
     }
 
     /// `WSGIFreeThreading On|Off`
-    pub fn set_free_threading(&mut self, args: &[&str]) -> Result<(), String> {
+    pub(crate) fn set_free_threading(&mut self, args: &[&str]) -> Result<(), String> {
         self.free_threading = Some(flag(args)?);
         Ok(())
     }
 
     /// `WSGISocketPrefix path` (not empty)
-    pub fn set_socket_prefix(&mut self, args: &[&str]) -> Result<(), String> {
+    pub(crate) fn set_socket_prefix(&mut self, args: &[&str]) -> Result<(), String> {
         let p = one_arg(args)?;
         if p.is_empty() {
             return Err("needs a path, such as /var/run/apache2/wsgi".to_string());

@@ -9,7 +9,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 /// `HTTP_X_FORWARDED_FOR`. Header names may hold only letters, digits and
 /// `-` (anything else is refused, as the environ builder drops such
 /// headers). A name already in `HTTP_…` form is accepted as is.
-pub fn header_env_name(header: &str) -> Result<String, String> {
+pub(crate) fn header_env_name(header: &str) -> Result<String, String> {
     let h = header.trim();
     if h.len() > 5 && h.as_bytes()[..5].eq_ignore_ascii_case(b"HTTP_") {
         let rest = &h.as_bytes()[5..];
@@ -32,9 +32,9 @@ pub fn header_env_name(header: &str) -> Result<String, String> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct IpSubnet {
     /// The network address (host bits cleared).
-    pub addr: IpAddr,
+    pub(crate) addr: IpAddr,
     /// The prefix length in bits.
-    pub prefix: u8,
+    pub(crate) prefix: u8,
 }
 
 impl IpSubnet {

@@ -6,7 +6,7 @@
 //! what would be accepted instead.
 
 /// Parses `On` / `Off` (case-insensitive), as Apache's FLAG directives do.
-pub fn parse_on_off(value: &str) -> Result<bool, String> {
+pub(crate) fn parse_on_off(value: &str) -> Result<bool, String> {
     let v = value.trim();
     if v.eq_ignore_ascii_case("on") {
         Ok(true)
@@ -53,7 +53,7 @@ pub enum MapHeadToGet {
 }
 
 /// Parses `On` / `Off` / `Auto` (case-insensitive).
-pub fn parse_map_head(value: &str) -> Result<MapHeadToGet, String> {
+pub(crate) fn parse_map_head(value: &str) -> Result<MapHeadToGet, String> {
     let v = value.trim();
     if v.eq_ignore_ascii_case("on") {
         Ok(MapHeadToGet::On)
@@ -80,7 +80,7 @@ fn value_error(name: &str, value: &str, expected: &str) -> String {
 /// option 'processes': expected a whole number from 1 to 10000`); pass `""`
 /// when the value is a directive's own argument (Apache names the
 /// directive already).
-pub fn parse_int_in(name: &str, value: &str, min: i64, max: i64) -> Result<i64, String> {
+pub(crate) fn parse_int_in(name: &str, value: &str, min: i64, max: i64) -> Result<i64, String> {
     let expected = || format!("a whole number from {min} to {max}");
     let v = value.trim();
     if v.is_empty()
@@ -99,7 +99,7 @@ pub fn parse_int_in(name: &str, value: &str, min: i64, max: i64) -> Result<i64, 
 
 /// Splits a `WSGIPythonPath` / `python-path=` value on `:`, dropping empty
 /// entries (so `/a::/b:` gives `["/a", "/b"]`).
-pub fn parse_python_path(value: &str) -> Vec<String> {
+pub(crate) fn parse_python_path(value: &str) -> Vec<String> {
     value
         .split(':')
         .filter(|s| !s.is_empty())
@@ -108,7 +108,7 @@ pub fn parse_python_path(value: &str) -> Vec<String> {
 }
 
 /// `WSGIPythonOptimize`: 0, 1 or 2 (like `python -O` / `-OO`).
-pub fn parse_optimize(value: &str) -> Result<u8, String> {
+pub(crate) fn parse_optimize(value: &str) -> Result<u8, String> {
     match value.trim() {
         "0" => Ok(0),
         "1" => Ok(1),
@@ -121,7 +121,7 @@ pub fn parse_optimize(value: &str) -> Result<u8, String> {
 
 /// `WSGIPythonHashSeed`: `random` gives `None` (Python picks a random seed),
 /// otherwise a whole number from 0 to 4294967295.
-pub fn parse_hash_seed(value: &str) -> Result<Option<u32>, String> {
+pub(crate) fn parse_hash_seed(value: &str) -> Result<Option<u32>, String> {
     let v = value.trim();
     if v.eq_ignore_ascii_case("random") {
         return Ok(None);
@@ -137,14 +137,14 @@ pub fn parse_hash_seed(value: &str) -> Result<Option<u32>, String> {
 }
 
 /// Splits `key=value` on the first `=`. `None` when there is no `=`.
-pub fn split_key_value(arg: &str) -> Option<(&str, &str)> {
+pub(crate) fn split_key_value(arg: &str) -> Option<(&str, &str)> {
     arg.split_once('=')
 }
 
 /// Removes one pair of matching surrounding quotes (`'…'` or `"…"`), which
 /// users write in option values such as `display-name='%{GROUP}'` when the
 /// tokenizer left them in place.
-pub fn unquote(value: &str) -> &str {
+pub(crate) fn unquote(value: &str) -> &str {
     let b = value.as_bytes();
     if b.len() >= 2 && (b[0] == b'"' || b[0] == b'\'') && b[b.len() - 1] == b[0] {
         &value[1..value.len() - 1]
@@ -216,7 +216,7 @@ fn read_quoted(chars: &[char], start: usize, out: &mut String) -> Result<usize, 
 
 /// `WSGICallableObject` / `callable-object=`: a Python identifier such as
 /// `application` or `app`, or `%{ENV:NAME}` (looked up per request).
-pub fn parse_callable_object(value: &str) -> Result<String, String> {
+pub(crate) fn parse_callable_object(value: &str) -> Result<String, String> {
     let v = value.trim();
     if let Some(name) = v.strip_prefix("%{ENV:").and_then(|r| r.strip_suffix('}')) {
         if !name.is_empty() && !name.contains(['{', '}']) && !name.chars().any(char::is_whitespace)
@@ -241,7 +241,7 @@ pub fn parse_callable_object(value: &str) -> Result<String, String> {
 /// Edit distance (optimal string alignment: insertions, deletions,
 /// substitutions and swaps of two neighbours each count 1), ignoring ASCII
 /// case.
-pub fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().map(|c| c.to_ascii_lowercase()).collect();
     let b: Vec<char> = b.chars().map(|c| c.to_ascii_lowercase()).collect();
     let (n, m) = (a.len(), b.len());
@@ -269,7 +269,7 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 
 /// The candidate closest to `word`, if it is close enough to be a likely
 /// typo (case differences and `_` for `-` count as close).
-pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let normalised = word.replace('_', "-");
     let mut best: Option<(usize, &'a str)> = None;
     for &c in candidates {
@@ -283,7 +283,7 @@ pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
 }
 
 /// `unknown option 'x'`, with a did-you-mean suggestion when one is close.
-pub fn unknown_option(name: &str, candidates: &[&str]) -> String {
+pub(crate) fn unknown_option(name: &str, candidates: &[&str]) -> String {
     match suggest(name, candidates) {
         Some(s) => format!("unknown option '{name}' (did you mean '{s}'?)"),
         None => format!(
@@ -295,7 +295,7 @@ pub fn unknown_option(name: &str, candidates: &[&str]) -> String {
 
 /// Python's thread switch interval (`WSGISwitchInterval`,
 /// `switch-interval=`): a positive number of seconds, as C's strtod reads it.
-pub fn parse_switch_interval(value: &str) -> Result<f64, String> {
+pub(crate) fn parse_switch_interval(value: &str) -> Result<f64, String> {
     match value.trim().parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
         _ => Err(format!(
@@ -306,7 +306,7 @@ pub fn parse_switch_interval(value: &str) -> Result<f64, String> {
 
 /// A duration in whole seconds for option `name` (0 is allowed and usually
 /// means "disabled").
-pub fn parse_seconds(name: &str, value: &str) -> Result<u32, String> {
+pub(crate) fn parse_seconds(name: &str, value: &str) -> Result<u32, String> {
     let v = value.trim();
     if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
         if let Ok(n) = v.parse::<u32>() {
@@ -325,7 +325,7 @@ pub fn parse_seconds(name: &str, value: &str) -> Result<u32, String> {
 /// A size in bytes for option `name`. Accepts a plain number of bytes, or a
 /// number with a `K`, `M` or `G` suffix (binary multiples: `512M` is
 /// 536870912).
-pub fn parse_size(name: &str, value: &str) -> Result<u64, String> {
+pub(crate) fn parse_size(name: &str, value: &str) -> Result<u64, String> {
     let v = value.trim();
     let err = || {
         value_error(
@@ -351,7 +351,7 @@ pub fn parse_size(name: &str, value: &str) -> Result<u64, String> {
 }
 
 /// An octal umask such as `022` or `0007`, from 0 to 0777.
-pub fn parse_umask(name: &str, value: &str) -> Result<u32, String> {
+pub(crate) fn parse_umask(name: &str, value: &str) -> Result<u32, String> {
     let v = value.trim();
     let digits = v.strip_prefix("0o").unwrap_or(v);
     if !digits.is_empty() && digits.bytes().all(|b| (b'0'..=b'7').contains(&b)) {

@@ -10,7 +10,7 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
 /// Bytes kept in memory before the body moves to a temporary file.
-pub const MEMORY_LIMIT: usize = 1 << 20;
+pub(crate) const MEMORY_LIMIT: usize = 1 << 20;
 
 /// Bodies this large are received into a pooled buffer of MEMORY_LIMIT.
 const POOLED_FROM: usize = 64 * 1024;
@@ -22,7 +22,7 @@ static BUFFERS: Pool = Pool::new(MEMORY_LIMIT, POOL_KEEP);
 
 /// Why a body could not be received.
 #[derive(Debug)]
-pub enum ReceiveError {
+pub(crate) enum ReceiveError {
     /// Reading from the client failed (it went away, timed out, or sent a
     /// malformed or oversized body): the client's problem.
     Client(io::Error),
@@ -30,7 +30,7 @@ pub enum ReceiveError {
     Spool(io::Error),
 }
 
-pub enum Body {
+pub(crate) enum Body {
     /// `data[..len]` is the body; `pos` how much has been handed on.
     Memory {
         data: Vec<u8>,
@@ -59,7 +59,7 @@ fn spool_error(e: io::Error) -> ReceiveError {
 impl Body {
     /// Reads the whole body from the client. A failure to store it is an
     /// `Err(Spool)`, a failure to read it from the client an `Err(Client)`.
-    pub fn receive(r: &Request) -> Result<Body, ReceiveError> {
+    pub(crate) fn receive(r: &Request) -> Result<Body, ReceiveError> {
         let declared = usize::try_from(r.remaining()).unwrap_or(0);
         if declared > 0 && declared <= MEMORY_LIMIT {
             return Body::receive_sized(r, declared);
@@ -131,7 +131,7 @@ impl Body {
     }
 
     /// Its size in bytes (what it holds in memory or in its file).
-    pub fn size(&self) -> u64 {
+    pub(crate) fn size(&self) -> u64 {
         match self {
             Body::Memory { len, .. } => *len as u64,
             Body::Spooled(f) => f.metadata().map_or(0, |m| m.len()),
@@ -140,7 +140,7 @@ impl Body {
 
     /// For a body held in memory: its next part, at most `max` bytes (empty
     /// at the end), without copying. None for a spooled body.
-    pub fn next_in_memory(&mut self, max: usize) -> Option<&[u8]> {
+    pub(crate) fn next_in_memory(&mut self, max: usize) -> Option<&[u8]> {
         match self {
             Body::Memory { data, len, pos } => {
                 let start = *pos;
@@ -153,7 +153,7 @@ impl Body {
     }
 
     /// The next part of the body, at most `buf.len()` bytes; 0 at the end.
-    pub fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+    pub(crate) fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Body::Memory { .. } => {
                 let chunk = self.next_in_memory(buf.len()).unwrap_or_default();

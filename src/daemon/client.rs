@@ -513,7 +513,7 @@ impl Relay<'_> {
 }
 
 /// Serves `r` through daemon process group `name`.
-pub fn relay(r: &Request, name: &str, t: &Target<'_>) -> c_int {
+pub(crate) fn relay(r: &Request, name: &str, t: &Target<'_>) -> c_int {
     let Some(group) = registry::group(name) else {
         log::request(
             r,

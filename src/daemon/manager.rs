@@ -85,7 +85,7 @@ fn identity_for(group: &Group) -> Result<identity::Identity, String> {
 /// then forks the Python worker process, replaces it when it dies, and
 /// starts its replacement as soon as a worker begins a graceful exit, so a
 /// recycling group keeps accepting.
-pub fn run(group: Arc<Group>, index: usize) -> ! {
+pub(crate) fn run(group: Arc<Group>, index: usize) -> ! {
     forget_other_groups(&group);
     signals::reset_all();
     hproc::close_listeners();

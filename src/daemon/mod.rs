@@ -18,14 +18,14 @@
 //! Imports run one way: supervisor -> manager -> worker -> server, and
 //! every module may use the registry, which uses none of them.
 
-pub mod body;
-pub mod client;
-pub mod manager;
-pub mod outgoing;
-pub mod registry;
-pub mod script_owner;
-pub mod server;
-pub mod spool;
-pub mod supervisor;
-pub mod wire;
-pub mod worker;
+pub(crate) mod body;
+pub(crate) mod client;
+pub(crate) mod manager;
+pub(crate) mod outgoing;
+pub(crate) mod registry;
+pub(crate) mod script_owner;
+pub(crate) mod server;
+pub(crate) mod spool;
+pub(crate) mod supervisor;
+pub(crate) mod wire;
+pub(crate) mod worker;

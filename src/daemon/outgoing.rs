@@ -9,7 +9,7 @@ use crate::python::pinned::PinnedBytes;
 use std::io::IoSlice;
 
 #[derive(Default)]
-pub struct Outgoing {
+pub(crate) struct Outgoing {
     head: Vec<u8>,
     block: Option<PinnedBytes>,
     tail: Vec<u8>,
@@ -20,7 +20,7 @@ pub struct Outgoing {
 }
 
 impl Outgoing {
-    pub fn with_capacity(n: usize) -> Outgoing {
+    pub(crate) fn with_capacity(n: usize) -> Outgoing {
         Outgoing {
             head: Vec::with_capacity(n),
             ..Outgoing::default()
@@ -36,13 +36,13 @@ impl Outgoing {
         }
     }
 
-    pub fn put_frame(&mut self, kind: Kind, payload: &[u8]) {
+    pub(crate) fn put_frame(&mut self, kind: Kind, payload: &[u8]) {
         wire::put_frame(self.buf(), kind, payload);
     }
 
     /// Queues a DATA frame whose payload is sent from `block` itself (one
     /// block at a time: with one queued already, this one is copied).
-    pub fn put_data_block(&mut self, block: PinnedBytes) {
+    pub(crate) fn put_data_block(&mut self, block: PinnedBytes) {
         let len = block.bytes().len();
         if self.block.is_some() || len > wire::MAX_CHUNK as usize {
             for chunk in block.bytes().chunks(wire::MAX_CHUNK as usize) {
@@ -59,12 +59,12 @@ impl Outgoing {
         self.head.len() + self.block.as_ref().map_or(0, |b| b.bytes().len()) + self.tail.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.done >= self.total()
     }
 
     /// The unsent bytes, as up to three slices.
-    pub fn slices(&self) -> Vec<IoSlice<'_>> {
+    pub(crate) fn slices(&self) -> Vec<IoSlice<'_>> {
         let mut skip = self.done;
         let mut out = Vec::with_capacity(3);
         let block: &[u8] = self.block.as_ref().map_or(&[], |b| b.bytes());
@@ -80,7 +80,7 @@ impl Outgoing {
     }
 
     /// `n` more bytes were sent; everything sent empties the queue.
-    pub fn advance(&mut self, n: usize) {
+    pub(crate) fn advance(&mut self, n: usize) {
         self.done += n;
         if self.is_empty() {
             self.clear();
@@ -88,7 +88,7 @@ impl Outgoing {
     }
 
     /// The unsent bytes, copied (for a spool taking the rest over).
-    pub fn unsent(&self) -> Vec<u8> {
+    pub(crate) fn unsent(&self) -> Vec<u8> {
         self.slices()
             .iter()
             .flat_map(|s| s.iter().copied())
@@ -96,7 +96,7 @@ impl Outgoing {
     }
 
     /// Forgets everything queued (sent or not).
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.head.clear();
         self.tail.clear();
         self.done = 0;
@@ -107,7 +107,7 @@ impl Outgoing {
 
     /// Drops the references to blocks no longer queued: call it with the
     /// GIL held (a `PinnedBytes` dropped without it takes the GIL).
-    pub fn release(&mut self) {
+    pub(crate) fn release(&mut self) {
         self.sent_blocks.clear();
     }
 }

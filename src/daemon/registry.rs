@@ -29,25 +29,25 @@ pub const SECRET_LEN: usize = 32;
 
 /// The secret an Apache child proves it belongs to this Apache with, to
 /// one daemon process group.
-pub type Secret = [u8; SECRET_LEN];
+pub(crate) type Secret = [u8; SECRET_LEN];
 
 /// Where the master secret lives in Apache's process pool.
-pub const MASTER_KEY: &std::ffi::CStr = c"mod_wsgi_rs.secret";
+pub(crate) const MASTER_KEY: &std::ffi::CStr = c"mod_wsgi_rs.secret";
 
 /// A daemon process group as every process of this Apache generation
 /// sees it.
-pub struct Group {
-    pub cfg: DaemonProcess,
-    pub socket_path: String,
-    pub listen_fd: i32,
-    pub python: Settings,
+pub(crate) struct Group {
+    pub(crate) cfg: DaemonProcess,
+    pub(crate) socket_path: String,
+    pub(crate) listen_fd: i32,
+    pub(crate) python: Settings,
     /// Scripts to execute at process start: (file, application group).
-    pub preloads: Vec<(String, String)>,
+    pub(crate) preloads: Vec<(String, String)>,
 }
 
 impl Group {
     /// Logs `msg` as coming from this group's daemon process (this pid).
-    pub fn say(&self, level: Level, msg: &str) {
+    pub(crate) fn say(&self, level: Level, msg: &str) {
         log::server(
             level,
             &format!(
@@ -76,7 +76,7 @@ fn held() -> std::sync::MutexGuard<'static, Vec<Held>> {
 }
 
 /// The group named `name` in this generation.
-pub fn group(name: &str) -> Option<Arc<Group>> {
+pub(crate) fn group(name: &str) -> Option<Arc<Group>> {
     GROUPS
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -86,25 +86,25 @@ pub fn group(name: &str) -> Option<Arc<Group>> {
 }
 
 /// Every group of this generation.
-pub fn groups() -> Vec<Arc<Group>> {
+pub(crate) fn groups() -> Vec<Arc<Group>> {
     GROUPS.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
 /// Replaces the groups (a new generation's, in the Apache parent).
-pub fn set_groups(groups: Vec<Arc<Group>>) {
+pub(crate) fn set_groups(groups: Vec<Arc<Group>>) {
     *GROUPS.lock().unwrap_or_else(|e| e.into_inner()) = groups;
 }
 
 /// Group `group`'s secret: the master secret's keyed BLAKE3 hash of the
 /// group's name (a keyed hash is a pseudo-random function: knowing one
 /// group's secret tells nothing about another's or about the master).
-pub fn derive_secret(master: &Secret, group: &str) -> Secret {
+pub(crate) fn derive_secret(master: &Secret, group: &str) -> Secret {
     *blake3::keyed_hash(master, group.as_bytes()).as_bytes()
 }
 
 /// Sets the secrets of the groups named `names` (in the Apache parent,
 /// before forking), zeroing those of the last generation.
-pub fn set_secrets<'a>(master: &Secret, names: impl IntoIterator<Item = &'a str>) {
+pub(crate) fn set_secrets<'a>(master: &Secret, names: impl IntoIterator<Item = &'a str>) {
     let mut held = held();
     for h in held.iter_mut() {
         h.secret.zeroize();
@@ -123,7 +123,7 @@ pub fn set_secrets<'a>(master: &Secret, names: impl IntoIterator<Item = &'a str>
 }
 
 /// The secret of group `group`, if this process holds it.
-pub fn secret(group: &str) -> Option<Secret> {
+pub(crate) fn secret(group: &str) -> Option<Secret> {
     held()
         .iter()
         .find(|h| h.group == group && !h.forgotten)
@@ -135,7 +135,7 @@ pub fn secret(group: &str) -> Option<Secret> {
 /// the stack below the caller, where the Apache parent computed them
 /// before it forked this process. (The master secret in Apache's process
 /// pool is the caller's to zero.)
-pub fn keep_only_secret_of(group: &str) {
+pub(crate) fn keep_only_secret_of(group: &str) {
     for h in held().iter_mut() {
         if h.group != group {
             h.secret.zeroize();
@@ -157,7 +157,7 @@ fn scrub_stack() {
 
 /// Where group `group` listens: `PREFIX.<parent pid>.<group>.sock`, the
 /// group name kept readable when it is simple, else hashed.
-pub fn socket_path(prefix: &str, pid: u32, group: &str) -> String {
+pub(crate) fn socket_path(prefix: &str, pid: u32, group: &str) -> String {
     let simple = group.len() <= 32
         && group
             .bytes()

@@ -19,7 +19,7 @@ enum Owner {
 /// Checks `script` against the group's `script-user=` / `script-group=`.
 /// Ok when neither is set or the script passes; otherwise the one-line
 /// reason, naming the file, its owner and what the group expects.
-pub fn check(cfg: &DaemonProcess, script: &Path) -> Result<(), String> {
+pub(crate) fn check(cfg: &DaemonProcess, script: &Path) -> Result<(), String> {
     let (want, spec) = match (&cfg.script_user, &cfg.script_group) {
         (Some(u), _) => (
             identity::lookup_user(u).map(|(uid, _, _)| Owner::User(uid)),

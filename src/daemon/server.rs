@@ -35,7 +35,7 @@ enum Conn {
 }
 
 /// The request's I/O over the daemon socket.
-pub struct DaemonBackend {
+pub(crate) struct DaemonBackend {
     conn: Conn,
     /// socket-timeout: the longest a stalled write may wait.
     timeout: Duration,
@@ -430,14 +430,14 @@ impl Drop for DaemonBackend {
 }
 
 /// What serving a connection came to.
-pub struct Served {
+pub(crate) struct Served {
     /// A request was read (not just the peer closing an idle connection).
-    pub request: bool,
+    pub(crate) request: bool,
     /// The connection, when it may carry another request.
-    pub keep: Option<UnixStream>,
+    pub(crate) keep: Option<UnixStream>,
     /// The request ran under `WSGIIgnoreActivity On`: it does not count as
     /// activity for inactivity-timeout.
-    pub ignore_activity: bool,
+    pub(crate) ignore_activity: bool,
 }
 
 const NO_REQUEST: Served = Served {
@@ -448,7 +448,7 @@ const NO_REQUEST: Served = Served {
 
 /// Gives up an idle connection: RETRY tells its Apache child that a request
 /// it may have sent already was not run (the connection is then closed).
-pub fn retire(conn: &UnixStream) {
+pub(crate) fn retire(conn: &UnixStream) {
     let retry = wire::empty_frame(Kind::Retry);
     let mut sent = 0;
     let _ = send_some(conn.as_raw_fd(), &retry, &mut sent);
@@ -457,7 +457,7 @@ pub fn retire(conn: &UnixStream) {
 /// Answers a new connection with an error status, without running
 /// anything: the request (HELLO, ENVIRON) is read first, so the Apache
 /// child is not cut off while still sending it and sees the reason.
-pub fn refuse_request(stream: &UnixStream, code: u16, msg: &str) {
+pub(crate) fn refuse_request(stream: &UnixStream, code: u16, msg: &str) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
     for _ in 0..2 {
         if wire::read_frame(&mut &*stream, 0).is_err() {
@@ -471,7 +471,7 @@ pub fn refuse_request(stream: &UnixStream, code: u16, msg: &str) {
 /// start): it stays up and answers every request at once with a 503 and
 /// the reason, instead of leaving requests waiting or restarting in a loop.
 /// Fixing it needs a configuration change, hence an Apache restart.
-pub fn refuse_forever(group: &Group, msg: &str) -> ! {
+pub(crate) fn refuse_forever(group: &Group, msg: &str) -> ! {
     group.say(
         Level::Crit,
         &format!(
@@ -517,7 +517,13 @@ fn now_us() -> i64 {
 /// Serves one request on a connection from an Apache child: a new one
 /// (`fresh`), or an idle one that became readable. With `keep`, a request
 /// that ends cleanly hands the connection back for the next request.
-pub fn serve(stream: UnixStream, group: &Group, pid: u32, keep: bool, fresh: bool) -> Served {
+pub(crate) fn serve(
+    stream: UnixStream,
+    group: &Group,
+    pid: u32,
+    keep: bool,
+    fresh: bool,
+) -> Served {
     let request = Served {
         request: true,
         keep: None,

@@ -27,15 +27,15 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 
 /// How long the Apache child may stop reading before the response is
 /// handed off.
-pub const STALL_MS: i32 = 200;
+pub(crate) const STALL_MS: i32 = 200;
 /// Spooled bytes held in memory; more goes to a temporary file.
-pub const MEMORY_LIMIT: usize = 1 << 20;
+pub(crate) const MEMORY_LIMIT: usize = 1 << 20;
 /// Spooled bytes at most (memory and file); beyond this the application
 /// waits for the client, as it would without spooling.
-pub const SPOOL_LIMIT: u64 = 1 << 30;
+pub(crate) const SPOOL_LIMIT: u64 = 1 << 30;
 /// Responses handed off at once per process; beyond this a stalled
 /// response keeps its thread.
-pub const MAX_HANDOFFS: usize = 256;
+pub(crate) const MAX_HANDOFFS: usize = 256;
 /// What the writer sends per write.
 const CHUNK: usize = 256 * 1024;
 
@@ -48,13 +48,13 @@ static REPORTED: AtomicBool = AtomicBool::new(false);
 
 /// Names this process's daemon group for the spool's log line (the first
 /// call in a process counts).
-pub fn set_group(name: &str) {
+pub(crate) fn set_group(name: &str) {
     PROCESS.get_or_init(|| format!("daemon process '{name}' (pid {})", std::process::id()));
 }
 
 /// Where the once-per-process line about a spool that cannot take more
 /// goes (the error log, in a daemon).
-pub type Report = fn(&str);
+pub(crate) type Report = fn(&str);
 
 /// Reports, once per process, that a stalled response could not be
 /// spooled (`why`) and that the thread waits for the client instead.
@@ -71,7 +71,7 @@ fn report_spool_failure(report: Report, why: &str) {
 
 /// Responses still being written by a writer thread (a draining process
 /// waits for them).
-pub fn in_flight() -> usize {
+pub(crate) fn in_flight() -> usize {
     HANDOFFS.load(Ordering::SeqCst)
 }
 
@@ -202,7 +202,7 @@ impl Shared {
 }
 
 /// The application's side of a handed-off response.
-pub struct Handoff {
+pub(crate) struct Handoff {
     shared: Arc<Shared>,
     report: Report,
 }
@@ -210,13 +210,13 @@ pub struct Handoff {
 /// The response could not be written: the Apache child went away, or the
 /// spool failed (with the reason, for the log).
 #[derive(Debug)]
-pub struct Lost(pub Option<String>);
+pub(crate) struct Lost(pub Option<String>);
 
 impl Handoff {
     /// Hands `stream` to a new writer thread, which first sends `pending`.
     /// Gives the stream back if no more handoffs are allowed or the thread
     /// cannot start. A spool that cannot take more is told to `report`.
-    pub fn start(
+    pub(crate) fn start(
         stream: UnixStream,
         pending: &[u8],
         report: Report,
@@ -261,7 +261,7 @@ impl Handoff {
     /// them, they are written by this thread once the writer has sent what
     /// it holds (waiting for the Apache child up to the socket's write
     /// timeout), and so is the rest of the response.
-    pub fn append(&self, data: &[u8]) -> Result<(), Lost> {
+    pub(crate) fn append(&self, data: &[u8]) -> Result<(), Lost> {
         let mut g = self.shared.lock();
         while !g.failed
             && !g.direct
@@ -304,7 +304,7 @@ impl Handoff {
 
     /// Runs `f` on the stream once everything queued has been sent, with
     /// the writer held off until `f` returns.
-    pub fn with_stream<T>(&self, f: impl FnOnce(&UnixStream) -> T) -> Result<T, Lost> {
+    pub(crate) fn with_stream<T>(&self, f: impl FnOnce(&UnixStream) -> T) -> Result<T, Lost> {
         let mut g = self.shared.lock();
         while !g.failed && !g.idle() {
             g = self.shared.wait(g);

@@ -125,7 +125,7 @@ fn publish_socket(bound: &str, path: &str, owner: u32) -> Result<(), String> {
 
 /// Called from post_config in the running parent: sets up every daemon
 /// process group and starts its processes. Err stops Apache's start-up.
-pub fn start(
+pub(crate) fn start(
     pconf: &Pool,
     main: &ServerConfig,
     all: Vec<(DaemonProcess, Vec<(String, String)>)>,

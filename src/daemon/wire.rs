@@ -34,8 +34,8 @@
 
 use std::io::{self, Read, Write};
 
-pub const MAGIC: &[u8; 4] = b"MWRS";
-pub const VERSION: u16 = 2;
+pub(crate) const MAGIC: &[u8; 4] = b"MWRS";
+pub(crate) const VERSION: u16 = 2;
 pub use super::registry::SECRET_LEN;
 
 /// The kinds of frame, with the most each may carry.
@@ -61,14 +61,14 @@ pub enum Kind {
 }
 
 /// Largest body chunk in one BODY or DATA frame.
-pub const MAX_CHUNK: u32 = 1 << 20;
+pub(crate) const MAX_CHUNK: u32 = 1 << 20;
 /// Largest environ (Apache's own header limits keep real ones far below).
-pub const MAX_ENVIRON: u32 = 8 << 20;
+pub(crate) const MAX_ENVIRON: u32 = 8 << 20;
 /// Largest log message or error text.
-pub const MAX_TEXT: u32 = 64 << 10;
+pub(crate) const MAX_TEXT: u32 = 64 << 10;
 
 impl Kind {
-    pub fn from_u8(b: u8) -> Option<Kind> {
+    pub(crate) fn from_u8(b: u8) -> Option<Kind> {
         use Kind::*;
         Some(match b {
             1 => Hello,
@@ -151,25 +151,25 @@ impl From<io::Error> for WireError {
 }
 
 /// Appends a frame header for `len` payload bytes.
-pub fn put_header(out: &mut Vec<u8>, kind: Kind, len: usize) {
+pub(crate) fn put_header(out: &mut Vec<u8>, kind: Kind, len: usize) {
     out.push(kind as u8);
     out.extend_from_slice(&(len as u32).to_be_bytes());
 }
 
 /// Appends a whole frame.
 /// A frame without payload (DONE, RETRY, END...).
-pub fn empty_frame(kind: Kind) -> [u8; 5] {
+pub(crate) fn empty_frame(kind: Kind) -> [u8; 5] {
     [kind as u8, 0, 0, 0, 0]
 }
 
 /// A frame carrying one u32 (READY, READ).
-pub fn u32_frame(kind: Kind, v: u32) -> [u8; 9] {
+pub(crate) fn u32_frame(kind: Kind, v: u32) -> [u8; 9] {
     let mut f = [kind as u8, 0, 0, 0, 4, 0, 0, 0, 0];
     f[5..].copy_from_slice(&v.to_be_bytes());
     f
 }
 
-pub fn put_frame(out: &mut Vec<u8>, kind: Kind, payload: &[u8]) {
+pub(crate) fn put_frame(out: &mut Vec<u8>, kind: Kind, payload: &[u8]) {
     put_header(out, kind, payload.len());
     out.extend_from_slice(payload);
 }
@@ -191,7 +191,7 @@ pub fn read_frame(r: &mut impl Read, header_limit: u32) -> Result<(Kind, Vec<u8>
 /// as fits) and the rest, or any other frame's payload, into `rest`
 /// (cleared first; its allocation is reused and not zero-filled). Returns
 /// the kind and how many bytes went to `first`.
-pub fn read_frame_into(
+pub(crate) fn read_frame_into(
     r: &mut impl Read,
     header_limit: u32,
     first: &mut [u8],
@@ -214,7 +214,7 @@ pub fn read_frame_into(
 
 /// Writes one frame without copying its payload (header and payload in
 /// one vectored write where they fit).
-pub fn write_frame(w: &mut impl Write, kind: Kind, payload: &[u8]) -> io::Result<()> {
+pub(crate) fn write_frame(w: &mut impl Write, kind: Kind, payload: &[u8]) -> io::Result<()> {
     let mut head = [0u8; 5];
     head[0] = kind as u8;
     head[1..].copy_from_slice(&(payload.len() as u32).to_be_bytes());
@@ -237,14 +237,17 @@ pub fn write_frame(w: &mut impl Write, kind: Kind, payload: &[u8]) -> io::Result
 }
 
 /// Reads a frame's payload of `len` bytes (after `read_frame_head`).
-pub fn read_payload(r: &mut impl Read, len: usize) -> Result<Vec<u8>, WireError> {
+pub(crate) fn read_payload(r: &mut impl Read, len: usize) -> Result<Vec<u8>, WireError> {
     let mut payload = vec![0u8; len];
     r.read_exact(&mut payload)?;
     Ok(payload)
 }
 
 /// Reads and checks a frame header: its kind and payload length.
-pub fn read_frame_head(r: &mut impl Read, header_limit: u32) -> Result<(Kind, usize), WireError> {
+pub(crate) fn read_frame_head(
+    r: &mut impl Read,
+    header_limit: u32,
+) -> Result<(Kind, usize), WireError> {
     let mut head = [0u8; 5];
     read_head(r, &mut head)?;
     let kind = Kind::from_u8(head[0]).ok_or(WireError::UnknownKind(head[0]))?;
@@ -271,16 +274,16 @@ fn read_head(r: &mut impl Read, head: &mut [u8; 5]) -> Result<(), WireError> {
 }
 
 /// A cursor over a payload that refuses to read past its end.
-pub struct Cursor<'a> {
+pub(crate) struct Cursor<'a> {
     buf: &'a [u8],
 }
 
 impl<'a> Cursor<'a> {
-    pub fn new(buf: &'a [u8]) -> Cursor<'a> {
+    pub(crate) fn new(buf: &'a [u8]) -> Cursor<'a> {
         Cursor { buf }
     }
 
-    pub fn take(&mut self, n: usize) -> Result<&'a [u8], WireError> {
+    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], WireError> {
         if n > self.buf.len() {
             return Err(WireError::Malformed("field runs past the end of the frame"));
         }
@@ -289,33 +292,33 @@ impl<'a> Cursor<'a> {
         Ok(a)
     }
 
-    pub fn u16(&mut self) -> Result<u16, WireError> {
+    pub(crate) fn u16(&mut self) -> Result<u16, WireError> {
         let b = self.take(2)?;
         Ok(u16::from_be_bytes([b[0], b[1]]))
     }
 
-    pub fn u32(&mut self) -> Result<u32, WireError> {
+    pub(crate) fn u32(&mut self) -> Result<u32, WireError> {
         let b = self.take(4)?;
         Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
 
-    pub fn u64(&mut self) -> Result<u64, WireError> {
+    pub(crate) fn u64(&mut self) -> Result<u64, WireError> {
         let b = self.take(8)?;
         let mut a = [0u8; 8];
         a.copy_from_slice(b);
         Ok(u64::from_be_bytes(a))
     }
 
-    pub fn bytes(&mut self) -> Result<&'a [u8], WireError> {
+    pub(crate) fn bytes(&mut self) -> Result<&'a [u8], WireError> {
         let n = self.u32()? as usize;
         self.take(n)
     }
 
-    pub fn rest(&mut self) -> &'a [u8] {
+    pub(crate) fn rest(&mut self) -> &'a [u8] {
         std::mem::take(&mut self.buf)
     }
 
-    pub fn finish(&self) -> Result<(), WireError> {
+    pub(crate) fn finish(&self) -> Result<(), WireError> {
         if self.buf.is_empty() {
             Ok(())
         } else {
@@ -325,7 +328,7 @@ impl<'a> Cursor<'a> {
 }
 
 /// HELLO: magic, version, secret, request start (µs since the epoch).
-pub fn hello(out: &mut Vec<u8>, secret: &[u8; SECRET_LEN], request_start_us: i64) {
+pub(crate) fn hello(out: &mut Vec<u8>, secret: &[u8; SECRET_LEN], request_start_us: i64) {
     let mut p = Vec::with_capacity(46);
     p.extend_from_slice(MAGIC);
     p.extend_from_slice(&VERSION.to_be_bytes());
@@ -395,7 +398,7 @@ impl EnvironWriter {
 }
 
 /// Name/value byte-string pairs borrowed from a frame.
-pub type HeaderList<'a> = Vec<(&'a [u8], &'a [u8])>;
+pub(crate) type HeaderList<'a> = Vec<(&'a [u8], &'a [u8])>;
 
 /// Decodes an ENVIRON payload into pairs (later duplicates win when the
 /// caller inserts them in order).
@@ -429,7 +432,7 @@ pub fn encode_headers(status: &[u8], headers: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> 
 }
 
 /// A decoded HEADERS payload: the status line and the headers.
-pub type DecodedHeaders<'a> = (&'a [u8], HeaderList<'a>);
+pub(crate) type DecodedHeaders<'a> = (&'a [u8], HeaderList<'a>);
 
 pub fn decode_headers(payload: &[u8]) -> Result<DecodedHeaders<'_>, WireError> {
     let mut c = Cursor::new(payload);
@@ -449,7 +452,7 @@ pub fn decode_headers(payload: &[u8]) -> Result<DecodedHeaders<'_>, WireError> {
 }
 
 /// STATUS payload: the status code and a message for the log.
-pub fn encode_status(code: u16, message: &str) -> Vec<u8> {
+pub(crate) fn encode_status(code: u16, message: &str) -> Vec<u8> {
     let mut p = Vec::with_capacity(2 + message.len());
     p.extend_from_slice(&code.to_be_bytes());
     p.extend_from_slice(truncate(message.as_bytes()));
@@ -466,7 +469,7 @@ pub fn decode_status(payload: &[u8]) -> Result<(u16, &[u8]), WireError> {
 }
 
 /// LOG / ABORT / BODY_ERROR payload: a level byte and text.
-pub fn encode_text(level: u8, text: &str) -> Vec<u8> {
+pub(crate) fn encode_text(level: u8, text: &str) -> Vec<u8> {
     let mut p = Vec::with_capacity(1 + text.len());
     p.push(level);
     p.extend_from_slice(truncate(text.as_bytes()));
@@ -485,7 +488,7 @@ fn truncate(b: &[u8]) -> &[u8] {
 
 /// FILE payload: offset and length of the file whose descriptor travels
 /// with the frame.
-pub fn encode_file(offset: u64, len: u64) -> [u8; 16] {
+pub(crate) fn encode_file(offset: u64, len: u64) -> [u8; 16] {
     let mut p = [0u8; 16];
     p[..8].copy_from_slice(&offset.to_be_bytes());
     p[8..].copy_from_slice(&len.to_be_bytes());

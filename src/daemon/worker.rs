@@ -22,37 +22,37 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// What the workers and the monitor share.
-pub struct State {
-    pub group: Arc<Group>,
-    pub stopping: AtomicBool,
-    pub active: AtomicUsize,
-    pub served: AtomicU64,
+pub(crate) struct State {
+    pub(crate) group: Arc<Group>,
+    pub(crate) stopping: AtomicBool,
+    pub(crate) active: AtomicUsize,
+    pub(crate) served: AtomicU64,
     /// Microseconds since `epoch` of the last request's end (activity).
-    pub last_activity: AtomicU64,
-    pub epoch: Instant,
+    pub(crate) last_activity: AtomicU64,
+    pub(crate) epoch: Instant,
     /// Per worker: its current request.
-    pub busy: Mutex<Vec<Option<Busy>>>,
-    pub heartbeat: AtomicU64,
+    pub(crate) busy: Mutex<Vec<Option<Busy>>>,
+    pub(crate) heartbeat: AtomicU64,
     /// Request threads still taking work (accepting, or idle connections).
-    pub running: AtomicUsize,
+    pub(crate) running: AtomicUsize,
     /// Pipe to the manager: this worker's pid when it starts draining.
-    pub notify: i32,
+    pub(crate) notify: i32,
     /// This process's id (sent to the Apache child with every request).
-    pub pid: u32,
+    pub(crate) pid: u32,
     /// The listening socket and the idle connections Apache children keep.
-    pub parking: os::epoll::Parking,
+    pub(crate) parking: os::epoll::Parking,
     /// Request threads waiting for work.
-    pub idle_threads: AtomicUsize,
+    pub(crate) idle_threads: AtomicUsize,
 }
 
 /// A request thread's current request.
 #[derive(Clone, Copy)]
-pub struct Busy {
-    pub since: Instant,
+pub(crate) struct Busy {
+    pub(crate) since: Instant,
     /// The thread's id (pthread_self, Python's thread ident).
-    pub thread: u64,
+    pub(crate) thread: u64,
     /// When RequestTimeout was raised in it (interrupt-timeout).
-    pub interrupted: Option<Instant>,
+    pub(crate) interrupted: Option<Instant>,
 }
 
 /// Idle connections one daemon process keeps open at most; beyond that a
@@ -68,7 +68,7 @@ impl State {
 /// The Python worker process: starts Python, preloads, serves with
 /// `threads` threads while the main thread watches the limits. `notify`
 /// is the pipe to the manager.
-pub fn run(group: Arc<Group>, index: usize, notify: i32) -> ! {
+pub(crate) fn run(group: Arc<Group>, index: usize, notify: i32) -> ! {
     // SIGUSR1 restarts this process gracefully (the handler comes from
     // the manager); one meant for the manager before the fork is not ours.
     signals::catch_evict();
@@ -351,10 +351,10 @@ fn monitor(state: Arc<State>) -> ! {
 /// Why a worker ends: 6.1's name for the reason (the `shutdown_reason` of
 /// `process_stopping`), the log's, and how long requests in flight may
 /// take to finish.
-pub struct Stop {
-    pub reason: &'static str,
-    pub why: String,
-    pub wait: Duration,
+pub(crate) struct Stop {
+    pub(crate) reason: &'static str,
+    pub(crate) why: String,
+    pub(crate) wait: Duration,
 }
 
 fn stop(reason: &'static str, why: impl Into<String>, wait: Duration) -> Option<Stop> {

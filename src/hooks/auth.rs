@@ -85,7 +85,7 @@ fn call_user_script(
 }
 
 /// Basic authentication: `check_password(environ, user, password)`.
-pub fn check_password(r: &Request, user: &[u8], password: &[u8]) -> Authn {
+pub(crate) fn check_password(r: &Request, user: &[u8], password: &[u8]) -> Authn {
     call_user_script(
         r,
         "check_password",
@@ -123,7 +123,7 @@ pub fn check_password(r: &Request, user: &[u8], password: &[u8]) -> Authn {
 }
 
 /// Digest authentication: `get_realm_hash(environ, user, realm)`.
-pub fn get_realm_hash(r: &Request, user: &[u8], realm: &[u8]) -> Authn {
+pub(crate) fn get_realm_hash(r: &Request, user: &[u8], realm: &[u8]) -> Authn {
     call_user_script(
         r,
         "get_realm_hash",
@@ -149,7 +149,7 @@ pub fn get_realm_hash(r: &Request, user: &[u8], realm: &[u8]) -> Authn {
 }
 
 /// `Require wsgi-group NAME…`: `groups_for_user(environ, user)`.
-pub fn check_authorization(r: &Request, require_args: &[u8]) -> Authz {
+pub(crate) fn check_authorization(r: &Request, require_args: &[u8]) -> Authz {
     let Some(user) = r.user().map(<[u8]>::to_vec) else {
         return Authz::DeniedNoUser;
     };
@@ -258,7 +258,7 @@ fn require_words(line: &[u8]) -> Vec<Vec<u8>> {
 }
 
 /// The access_checker hook: `allow_access(environ, host)`.
-pub fn access_checker(r: &Request) -> c_int {
+pub(crate) fn access_checker(r: &Request) -> c_int {
     let Some(script) = script_of(r, |d| &d.access_script) else {
         return ffi::DECLINED;
     };

@@ -19,17 +19,17 @@ use pyo3::types::PyDict;
 use std::path::Path;
 
 /// A hook script to call for a request.
-pub struct HookScript<'a> {
-    pub file: &'a str,
+pub(crate) struct HookScript<'a> {
+    pub(crate) file: &'a str,
     /// The application group specification (`%{GLOBAL}` by default).
-    pub group: AppGroup,
+    pub(crate) group: AppGroup,
     /// Which directive named it, for log lines.
-    pub directive: &'static str,
+    pub(crate) directive: &'static str,
 }
 
 /// A request variable: request notes, then the Apache environment, then
 /// the process environment (`%{ENV:name}`).
-pub fn request_env(r: &Request, name: &str) -> Option<String> {
+pub(crate) fn request_env(r: &Request, name: &str) -> Option<String> {
     let key = std::ffi::CString::new(name).ok()?;
     r.notes()
         .get(&key)
@@ -39,7 +39,7 @@ pub fn request_env(r: &Request, name: &str) -> Option<String> {
 }
 
 /// The application group name `g` gives for this request.
-pub fn expand_group(r: &Request, g: &AppGroup, script_name: &[u8]) -> String {
+pub(crate) fn expand_group(r: &Request, g: &AppGroup, script_name: &[u8]) -> String {
     let host = r
         .hostname()
         .map(|h| String::from_utf8_lossy(h).into_owned());
@@ -71,7 +71,7 @@ fn hook_config(r: &Request) -> RequestConfig {
 /// (the request's CGI variables, as mod_wsgi gives an auth script), with
 /// the GIL held. None when the script could not be loaded or `call` raised
 /// (both logged, with the traceback).
-pub fn call<T>(
+pub(crate) fn call<T>(
     r: &Request,
     hook: &HookScript<'_>,
     call: impl FnOnce(Python<'_>, &Bound<'_, PyModule>, &Bound<'_, PyDict>) -> PyResult<T>,
@@ -96,7 +96,7 @@ pub fn call<T>(
 
 /// As [`call`], with the environ of `target` (the dispatch script sees the
 /// variables the application would see).
-pub fn call_with<T>(
+pub(crate) fn call_with<T>(
     r: &Request,
     hook: &HookScript<'_>,
     target: &Target<'_>,
@@ -162,7 +162,7 @@ fn log_exception(r: &Request, py: Python<'_>, hook: &HookScript<'_>, err: &PyErr
 }
 
 /// Logs an error about a hook script's result.
-pub fn log_error(r: &Request, hook: &HookScript<'_>, msg: &str) {
+pub(crate) fn log_error(r: &Request, hook: &HookScript<'_>, msg: &str) {
     log::request(
         r,
         Level::Err,
@@ -172,7 +172,7 @@ pub fn log_error(r: &Request, hook: &HookScript<'_>, msg: &str) {
 
 /// A `str` result as latin-1 bytes, or a `bytes` result as is; None for
 /// anything else (or a str that is not latin-1).
-pub fn latin1_bytes(v: &Bound<'_, PyAny>) -> Option<Vec<u8>> {
+pub(crate) fn latin1_bytes(v: &Bound<'_, PyAny>) -> Option<Vec<u8>> {
     if let Ok(b) = v.cast::<pyo3::types::PyBytes>() {
         return Some(b.as_bytes().to_vec());
     }

@@ -15,16 +15,16 @@ use pyo3::prelude::*;
 
 /// What the dispatch script chose (None: keep the configured value).
 #[derive(Debug, Default)]
-pub struct Choice {
+pub(crate) struct Choice {
     /// The daemon process group; `Some(None)` chooses embedded mode.
-    pub process_group: Option<Option<String>>,
-    pub application_group: Option<String>,
-    pub callable_object: Option<String>,
+    pub(crate) process_group: Option<Option<String>>,
+    pub(crate) application_group: Option<String>,
+    pub(crate) callable_object: Option<String>,
 }
 
 /// Runs the dispatch script for the request about to run `target`. Err
 /// when the script failed (logged): the request gets a 500.
-pub fn choose(r: &Request, d: &DispatchScript, target: &Target<'_>) -> Result<Choice, ()> {
+pub(crate) fn choose(r: &Request, d: &DispatchScript, target: &Target<'_>) -> Result<Choice, ()> {
     let group = match d.application_group.as_deref().map(parse_application_group) {
         None => AppGroup::Global,
         Some(Ok(g)) => g,

@@ -22,7 +22,7 @@ use std::path::Path;
 /// The callable a `WSGIHandlerScript` provides (mod_wsgi's name).
 const HANDLER_CALLABLE: &str = "handle_request";
 
-pub fn handler(r: &Request) -> c_int {
+pub(crate) fn handler(r: &Request) -> c_int {
     let h = r.handler();
     if h == super::metrics::HANDLER {
         return super::metrics::serve(r);

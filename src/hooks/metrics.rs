@@ -10,9 +10,9 @@ use crate::metrics::exposition;
 use std::os::raw::c_int;
 
 /// The handler name.
-pub const HANDLER: &[u8] = b"wsgi-metrics";
+pub(crate) const HANDLER: &[u8] = b"wsgi-metrics";
 
-pub fn serve(r: &Request) -> c_int {
+pub(crate) fn serve(r: &Request) -> c_int {
     let method = r.method();
     if method != b"GET" && method != b"HEAD" {
         r.add_header_out(true, b"Allow", b"GET, HEAD");

@@ -41,7 +41,7 @@ fn preload_group(vhost: &Server, options: &config::ScriptAliasOptions) -> String
         .unwrap_or_default()
 }
 
-pub fn post_config(pconf: &crate::httpd::pool::Pool, s: &Server) -> c_int {
+pub(crate) fn post_config(pconf: &crate::httpd::pool::Pool, s: &Server) -> c_int {
     let component = format!(
         "mod_wsgi_rs/{} Python/{}",
         env!("CARGO_PKG_VERSION"),
@@ -135,7 +135,7 @@ fn start_daemons(
 
 /// `pre_mpm` (after core.c's, which creates the scoreboard): starts the
 /// daemon groups post_config deferred.
-pub fn pre_mpm(pconf: &crate::httpd::pool::Pool, s: &Server) -> c_int {
+pub(crate) fn pre_mpm(pconf: &crate::httpd::pool::Pool, s: &Server) -> c_int {
     let Some(groups) = DEFERRED.lock().unwrap_or_else(|e| e.into_inner()).take() else {
         return ffi::OK;
     };
@@ -147,7 +147,7 @@ pub fn pre_mpm(pconf: &crate::httpd::pool::Pool, s: &Server) -> c_int {
 
 /// Starts Python in a freshly forked Apache child (unless embedded mode is
 /// off) and preloads the scripts that ask for it.
-pub fn child_init(pool: &crate::httpd::pool::Pool, s: &Server) {
+pub(crate) fn child_init(pool: &crate::httpd::pool::Pool, s: &Server) {
     // Daemon sockets are for connecting to, not accepting on, in here.
     for group in crate::daemon::registry::groups() {
         crate::os::fd::close(group.listen_fd);

@@ -1,7 +1,7 @@
 //! `translate_name`: map a URL to a script by the virtual host's
 //! `WSGIScriptAlias`/`WSGIScriptAliasMatch` lines.
 
-use crate::config::{self, Mounted};
+use crate::config::Mounted;
 use crate::httpd::ffi;
 use crate::httpd::log::{self, Level};
 use crate::httpd::regex;
@@ -16,7 +16,7 @@ use std::os::raw::c_int;
 /// Kept a little lower, with room to spare.
 const LONGEST_FILENAME: usize = libc::PATH_MAX as usize - 16;
 
-pub fn translate_name(r: &Request) -> c_int {
+pub(crate) fn translate_name(r: &Request) -> c_int {
     let Some(cfg) = r.server().config() else {
         return ffi::DECLINED;
     };
@@ -32,20 +32,16 @@ pub fn translate_name(r: &Request) -> c_int {
             let Some(groups) = re.captures(uri) else {
                 continue;
             };
-            let text = String::from_utf8_lossy(uri);
-            alias.match_regex(&text, &groups).map(|m| {
-                let file = config::alias::substitute_groups(&alias.file, &text, &groups);
-                (m.consumed, file, m.filename.into_bytes())
-            })
-        } else {
-            config::alias::alias_match_bytes(alias.url.as_bytes(), uri)
-                .filter(|&n| n > 0)
-                .map(|n| {
-                    let rest = if alias.url == "/" { uri } else { &uri[n..] };
-                    let mut filename = alias.file.clone().into_bytes();
-                    filename.extend_from_slice(rest);
-                    (n, alias.file.clone(), filename)
+            // The captures are offsets into these same bytes.
+            alias
+                .match_regex_bytes(uri, &groups)
+                .map(|(n, file, filename)| {
+                    (n, String::from_utf8_lossy(&file).into_owned(), filename)
                 })
+        } else {
+            alias
+                .match_uri_bytes(uri)
+                .map(|(n, filename)| (n, alias.file.clone(), filename))
         };
         if let Some((consumed, script, filename)) = found {
             if filename.len() > LONGEST_FILENAME {

@@ -16,7 +16,7 @@ use std::ptr::null;
 
 /// What an authn provider found (Apache's `authn_status`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Authn {
+pub(crate) enum Authn {
     /// `check_password`: the password is right.
     Granted,
     /// `check_password`: the password is wrong.
@@ -31,7 +31,7 @@ pub enum Authn {
 
 /// What an authz provider decided (Apache's `authz_status`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Authz {
+pub(crate) enum Authz {
     Granted,
     Denied,
     /// No authenticated user yet: Apache asks for credentials.
@@ -165,7 +165,7 @@ pub(crate) fn register(p: *mut ffi::apr_pool_t) {
 
 /// The client's host name for `allow_access`: the DNS name when
 /// `HostnameLookups` allows one, else the address (as mod_wsgi does).
-pub fn remote_host(r: &Request) -> Vec<u8> {
+pub(crate) fn remote_host(r: &Request) -> Vec<u8> {
     // SAFETY: the request and its connection are live; REMOTE_HOST never
     // forces a lookup, and the result is NULL or a connection-pool string.
     let host = unsafe {
@@ -183,7 +183,7 @@ pub fn remote_host(r: &Request) -> Vec<u8> {
 
 /// Whether a denial by the access script is worth a log line: not when
 /// `Satisfy Any` lets authentication still grant the request.
-pub fn denial_is_final(r: &Request) -> bool {
+pub(crate) fn denial_is_final(r: &Request) -> bool {
     // SAFETY: plain queries on the live request.
     unsafe {
         ffi::ap_satisfies(r.raw()) != ffi::SATISFY_ANY as c_int
@@ -192,7 +192,7 @@ pub fn denial_is_final(r: &Request) -> bool {
 }
 
 /// Sets r->user (a `check_password` that returns a user name).
-pub fn set_user(r: &Request, user: &[u8]) {
+pub(crate) fn set_user(r: &Request, user: &[u8]) {
     let copy = r.pool().strdup(user);
     // SAFETY: the request is live and owned by this thread; the string is
     // in its pool.

@@ -16,11 +16,11 @@ use std::os::raw::c_char;
 /// value lives, nothing may write to that memory meanwhile, and reading it
 /// must need no lock (the value is `Send`: the brigade is passed on the
 /// request's thread, whatever else that thread holds or released).
-pub unsafe trait Pinned: Send {
+pub(crate) unsafe trait Pinned: Send {
     fn bytes(&self) -> &[u8];
 }
 
-pub struct Brigade {
+pub(crate) struct Brigade {
     bb: *mut ffi::apr_bucket_brigade,
     r: *mut ffi::request_rec,
     alloc: *mut ffi::apr_bucket_alloc_t,
@@ -72,7 +72,7 @@ unsafe fn insert_tail(bb: *mut ffi::apr_bucket_brigade, e: *mut ffi::apr_bucket)
 }
 
 impl Brigade {
-    pub fn new(r: &Request) -> Brigade {
+    pub(crate) fn new(r: &Request) -> Brigade {
         let alloc = r.bucket_alloc();
         // SAFETY: creates a brigade in the live request pool.
         let bb = unsafe { ffi::apr_brigade_create(r.pool().as_ptr(), alloc) };
@@ -91,7 +91,7 @@ impl Brigade {
     /// bucket past the pass sets it aside, which for a transient bucket
     /// copies it into a heap bucket (the core output filter for a client
     /// that cannot take everything at once, a pipelined request, ...).
-    pub fn push_pinned(&mut self, owner: Box<dyn Pinned>) {
+    pub(crate) fn push_pinned(&mut self, owner: Box<dyn Pinned>) {
         let data = owner.bytes();
         if data.is_empty() {
             return;
@@ -114,13 +114,13 @@ impl Brigade {
     /// Drops the owners of pinned data whose buckets are gone (the caller
     /// calls it where that is cheap, e.g. with the GIL held; the list keeps
     /// its allocation for the next blocks).
-    pub fn drop_released(&mut self) {
+    pub(crate) fn drop_released(&mut self) {
         self.released.clear();
     }
 
     /// Appends a copy of `data` (a heap bucket owns the copy, so nothing
     /// points back into the caller's memory, e.g. a Python object).
-    pub fn push_copy(&mut self, data: &[u8]) {
+    pub(crate) fn push_copy(&mut self, data: &[u8]) {
         if data.is_empty() {
             return;
         }
@@ -139,7 +139,7 @@ impl Brigade {
 
     /// Appends `len` bytes read from `src` straight into the memory of a
     /// new heap bucket (no copy afterwards). On error nothing is appended.
-    pub fn push_read(
+    pub(crate) fn push_read(
         &mut self,
         len: usize,
         src: &mut impl crate::os::fdpass::ReadExactUninit,
@@ -171,12 +171,12 @@ impl Brigade {
         Ok(())
     }
 
-    pub fn push_flush(&mut self) {
+    pub(crate) fn push_flush(&mut self) {
         // SAFETY: creates a bucket from the connection's allocator.
         unsafe { insert_tail(self.bb, ffi::apr_bucket_flush_create(self.alloc)) }
     }
 
-    pub fn push_eos(&mut self) {
+    pub(crate) fn push_eos(&mut self) {
         // SAFETY: as for push_flush.
         unsafe { insert_tail(self.bb, ffi::apr_bucket_eos_create(self.alloc)) }
     }
@@ -184,7 +184,7 @@ impl Brigade {
     /// Marks the response as broken after its headers went out: the
     /// chunked encoding is not terminated and the connection is closed, so
     /// the client can tell the body is incomplete (as mod_proxy does).
-    pub fn push_broken(&mut self) {
+    pub(crate) fn push_broken(&mut self) {
         // SAFETY: the error bucket is created in the request pool; the
         // request is live.
         unsafe {
@@ -202,7 +202,7 @@ impl Brigade {
     /// Appends `len` bytes of the open file `fd` from `offset`. The file
     /// descriptor is duplicated; the duplicate is closed with the request
     /// pool, which Apache keeps until the data has been written.
-    pub fn push_file(&mut self, fd: i32, offset: i64, len: i64, sendfile: bool) -> bool {
+    pub(crate) fn push_file(&mut self, fd: i32, offset: i64, len: i64, sendfile: bool) -> bool {
         // SAFETY: dup of a descriptor the caller just checked to be open.
         let dup = unsafe { libc::dup(fd) };
         if dup < 0 {
@@ -235,7 +235,7 @@ impl Brigade {
 
     /// Passes everything appended so far down the output filters and empties
     /// the brigade. Err when the client has gone away or a filter failed.
-    pub fn pass(&mut self) -> Result<(), i32> {
+    pub(crate) fn pass(&mut self) -> Result<(), i32> {
         // SAFETY: r and bb are live; ap_pass_brigade takes the buckets and
         // apr_brigade_cleanup empties what is left for reuse.
         let rv = unsafe {

@@ -14,7 +14,7 @@ const N: usize = DIRECTIVES.len();
 
 /// A command table Apache can read from any thread.
 #[repr(transparent)]
-pub struct CommandTable(pub [ffi::command_rec; N + 1]);
+pub(crate) struct CommandTable(pub [ffi::command_rec; N + 1]);
 
 // SAFETY: the table is immutable after construction and only holds pointers
 // to 'static strings and functions.
@@ -50,7 +50,7 @@ const fn build() -> [ffi::command_rec; N + 1] {
     table
 }
 
-pub static COMMANDS: CommandTable = CommandTable(build());
+pub(crate) static COMMANDS: CommandTable = CommandTable(build());
 
 /// Table rows of directives read in the current configuration pass that
 /// have no effect, with the reason (Apache reads its configuration on one
@@ -70,7 +70,7 @@ fn note_no_effect(row: usize, why: &'static str) {
 /// from post_config in every configuration pass (so nothing carries over
 /// to the next); logs only in the real start-up pass, when the error log
 /// is open.
-pub fn log_no_effect(s: &Server) {
+pub(crate) fn log_no_effect(s: &Server) {
     let rows = std::mem::take(&mut *NO_EFFECT_READ.lock().unwrap_or_else(|e| e.into_inner()));
     if super::server::is_config_check_pass() {
         return;

@@ -12,7 +12,7 @@ use std::ffi::CString;
 use std::os::raw::c_int;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Level {
+pub(crate) enum Level {
     Crit,
     Err,
     Warn,
@@ -43,12 +43,12 @@ fn lines(msg: &str) -> impl Iterator<Item = &str> {
 }
 
 /// Logs against the main server.
-pub fn server(level: Level, msg: &str) {
+pub(crate) fn server(level: Level, msg: &str) {
     log_server(super::server::main_server(), level, msg)
 }
 
 /// Logs against a given server (a virtual host has its own ErrorLog).
-pub fn server_at(s: &Server, level: Level, msg: &str) {
+pub(crate) fn server_at(s: &Server, level: Level, msg: &str) {
     log_server(Some(s), level, msg)
 }
 
@@ -75,7 +75,7 @@ fn log_server(s: Option<&Server>, level: Level, msg: &str) {
 }
 
 /// Logs with the request's context (client address, log id).
-pub fn request(r: &Request, level: Level, msg: &str) {
+pub(crate) fn request(r: &Request, level: Level, msg: &str) {
     let index = super::module::index();
     for line in lines(msg) {
         let text = c_message(line);

@@ -1,28 +1,28 @@
 //! The thin layer over Apache httpd and APR: the raw bindings (`ffi`) and
 //! small wrappers with the `unsafe` kept inside, each with its SAFETY note.
 
-pub mod auth;
-pub mod brigade;
-pub mod directives;
-pub mod ffi;
+pub(crate) mod auth;
+pub(crate) mod brigade;
+pub(crate) mod directives;
+pub(crate) mod ffi;
 pub(crate) mod guard;
-pub mod log;
-pub mod module;
-pub mod other_child;
-pub mod pool;
-pub mod process;
-pub mod regex;
-pub mod request;
-pub mod scoreboard;
-pub mod server;
-pub mod shm;
+pub(crate) mod log;
+pub(crate) mod module;
+pub(crate) mod other_child;
+pub(crate) mod pool;
+pub(crate) mod process;
+pub(crate) mod regex;
+pub(crate) mod request;
+pub(crate) mod scoreboard;
+pub(crate) mod server;
+pub(crate) mod shm;
 mod slots;
-pub mod table;
+pub(crate) mod table;
 
 use std::os::raw::c_void;
 
 /// This module's slot in an Apache config vector (ap_get_module_config).
-pub fn module_config(v: *mut ffi::ap_conf_vector_t) -> *mut c_void {
+pub(crate) fn module_config(v: *mut ffi::ap_conf_vector_t) -> *mut c_void {
     if v.is_null() {
         return std::ptr::null_mut();
     }
@@ -36,7 +36,7 @@ pub fn module_config(v: *mut ffi::ap_conf_vector_t) -> *mut c_void {
 }
 
 /// Stores this module's slot in a config vector (ap_set_module_config).
-pub fn set_module_config(v: *mut ffi::ap_conf_vector_t, value: *mut c_void) {
+pub(crate) fn set_module_config(v: *mut ffi::ap_conf_vector_t, value: *mut c_void) {
     let index = module::index();
     if v.is_null() || index < 0 {
         return;
@@ -48,7 +48,7 @@ pub fn set_module_config(v: *mut ffi::ap_conf_vector_t, value: *mut c_void) {
 /// A NULL-terminated list of module names for hook ordering, kept in a
 /// static because Apache reads it after registration returns.
 #[repr(transparent)]
-pub struct NameList<const N: usize>(pub [*const std::os::raw::c_char; N]);
+pub(crate) struct NameList<const N: usize>(pub [*const std::os::raw::c_char; N]);
 
 // SAFETY: the list only holds pointers to 'static C string literals and is
 // never written after construction.

@@ -13,7 +13,7 @@ use std::os::raw::{c_int, c_void};
 
 /// What APR reports about a watched process.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Event {
+pub(crate) enum Event {
     /// The process ended (its wait status), or was lost (-1). It is no
     /// longer watched.
     Death(c_int),
@@ -28,7 +28,7 @@ pub enum Event {
 
 /// A process slot kept in a pool, whose process is watched by APR and
 /// whose events go to `on_event` with the slot's state.
-pub struct OtherChild<T: 'static> {
+pub(crate) struct OtherChild<T: 'static> {
     /// APR writes the pid here when forking and reads it when reaping.
     proc: UnsafeCell<Proc>,
     pool: *mut ffi::apr_pool_t,
@@ -44,7 +44,11 @@ pub struct OtherChild<T: 'static> {
 impl<T: 'static> OtherChild<T> {
     /// A new slot with no process, kept in `pool` until it is cleared;
     /// registrations made for it end with that pool too.
-    pub fn keep(pool: &Pool, state: T, on_event: fn(&OtherChild<T>, Event)) -> &OtherChild<T> {
+    pub(crate) fn keep(
+        pool: &Pool,
+        state: T,
+        on_event: fn(&OtherChild<T>, Event),
+    ) -> &OtherChild<T> {
         let ptr = pool.keep(OtherChild {
             proc: UnsafeCell::new(Proc::new()),
             pool: pool.as_ptr(),
@@ -59,12 +63,12 @@ impl<T: 'static> OtherChild<T> {
     }
 
     /// The slot's state (not while an event handler holds it: that panics).
-    pub fn state(&self) -> RefMut<'_, T> {
+    pub(crate) fn state(&self) -> RefMut<'_, T> {
         self.state.borrow_mut()
     }
 
     /// The current (or last) process's pid; 0 before the first fork.
-    pub fn pid(&self) -> i32 {
+    pub(crate) fn pid(&self) -> i32 {
         // SAFETY: the Apache parent runs this code on one thread, and APR
         // only touches `proc` inside the calls made below, never while this
         // read runs.
@@ -73,7 +77,7 @@ impl<T: 'static> OtherChild<T> {
 
     /// Forks a new process for the slot; in the parent it is watched from
     /// then on.
-    pub fn fork(&self) -> Result<Forked, i32> {
+    pub(crate) fn fork(&self) -> Result<Forked, i32> {
         // SAFETY: the pool was live when stored, and this slot (kept in it)
         // exists only while it is.
         let pool = unsafe { Pool::from_raw(self.pool) };
@@ -121,7 +125,7 @@ impl<T: 'static> OtherChild<T> {
     /// A slot for a process an earlier generation forked (running, or
     /// exited and not yet reaped): it is watched from now on, so that
     /// Apache's main loop knows it when it reaps it.
-    pub fn adopt(
+    pub(crate) fn adopt(
         pool: &Pool,
         pid: i32,
         state: T,

@@ -5,22 +5,22 @@ use std::os::raw::{c_char, c_void};
 
 /// An APR pool. Only ever used behind a reference obtained from Apache.
 #[repr(transparent)]
-pub struct Pool(std::cell::UnsafeCell<ffi::apr_pool_t>);
+pub(crate) struct Pool(std::cell::UnsafeCell<ffi::apr_pool_t>);
 
 impl Pool {
     /// # Safety
     /// `p` must be a live pool that outlives `'a`.
-    pub unsafe fn from_raw<'a>(p: *mut ffi::apr_pool_t) -> &'a Pool {
+    pub(crate) unsafe fn from_raw<'a>(p: *mut ffi::apr_pool_t) -> &'a Pool {
         // SAFETY: the caller guarantees a live pool; Pool is repr(transparent).
         unsafe { &*(p as *const Pool) }
     }
 
-    pub fn as_ptr(&self) -> *mut ffi::apr_pool_t {
+    pub(crate) fn as_ptr(&self) -> *mut ffi::apr_pool_t {
         self.0.get()
     }
 
     /// Copies `bytes` into the pool as a NUL-terminated C string.
-    pub fn strdup(&self, bytes: &[u8]) -> *mut c_char {
+    pub(crate) fn strdup(&self, bytes: &[u8]) -> *mut c_char {
         // SAFETY: apr_pstrmemdup copies `len` bytes from a valid slice and
         // NUL-terminates the copy, which lives as long as the pool.
         unsafe { ffi::apr_pstrmemdup(self.as_ptr(), bytes.as_ptr() as *const c_char, bytes.len()) }
@@ -28,7 +28,7 @@ impl Pool {
 
     /// Moves `value` into a heap box that is dropped when the pool is
     /// cleared or destroyed, and returns a pointer valid until then.
-    pub fn keep<T: 'static>(&self, value: T) -> *mut T {
+    pub(crate) fn keep<T: 'static>(&self, value: T) -> *mut T {
         unsafe extern "C" fn drop_box<T>(data: *mut c_void) -> ffi::apr_status_t {
             // SAFETY: `data` came from Box::into_raw below and the cleanup
             // runs exactly once.
@@ -50,7 +50,7 @@ impl Pool {
     }
 
     /// Runs `f` when the pool is cleared or destroyed.
-    pub fn on_cleanup(&self, f: Box<dyn FnOnce()>) {
+    pub(crate) fn on_cleanup(&self, f: Box<dyn FnOnce()>) {
         unsafe extern "C" fn run(data: *mut c_void) -> ffi::apr_status_t {
             // SAFETY: `data` is the Box<Box<dyn FnOnce()>> leaked below; the
             // cleanup runs once.
@@ -75,7 +75,7 @@ impl Pool {
 ///
 /// # Safety
 /// `p` must be NULL or a NUL-terminated string that outlives `'a`.
-pub unsafe fn cstr_bytes<'a>(p: *const c_char) -> &'a [u8] {
+pub(crate) unsafe fn cstr_bytes<'a>(p: *const c_char) -> &'a [u8] {
     if p.is_null() {
         return b"";
     }
@@ -87,7 +87,7 @@ pub unsafe fn cstr_bytes<'a>(p: *const c_char) -> &'a [u8] {
 ///
 /// # Safety
 /// As for `cstr_bytes`.
-pub unsafe fn opt_cstr_bytes<'a>(p: *const c_char) -> Option<&'a [u8]> {
+pub(crate) unsafe fn opt_cstr_bytes<'a>(p: *const c_char) -> Option<&'a [u8]> {
     if p.is_null() {
         None
     } else {

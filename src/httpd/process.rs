@@ -8,13 +8,13 @@ use super::pool::{cstr_bytes, Pool};
 use std::os::raw::{c_int, c_void};
 
 /// The user Apache's children run as (User/Group directives).
-pub struct ApacheUser {
-    pub name: String,
-    pub uid: u32,
-    pub gid: u32,
+pub(crate) struct ApacheUser {
+    pub(crate) name: String,
+    pub(crate) uid: u32,
+    pub(crate) gid: u32,
 }
 
-pub fn apache_user() -> ApacheUser {
+pub(crate) fn apache_user() -> ApacheUser {
     // SAFETY: ap_unixd_config is filled in by mod_unixd while reading the
     // configuration; reading it afterwards is what every module does.
     unsafe {
@@ -28,7 +28,7 @@ pub fn apache_user() -> ApacheUser {
 }
 
 /// True while Apache is stopping (not restarting).
-pub fn mpm_stopping() -> bool {
+pub(crate) fn mpm_stopping() -> bool {
     let mut state: c_int = 0;
     // SAFETY: writes one int for a known query code.
     unsafe { ffi::ap_mpm_query(ffi::AP_MPMQ_MPM_STATE, &mut state) };
@@ -36,13 +36,13 @@ pub fn mpm_stopping() -> bool {
 }
 
 /// Closes the sockets Apache listens on (in a freshly forked daemon).
-pub fn close_listeners() {
+pub(crate) fn close_listeners() {
     // SAFETY: closes this process's copies of Apache's listening sockets.
     unsafe { ffi::ap_close_listeners() }
 }
 
 /// Apache's Timeout for the main server, in seconds.
-pub fn server_timeout_secs() -> u32 {
+pub(crate) fn server_timeout_secs() -> u32 {
     // SAFETY: ap_server_conf is set before any module code runs.
     let s = unsafe { ffi::ap_server_conf };
     if s.is_null() {
@@ -55,15 +55,15 @@ pub fn server_timeout_secs() -> u32 {
 
 /// A process forked through APR, registered for Apache's supervision.
 #[repr(C)]
-pub struct Proc(pub ffi::apr_proc_t);
+pub(crate) struct Proc(pub ffi::apr_proc_t);
 
 impl Proc {
-    pub fn new() -> Proc {
+    pub(crate) fn new() -> Proc {
         // SAFETY: apr_proc_t is plain data; zero means "no process".
         Proc(unsafe { std::mem::zeroed() })
     }
 
-    pub fn pid(&self) -> i32 {
+    pub(crate) fn pid(&self) -> i32 {
         self.0.pid
     }
 }
@@ -74,13 +74,13 @@ impl Default for Proc {
     }
 }
 
-pub enum Forked {
+pub(crate) enum Forked {
     Child,
     Parent,
 }
 
 /// Forks; `proc` receives the child's pid in the parent.
-pub fn fork(proc: &mut Proc, pool: &Pool) -> Result<Forked, i32> {
+pub(crate) fn fork(proc: &mut Proc, pool: &Pool) -> Result<Forked, i32> {
     // SAFETY: apr_proc_fork fills the caller's apr_proc_t.
     let rv = unsafe { ffi::apr_proc_fork(&mut proc.0, pool.as_ptr()) };
     match rv {
@@ -106,7 +106,7 @@ fn process_argv() -> (i32, *mut *mut std::os::raw::c_char) {
 
 /// Shows `title` as this process's command line in `ps` (a forked daemon
 /// process overwrites the argv it inherited from the Apache parent).
-pub fn set_process_title(title: &str) {
+pub(crate) fn set_process_title(title: &str) {
     let (argc, argv) = process_argv();
     // SAFETY: argv is this process's own argument vector from Apache's
     // process_rec, laid out by the kernel.
@@ -114,7 +114,7 @@ pub fn set_process_title(title: &str) {
 }
 
 /// Resolves a path relative to ServerRoot (as Apache does for file names).
-pub fn server_root_relative(pool: &Pool, path: &str) -> String {
+pub(crate) fn server_root_relative(pool: &Pool, path: &str) -> String {
     let c = std::ffi::CString::new(path).unwrap_or_default();
     // SAFETY: returns NULL or a pool string.
     unsafe {
@@ -131,7 +131,7 @@ pub fn server_root_relative(pool: &Pool, path: &str) -> String {
 /// first time, the same for every later configuration generation of this
 /// Apache parent (the process pool outlives restarts and module reloads),
 /// and inherited by every process forked from it.
-pub fn process_lifetime_bytes<const N: usize>(
+pub(crate) fn process_lifetime_bytes<const N: usize>(
     key: &'static std::ffi::CStr,
     init: impl FnOnce(&mut [u8; N]),
 ) -> [u8; N] {
@@ -164,7 +164,7 @@ pub fn process_lifetime_bytes<const N: usize>(
 /// the first time, then kept as `f` left them for every later configuration
 /// generation of this Apache parent (the process pool outlives restarts and
 /// module reloads). Only for plain data, laid out the same by every build.
-pub fn with_process_lifetime_bytes<const N: usize, R>(
+pub(crate) fn with_process_lifetime_bytes<const N: usize, R>(
     key: &'static std::ffi::CStr,
     f: impl FnOnce(&mut [u8; N]) -> R,
 ) -> R {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::ffi::CString;
 use std::sync::{Arc, Mutex, OnceLock};
 
-pub struct Regex(Box<ffi::ap_regex_t>);
+pub(crate) struct Regex(Box<ffi::ap_regex_t>);
 
 // SAFETY: a compiled pattern is read-only after ap_regcomp; ap_regexec is
 // thread-safe on it (it allocates its match data per call).
@@ -17,7 +17,7 @@ unsafe impl Sync for Regex {}
 const MAX_GROUPS: usize = 10;
 
 impl Regex {
-    pub fn compile(pattern: &str) -> Result<Regex, String> {
+    pub(crate) fn compile(pattern: &str) -> Result<Regex, String> {
         let c = CString::new(pattern).map_err(|_| "the pattern contains a NUL byte".to_string())?;
         // SAFETY: ap_regex_t is plain data that ap_regcomp fills in.
         let mut re: Box<ffi::ap_regex_t> = Box::new(unsafe { std::mem::zeroed() });
@@ -30,7 +30,7 @@ impl Regex {
     }
 
     /// Byte ranges of the whole match and groups 1..9 in `subject`.
-    pub fn captures(&self, subject: &[u8]) -> Option<Vec<Option<(usize, usize)>>> {
+    pub(crate) fn captures(&self, subject: &[u8]) -> Option<Vec<Option<(usize, usize)>>> {
         let c = CString::new(subject).ok()?;
         let mut m = [ffi::ap_regmatch_t {
             rm_so: -1,
@@ -58,7 +58,7 @@ impl Drop for Regex {
 }
 
 /// Compiled patterns, per process, compiled on first use.
-pub fn cached(pattern: &str) -> Option<Arc<Regex>> {
+pub(crate) fn cached(pattern: &str) -> Option<Arc<Regex>> {
     static CACHE: OnceLock<Mutex<HashMap<String, Arc<Regex>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
     let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());

@@ -7,7 +7,7 @@ use std::ffi::CStr;
 use std::os::raw::{c_char, c_int};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FileKind {
+pub(crate) enum FileKind {
     Missing,
     File,
     Directory,
@@ -16,11 +16,11 @@ pub enum FileKind {
 
 /// A request being processed by this Apache thread.
 #[repr(transparent)]
-pub struct Request(std::cell::UnsafeCell<ffi::request_rec>);
+pub(crate) struct Request(std::cell::UnsafeCell<ffi::request_rec>);
 
 macro_rules! bytes_field {
     ($($name:ident),*) => {$(
-        pub fn $name(&self) -> &[u8] {
+        pub(crate) fn $name(&self) -> &[u8] {
             // SAFETY: request_rec string fields are NULL or NUL-terminated
             // strings in the request pool, alive as long as the request.
             unsafe { cstr_bytes(self.rec().$name) }
@@ -30,7 +30,7 @@ macro_rules! bytes_field {
 
 macro_rules! table_field {
     ($($name:ident),*) => {$(
-        pub fn $name(&self) -> &Table {
+        pub(crate) fn $name(&self) -> &Table {
             // SAFETY: Apache creates these tables with the request.
             unsafe { Table::from_raw(self.rec().$name) }
         }
@@ -40,12 +40,12 @@ macro_rules! table_field {
 impl Request {
     /// # Safety
     /// `r` must be the live request handed to a hook, valid for `'a`.
-    pub unsafe fn from_raw<'a>(r: *mut ffi::request_rec) -> &'a Request {
+    pub(crate) unsafe fn from_raw<'a>(r: *mut ffi::request_rec) -> &'a Request {
         // SAFETY: guaranteed by the caller; repr(transparent).
         unsafe { &*(r as *const Request) }
     }
 
-    pub fn raw(&self) -> *mut ffi::request_rec {
+    pub(crate) fn raw(&self) -> *mut ffi::request_rec {
         self.0.get()
     }
 
@@ -67,7 +67,7 @@ impl Request {
         f(unsafe { &mut *self.0.get() })
     }
 
-    pub fn pool(&self) -> &Pool {
+    pub(crate) fn pool(&self) -> &Pool {
         // SAFETY: the request pool lives as long as the request.
         unsafe { Pool::from_raw(self.rec().pool) }
     }
@@ -89,17 +89,17 @@ impl Request {
         notes
     );
 
-    pub fn args(&self) -> Option<&[u8]> {
+    pub(crate) fn args(&self) -> Option<&[u8]> {
         // SAFETY: NULL or a pool string.
         unsafe { opt_cstr_bytes(self.rec().args) }
     }
 
-    pub fn user(&self) -> Option<&[u8]> {
+    pub(crate) fn user(&self) -> Option<&[u8]> {
         // SAFETY: NULL or a pool string.
         unsafe { opt_cstr_bytes(self.rec().user) }
     }
 
-    pub fn log_id(&self) -> Option<&[u8]> {
+    pub(crate) fn log_id(&self) -> Option<&[u8]> {
         // SAFETY: NULL or a pool string.
         unsafe { opt_cstr_bytes(self.rec().log_id) }
     }
@@ -107,7 +107,7 @@ impl Request {
     /// The request's log id, generated the way Apache does for `%L` (the
     /// `generate_log_id` hook: mod_unique_id's, else core's) when no module
     /// has assigned one yet; the id then also tags the request's log lines.
-    pub fn ensure_log_id(&self) -> Option<&[u8]> {
+    pub(crate) fn ensure_log_id(&self) -> Option<&[u8]> {
         if self.rec().log_id.is_null() {
             let mut id: *const std::os::raw::c_char = std::ptr::null();
             // SAFETY: the connection and request are live; the hook writes
@@ -122,27 +122,27 @@ impl Request {
 
     /// The connection's log id, when a module (or a `%{c}L` log format)
     /// has assigned one.
-    pub fn connection_log_id(&self) -> Option<&[u8]> {
+    pub(crate) fn connection_log_id(&self) -> Option<&[u8]> {
         // SAFETY: the connection outlives the request; NULL or a pool string.
         unsafe { opt_cstr_bytes((*self.rec().connection).log_id) }
     }
 
     /// The response status set so far.
-    pub fn status(&self) -> u16 {
+    pub(crate) fn status(&self) -> u16 {
         self.rec().status.clamp(0, 999) as u16
     }
 
     /// A HEAD request: headers only.
-    pub fn header_only(&self) -> bool {
+    pub(crate) fn header_only(&self) -> bool {
         self.rec().header_only != 0
     }
 
     /// The request's start, in microseconds since the epoch.
-    pub fn request_time(&self) -> i64 {
+    pub(crate) fn request_time(&self) -> i64 {
         self.rec().request_time
     }
 
-    pub fn file_kind(&self) -> FileKind {
+    pub(crate) fn file_kind(&self) -> FileKind {
         match self.rec().finfo.filetype {
             ffi::apr_filetype_e_APR_NOFILE => FileKind::Missing,
             ffi::apr_filetype_e_APR_REG => FileKind::File,
@@ -151,27 +151,27 @@ impl Request {
         }
     }
 
-    pub fn set_filename(&self, name: &[u8]) {
+    pub(crate) fn set_filename(&self, name: &[u8]) {
         let p = self.pool().strdup(name);
         self.update(|r| r.filename = p);
     }
 
-    pub fn set_path_info(&self, path_info: &[u8]) {
+    pub(crate) fn set_path_info(&self, path_info: &[u8]) {
         let p = self.pool().strdup(path_info);
         self.update(|r| r.path_info = p);
     }
 
-    pub fn set_handler(&self, handler: &'static CStr) {
+    pub(crate) fn set_handler(&self, handler: &'static CStr) {
         self.update(|r| r.handler = handler.as_ptr());
     }
 
     /// Options (ExecCGI etc.) in force for this request.
-    pub fn allow_options(&self) -> c_int {
+    pub(crate) fn allow_options(&self) -> c_int {
         // SAFETY: reads the per-dir core config of a live request.
         unsafe { ffi::ap_allow_options(self.raw()) }
     }
 
-    pub fn set_status(&self, status: u16, line: &[u8]) {
+    pub(crate) fn set_status(&self, status: u16, line: &[u8]) {
         let line = self.pool().strdup(line);
         self.update(|r| {
             r.status = status as c_int;
@@ -179,14 +179,14 @@ impl Request {
         });
     }
 
-    pub fn set_content_type(&self, ct: &[u8]) {
+    pub(crate) fn set_content_type(&self, ct: &[u8]) {
         let p = self.pool().strdup(ct);
         // SAFETY: the string lives in the request pool.
         unsafe { ffi::ap_set_content_type(self.raw(), p) }
     }
 
     /// Adds a response header; copies both into the request pool.
-    pub fn add_header_out(&self, err_headers: bool, name: &[u8], value: &[u8]) {
+    pub(crate) fn add_header_out(&self, err_headers: bool, name: &[u8], value: &[u8]) {
         let table = if err_headers {
             self.err_headers_out()
         } else {
@@ -200,7 +200,7 @@ impl Request {
 
     /// Sets up reading of the request body (ap_setup_client_block);
     /// returns Apache's status (OK, or e.g. 411/413/400).
-    pub fn setup_client_block(&self, allow_chunked: bool) -> c_int {
+    pub(crate) fn setup_client_block(&self, allow_chunked: bool) -> c_int {
         let policy = if allow_chunked {
             ffi::REQUEST_CHUNKED_DECHUNK
         } else {
@@ -212,7 +212,7 @@ impl Request {
 
     /// Reads body bytes: Ok(0) at the end; Err on a read error (the client
     /// went away, timed out, or sent a malformed or oversized body).
-    pub fn read_body(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+    pub(crate) fn read_body(&self, buf: &mut [u8]) -> std::io::Result<usize> {
         // SAFETY: writes at most buf.len() bytes into buf.
         let n = unsafe {
             ffi::ap_get_client_block(self.raw(), buf.as_mut_ptr() as *mut c_char, buf.len())
@@ -228,7 +228,7 @@ impl Request {
 
     /// `read_body` into memory not yet initialised: appends what one read
     /// brings to the filled part of `buf`; Ok(0) at the end.
-    pub fn read_body_into(
+    pub(crate) fn read_body_into(
         &self,
         buf: &mut crate::os::uninit::UninitBuf<'_>,
     ) -> std::io::Result<usize> {
@@ -253,18 +253,18 @@ impl Request {
     }
 
     /// The declared Content-Length of the request body, if any.
-    pub fn remaining(&self) -> i64 {
+    pub(crate) fn remaining(&self) -> i64 {
         self.rec().remaining
     }
 
-    pub fn read_chunked(&self) -> bool {
+    pub(crate) fn read_chunked(&self) -> bool {
         self.rec().read_chunked != 0
     }
 
     /// Writes out whatever the connection's filters hold (after the
     /// response's EOS, Apache keeps small responses buffered until the
     /// handler returns).
-    pub fn flush_connection(&self) {
+    pub(crate) fn flush_connection(&self) {
         // SAFETY: the connection is live; ap_flush_conn passes a FLUSH
         // bucket down its output filters.
         unsafe { ffi::ap_flush_conn(self.rec().connection) }
@@ -272,7 +272,7 @@ impl Request {
 
     /// The timeout (microseconds) of the socket to the client, which
     /// Apache's output filters write the response with.
-    pub fn client_socket_timeout(&self) -> Option<i64> {
+    pub(crate) fn client_socket_timeout(&self) -> Option<i64> {
         // SAFETY: the connection is live; ap_get_conn_socket returns its
         // socket (or NULL), and apr_socket_timeout_get writes one value.
         unsafe {
@@ -283,7 +283,7 @@ impl Request {
     }
 
     /// Sets the timeout (microseconds) of the socket to the client.
-    pub fn set_client_socket_timeout(&self, us: i64) {
+    pub(crate) fn set_client_socket_timeout(&self, us: i64) {
         // SAFETY: as for `client_socket_timeout`.
         unsafe {
             let sock = ffi::ap_get_conn_socket(self.rec().connection);
@@ -293,13 +293,13 @@ impl Request {
         }
     }
 
-    pub fn bucket_alloc(&self) -> *mut ffi::apr_bucket_alloc_t {
+    pub(crate) fn bucket_alloc(&self) -> *mut ffi::apr_bucket_alloc_t {
         // SAFETY: the connection outlives the request.
         unsafe { (*self.rec().connection).bucket_alloc }
     }
 
     /// Names of the output filters on this request, outermost first.
-    pub fn output_filter_names(&self) -> Vec<&[u8]> {
+    pub(crate) fn output_filter_names(&self) -> Vec<&[u8]> {
         let mut names = Vec::new();
         let mut f = self.rec().output_filters;
         while !f.is_null() {
@@ -314,7 +314,7 @@ impl Request {
         names
     }
 
-    pub fn server(&self) -> &super::server::Server {
+    pub(crate) fn server(&self) -> &super::server::Server {
         // SAFETY: a request's server outlives the request.
         unsafe { super::server::Server::from_raw(self.rec().server) }
             .expect("a request always has a server")
@@ -332,50 +332,50 @@ impl Request {
     }
 
     /// The server's port as used for SERVER_PORT.
-    pub fn server_port(&self) -> u16 {
+    pub(crate) fn server_port(&self) -> u16 {
         // SAFETY: live request.
         unsafe { ffi::ap_get_server_port(self.raw()) }
     }
 
     /// The server name for this request (ServerName/Host as Apache decides).
-    pub fn server_name(&self) -> &[u8] {
+    pub(crate) fn server_name(&self) -> &[u8] {
         // SAFETY: returns a string in the request's or server's pool.
         unsafe { cstr_bytes(ffi::ap_get_server_name(self.raw())) }
     }
 
-    pub fn hostname(&self) -> Option<&[u8]> {
+    pub(crate) fn hostname(&self) -> Option<&[u8]> {
         // SAFETY: NULL or a pool string.
         unsafe { opt_cstr_bytes(self.rec().hostname) }
     }
 
-    pub fn document_root(&self) -> &[u8] {
+    pub(crate) fn document_root(&self) -> &[u8] {
         // SAFETY: returns a config string that outlives the request.
         unsafe { cstr_bytes(ffi::ap_document_root(self.raw())) }
     }
 
-    pub fn context_prefix(&self) -> &[u8] {
+    pub(crate) fn context_prefix(&self) -> &[u8] {
         // SAFETY: as for document_root.
         unsafe { cstr_bytes(ffi::ap_context_prefix(self.raw())) }
     }
 
-    pub fn context_document_root(&self) -> &[u8] {
+    pub(crate) fn context_document_root(&self) -> &[u8] {
         // SAFETY: as for document_root.
         unsafe { cstr_bytes(ffi::ap_context_document_root(self.raw())) }
     }
 
     /// SERVER_SIGNATURE ("" unless ServerSignature is on).
-    pub fn useragent_ip(&self) -> &[u8] {
+    pub(crate) fn useragent_ip(&self) -> &[u8] {
         // SAFETY: a request-pool or connection-pool string.
         unsafe { cstr_bytes(self.rec().useragent_ip) }
     }
 
     /// The address of the TCP peer (a proxy, when there is one).
-    pub fn client_ip(&self) -> &[u8] {
+    pub(crate) fn client_ip(&self) -> &[u8] {
         // SAFETY: the connection and its strings outlive the request.
         unsafe { cstr_bytes((*self.rec().connection).client_ip) }
     }
 
-    pub fn useragent_port(&self) -> u16 {
+    pub(crate) fn useragent_port(&self) -> u16 {
         if self.rec().useragent_addr.is_null() {
             return 0;
         }
@@ -384,7 +384,7 @@ impl Request {
     }
 
     /// The local address and port the connection came in on.
-    pub fn local_ip_port(&self) -> (&[u8], u16) {
+    pub(crate) fn local_ip_port(&self) -> (&[u8], u16) {
         // SAFETY: the connection and its local address outlive the request.
         unsafe {
             let c = &*self.rec().connection;
@@ -397,18 +397,18 @@ impl Request {
         }
     }
 
-    pub fn server_admin(&self) -> &[u8] {
+    pub(crate) fn server_admin(&self) -> &[u8] {
         // SAFETY: the server_rec outlives the request.
         unsafe { cstr_bytes((*self.rec().server).server_admin) }
     }
 
-    pub fn auth_type(&self) -> Option<&[u8]> {
+    pub(crate) fn auth_type(&self) -> Option<&[u8]> {
         // SAFETY: NULL or a pool string.
         unsafe { opt_cstr_bytes(self.rec().ap_auth_type) }
     }
 
     /// The scheme Apache reports for the request ("http"/"https").
-    pub fn scheme(&self) -> &[u8] {
+    pub(crate) fn scheme(&self) -> &[u8] {
         // SAFETY: ap_run_http_scheme returns a static or pool string.
         unsafe { cstr_bytes(ffi::ap_run_http_scheme(self.raw())) }
     }
@@ -419,7 +419,7 @@ impl Request {
 /// the request's `Channel`) before returning to Apache, as a `Brigade` is;
 /// Python objects that outlive the request reach the closed channel, never
 /// this handle.
-pub struct RequestHandle(*mut ffi::request_rec);
+pub(crate) struct RequestHandle(*mut ffi::request_rec);
 
 // SAFETY: the pointer is only dereferenced by the request's own thread while
 // the handler runs; the handle is Send only so that thread can release the
@@ -429,11 +429,11 @@ unsafe impl Send for RequestHandle {}
 unsafe impl Sync for RequestHandle {}
 
 impl RequestHandle {
-    pub fn new(r: &Request) -> RequestHandle {
+    pub(crate) fn new(r: &Request) -> RequestHandle {
         RequestHandle(r.raw())
     }
 
-    pub fn get(&self) -> &Request {
+    pub(crate) fn get(&self) -> &Request {
         // SAFETY: the handle is dropped by the handler that made it before
         // the request ends (see the type's documentation), so the request
         // is live whenever the handle exists.

@@ -5,36 +5,36 @@
 use super::ffi;
 
 /// The scoreboard's global part.
-pub struct Global {
-    pub server_limit: i32,
-    pub thread_limit: i32,
-    pub running_generation: i32,
+pub(crate) struct Global {
+    pub(crate) server_limit: i32,
+    pub(crate) thread_limit: i32,
+    pub(crate) running_generation: i32,
     /// Microseconds since the epoch.
-    pub restart_time: i64,
+    pub(crate) restart_time: i64,
 }
 
 /// One Apache child's slot.
-pub struct ProcessSlot {
-    pub pid: i32,
-    pub generation: i32,
-    pub quiescing: bool,
-    pub workers: Vec<WorkerSlot>,
+pub(crate) struct ProcessSlot {
+    pub(crate) pid: i32,
+    pub(crate) generation: i32,
+    pub(crate) quiescing: bool,
+    pub(crate) workers: Vec<WorkerSlot>,
 }
 
 /// One worker thread's slot.
-pub struct WorkerSlot {
-    pub thread_num: i32,
-    pub generation: i32,
+pub(crate) struct WorkerSlot {
+    pub(crate) thread_num: i32,
+    pub(crate) generation: i32,
     /// mod_status's one-letter state ("_", "R", "W", "K", ...).
-    pub status: &'static str,
-    pub access_count: std::os::raw::c_ulong,
-    pub bytes_served: i64,
-    pub start_time: i64,
-    pub stop_time: i64,
-    pub last_used: i64,
-    pub client: Vec<u8>,
-    pub request: Vec<u8>,
-    pub vhost: Vec<u8>,
+    pub(crate) status: &'static str,
+    pub(crate) access_count: std::os::raw::c_ulong,
+    pub(crate) bytes_served: i64,
+    pub(crate) start_time: i64,
+    pub(crate) stop_time: i64,
+    pub(crate) last_used: i64,
+    pub(crate) client: Vec<u8>,
+    pub(crate) request: Vec<u8>,
+    pub(crate) vhost: Vec<u8>,
 }
 
 /// mod_status's letters for SERVER_DEAD .. SERVER_IDLE_KILL (scoreboard.h).
@@ -50,13 +50,13 @@ fn field(bytes: &[std::os::raw::c_char]) -> Vec<u8> {
 
 /// Whether Apache has created its scoreboard (not yet at the first
 /// start's post_config; kept across restarts after).
-pub fn exists() -> bool {
+pub(crate) fn exists() -> bool {
     // SAFETY: only reads Apache's global scoreboard pointer.
     unsafe { ffi::ap_exists_scoreboard_image() != 0 }
 }
 
 /// The scoreboard, or None when this process has none.
-pub fn read() -> Option<(Global, Vec<ProcessSlot>)> {
+pub(crate) fn read() -> Option<(Global, Vec<ProcessSlot>)> {
     // SAFETY: ap_exists_scoreboard_image and ap_get_scoreboard_global only
     // read Apache's global scoreboard pointer.
     let global = unsafe {

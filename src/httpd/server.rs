@@ -13,21 +13,21 @@ fn mpm_query(code: c_int) -> c_int {
 
 /// Whether the MPM may serve requests on several threads per process
 /// (wsgi.multithread in embedded mode).
-pub fn mpm_threaded() -> bool {
+pub(crate) fn mpm_threaded() -> bool {
     mpm_query(ffi::AP_MPMQ_IS_THREADED) != ffi::AP_MPMQ_NOT_SUPPORTED
         && mpm_query(ffi::AP_MPMQ_MAX_THREADS) > 1
 }
 
 /// Whether the MPM may run several child processes (wsgi.multiprocess in
 /// embedded mode).
-pub fn mpm_forked() -> bool {
+pub(crate) fn mpm_forked() -> bool {
     mpm_query(ffi::AP_MPMQ_IS_FORKED) != ffi::AP_MPMQ_NOT_SUPPORTED
         && mpm_query(ffi::AP_MPMQ_MAX_DAEMONS) > 1
 }
 
 /// The MPM's process limit as mod_wsgi reports it (`maximum_processes` in
 /// embedded mode): MAX_DAEMON_USED, else MAX_DAEMONS; 1 when not forked.
-pub fn mpm_max_processes() -> i32 {
+pub(crate) fn mpm_max_processes() -> i32 {
     if mpm_query(ffi::AP_MPMQ_IS_FORKED) == ffi::AP_MPMQ_NOT_SUPPORTED {
         return 1;
     }
@@ -39,13 +39,13 @@ pub fn mpm_max_processes() -> i32 {
 }
 
 /// ServerLimit: how many Apache children can run at once.
-pub fn mpm_hard_limit_processes() -> i32 {
+pub(crate) fn mpm_hard_limit_processes() -> i32 {
     mpm_query(ffi::AP_MPMQ_HARD_LIMIT_DAEMONS).max(1)
 }
 
 /// The MPM's threads per process (`threads_per_process` in embedded
 /// mode): MAX_THREADS, 1 when not threaded.
-pub fn mpm_max_threads() -> i32 {
+pub(crate) fn mpm_max_threads() -> i32 {
     if mpm_query(ffi::AP_MPMQ_IS_THREADED) == ffi::AP_MPMQ_NOT_SUPPORTED {
         return 1;
     }
@@ -53,26 +53,26 @@ pub fn mpm_max_threads() -> i32 {
 }
 
 /// The MPM's name ("event", "worker", "prefork").
-pub fn mpm_name() -> String {
+pub(crate) fn mpm_name() -> String {
     // SAFETY: ap_show_mpm returns a static string.
     String::from_utf8_lossy(unsafe { cstr_bytes(ffi::ap_show_mpm()) }).into_owned()
 }
 
 /// Apache's full description ("Apache/2.4.x (Debian) ...").
-pub fn description() -> String {
+pub(crate) fn description() -> String {
     // SAFETY: the description is a string in the process pool.
     String::from_utf8_lossy(unsafe { cstr_bytes(ffi::ap_get_server_description()) }).into_owned()
 }
 
 /// When Apache was built.
-pub fn build_date() -> String {
+pub(crate) fn build_date() -> String {
     // SAFETY: ap_get_server_built returns a static string.
     String::from_utf8_lossy(unsafe { cstr_bytes(ffi::ap_get_server_built()) }).into_owned()
 }
 
 /// True while Apache only checks or dumps its configuration, or is in the
 /// first of its two configuration passes at start-up.
-pub fn is_config_check_pass() -> bool {
+pub(crate) fn is_config_check_pass() -> bool {
     // SAFETY: ap_state_query only reads global state.
     unsafe {
         ffi::ap_state_query(ffi::AP_SQ_MAIN_STATE) == ffi::AP_SQ_MS_CREATE_PRE_CONFIG
@@ -81,7 +81,7 @@ pub fn is_config_check_pass() -> bool {
 }
 
 /// Apache's version as (major, minor, patch).
-pub fn httpd_version() -> (i32, i32, i32) {
+pub(crate) fn httpd_version() -> (i32, i32, i32) {
     let mut v = ffi::ap_version_t::default();
     // SAFETY: fills a caller-owned struct.
     unsafe { ffi::ap_get_server_revision(&mut v) };
@@ -89,13 +89,13 @@ pub fn httpd_version() -> (i32, i32, i32) {
 }
 
 /// The server banner (SERVER_SOFTWARE).
-pub fn banner() -> &'static [u8] {
+pub(crate) fn banner() -> &'static [u8] {
     // SAFETY: the banner is a string in the process pool.
     unsafe { cstr_bytes(ffi::ap_get_server_banner()) }
 }
 
 /// Adds a component to the server's version banner.
-pub fn add_version_component(pool: &super::pool::Pool, component: &str) {
+pub(crate) fn add_version_component(pool: &super::pool::Pool, component: &str) {
     let c = std::ffi::CString::new(component).unwrap_or_default();
     // SAFETY: Apache copies the string into the live pool.
     unsafe { ffi::ap_add_version_component(pool.as_ptr(), c.as_ptr()) }
@@ -103,17 +103,17 @@ pub fn add_version_component(pool: &super::pool::Pool, component: &str) {
 
 /// A server (the main server or a virtual host).
 #[repr(transparent)]
-pub struct Server(std::cell::UnsafeCell<ffi::server_rec>);
+pub(crate) struct Server(std::cell::UnsafeCell<ffi::server_rec>);
 
 impl Server {
     /// # Safety
     /// `s` must be NULL or a server_rec that lives as long as `'a`.
-    pub unsafe fn from_raw<'a>(s: *mut ffi::server_rec) -> Option<&'a Server> {
+    pub(crate) unsafe fn from_raw<'a>(s: *mut ffi::server_rec) -> Option<&'a Server> {
         // SAFETY: guaranteed by the caller; repr(transparent).
         unsafe { (s as *const Server).as_ref() }
     }
 
-    pub fn raw(&self) -> *mut ffi::server_rec {
+    pub(crate) fn raw(&self) -> *mut ffi::server_rec {
         self.0.get()
     }
 
@@ -123,7 +123,7 @@ impl Server {
     }
 
     /// The server's name and port as configured (for application groups).
-    pub fn hostname_and_port(&self) -> (String, u16) {
+    pub(crate) fn hostname_and_port(&self) -> (String, u16) {
         // SAFETY: server_hostname is NULL or a config-pool string.
         let name = unsafe { cstr_bytes(self.rec().server_hostname) };
         (String::from_utf8_lossy(name).into_owned(), self.rec().port)
@@ -135,20 +135,20 @@ impl Server {
     }
 
     /// The next virtual host in Apache's list.
-    pub fn next(&self) -> Option<&Server> {
+    pub(crate) fn next(&self) -> Option<&Server> {
         // SAFETY: server_recs form a NULL-terminated list owned by Apache
         // for the life of the configuration.
         unsafe { Server::from_raw(self.rec().next) }
     }
 
     /// This server and every virtual host after it.
-    pub fn iter(&self) -> impl Iterator<Item = &Server> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Server> {
         std::iter::successors(Some(self), |s| s.next())
     }
 }
 
 /// The main server (Apache's global ap_server_conf).
-pub fn main_server() -> Option<&'static Server> {
+pub(crate) fn main_server() -> Option<&'static Server> {
     // SAFETY: ap_server_conf is set by Apache before any module code runs
     // and stays valid for the configuration's life.
     unsafe { Server::from_raw(ffi::ap_server_conf) }

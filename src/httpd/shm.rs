@@ -26,7 +26,7 @@ struct Kept {
 /// zeroed one (the old one is unmapped in this process). Called only in
 /// the Apache parent, on its one thread, before any process is forked
 /// for the generation; the caller holds no slice of the old region.
-pub fn region(words: usize, signature: u64) -> Result<&'static [AtomicU64], String> {
+pub(crate) fn region(words: usize, signature: u64) -> Result<&'static [AtomicU64], String> {
     // SAFETY: ap_server_conf->process->pool lives as long as the parent;
     // the userdata under KEY is a Kept allocated from that pool, read and
     // written only here, on the parent's one thread. The shared mapping

@@ -10,7 +10,7 @@ use crate::config::{DirConfig, Mounted, ServerConfig};
 
 impl Server {
     /// This module's configuration for this (virtual) server.
-    pub fn config(&self) -> Option<&ServerConfig> {
+    pub(crate) fn config(&self) -> Option<&ServerConfig> {
         let slot = module_config(self.config_vector()) as *const ServerConfig;
         // SAFETY: the server slot only ever holds a ServerConfig made by
         // create/merge_server_config in the config pool, which lives as long
@@ -21,7 +21,7 @@ impl Server {
 
 impl Request {
     /// This module's merged per-directory configuration for the request.
-    pub fn dir_config(&self) -> Option<&DirConfig> {
+    pub(crate) fn dir_config(&self) -> Option<&DirConfig> {
         let slot = module_config(self.per_dir_vector()) as *const DirConfig;
         // SAFETY: the per-dir slot only ever holds a DirConfig made by
         // create/merge_dir_config in a pool that outlives the request.
@@ -29,7 +29,7 @@ impl Request {
     }
 
     /// What `translate_name` found for this request, if it mapped it.
-    pub fn mounted(&self) -> Option<&Mounted> {
+    pub(crate) fn mounted(&self) -> Option<&Mounted> {
         let slot = module_config(self.request_vector()) as *const Mounted;
         // SAFETY: the request slot is NULL or holds the Mounted that
         // `set_mounted` kept in the request pool (alive with the request).
@@ -37,7 +37,7 @@ impl Request {
     }
 
     /// Keeps `m` in the request pool and in this module's request slot.
-    pub fn set_mounted(&self, m: Mounted) {
+    pub(crate) fn set_mounted(&self, m: Mounted) {
         let kept = self.pool().keep(m);
         set_module_config(self.request_vector(), kept.cast());
     }

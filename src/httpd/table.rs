@@ -5,12 +5,12 @@ use super::pool::cstr_bytes;
 use std::os::raw::c_char;
 
 #[repr(transparent)]
-pub struct Table(std::cell::UnsafeCell<ffi::apr_table_t>);
+pub(crate) struct Table(std::cell::UnsafeCell<ffi::apr_table_t>);
 
 impl Table {
     /// # Safety
     /// `t` must be a live table that outlives `'a`.
-    pub unsafe fn from_raw<'a>(t: *mut ffi::apr_table_t) -> &'a Table {
+    pub(crate) unsafe fn from_raw<'a>(t: *mut ffi::apr_table_t) -> &'a Table {
         // SAFETY: guaranteed by the caller; repr(transparent).
         unsafe { &*(t as *const Table) }
     }
@@ -20,7 +20,7 @@ impl Table {
     }
 
     /// Every entry in order, as byte slices that live as long as the table.
-    pub fn entries(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
         // SAFETY: apr_table_elts returns the table's own array header.
         let arr = unsafe { &*ffi::apr_table_elts(self.raw()) };
         let n = arr.nelts.max(0) as usize;
@@ -36,7 +36,7 @@ impl Table {
         })
     }
 
-    pub fn get(&self, key: &std::ffi::CStr) -> Option<&[u8]> {
+    pub(crate) fn get(&self, key: &std::ffi::CStr) -> Option<&[u8]> {
         // SAFETY: apr_table_get reads a live table with a valid key.
         let v = unsafe { ffi::apr_table_get(self.raw(), key.as_ptr()) };
         // SAFETY: values are NUL-terminated strings owned by the table's pool.
@@ -44,7 +44,7 @@ impl Table {
     }
 
     /// Sets `key` to `value`, both copied by APR.
-    pub fn set(&self, key: &std::ffi::CStr, value: &std::ffi::CStr) {
+    pub(crate) fn set(&self, key: &std::ffi::CStr, value: &std::ffi::CStr) {
         // SAFETY: apr_table_set copies both strings into the table's pool.
         unsafe { ffi::apr_table_set(self.raw(), key.as_ptr(), value.as_ptr()) }
     }
@@ -53,7 +53,7 @@ impl Table {
     ///
     /// # Safety
     /// `key` and `value` must be NUL-terminated and outlive the table.
-    pub unsafe fn add_pooled(&self, key: *const c_char, value: *const c_char) {
+    pub(crate) unsafe fn add_pooled(&self, key: *const c_char, value: *const c_char) {
         // SAFETY: guaranteed by the caller.
         unsafe { ffi::apr_table_addn(self.raw(), key, value) }
     }

@@ -8,12 +8,13 @@ use super::layout::{self, REASONS};
 use super::snapshot::{Group, Histogram};
 use std::fmt::Write;
 
-pub const TEXT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
-pub const OPENMETRICS_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+pub(crate) const TEXT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+pub(crate) const OPENMETRICS_TYPE: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// Whether the Accept header asks for OpenMetrics (a media range naming it
 /// with a non-zero q, as Prometheus sends).
-pub fn wants_openmetrics(accept: &[u8]) -> bool {
+pub(crate) fn wants_openmetrics(accept: &[u8]) -> bool {
     let accept = String::from_utf8_lossy(accept).to_ascii_lowercase();
     accept.split(',').any(|range| {
         let mut parts = range.split(';').map(str::trim);
@@ -27,7 +28,7 @@ pub fn wants_openmetrics(accept: &[u8]) -> bool {
 }
 
 /// A label value with `\`, `"` and newlines escaped.
-pub fn escape(value: &str) -> String {
+pub(crate) fn escape(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         match c {
@@ -116,7 +117,7 @@ impl Writer {
 
 /// Formats the groups' figures. Counter series that are still zero (a
 /// status code or restart reason not seen yet) are left out.
-pub fn format(groups: &[Group], openmetrics: bool) -> String {
+pub(crate) fn format(groups: &[Group], openmetrics: bool) -> String {
     let mut w = Writer {
         out: String::with_capacity(4096),
         openmetrics,

@@ -6,28 +6,28 @@
 /// The HTTP status codes counted one by one; any other is counted as
 /// `code="other"` (a fixed set keeps the region's size known up front and
 /// the series count bounded).
-pub const CODES: [u16; 26] = [
+pub(crate) const CODES: [u16; 26] = [
     200, 201, 202, 204, 206, 301, 302, 303, 304, 307, 308, 400, 401, 403, 404, 405, 408, 409, 410,
     413, 422, 429, 500, 502, 503, 504,
 ];
 /// The `code` label of everything not in `CODES`.
-pub const OTHER_CODE: &str = "other";
+pub(crate) const OTHER_CODE: &str = "other";
 const CODE_SLOTS: usize = CODES.len() + 1;
 
 /// Histogram bucket upper bounds in microseconds: 5 ms to 60 s (the
 /// `+Inf` bucket follows).
-pub const BUCKETS_US: [u64; 13] = [
+pub(crate) const BUCKETS_US: [u64; 13] = [
     5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000, 5_000_000,
     10_000_000, 30_000_000, 60_000_000,
 ];
 /// Words of one histogram: a count per bucket (not cumulative; `+Inf`
 /// last), then the sum in microseconds. Its count is the buckets' total,
 /// so a scrape always sees `_count` equal to the `+Inf` bucket.
-pub const HISTOGRAM_WORDS: usize = BUCKETS_US.len() + 2;
+pub(crate) const HISTOGRAM_WORDS: usize = BUCKETS_US.len() + 2;
 
 /// Why a daemon process was replaced (`reason` of
 /// `mod_wsgi_process_restarts_total`).
-pub const REASONS: [&str; 25] = [
+pub(crate) const REASONS: [&str; 25] = [
     "maximum-requests",
     "memory-limit",
     "request-timeout",
@@ -64,14 +64,14 @@ const RESTARTS_AT: usize = QUEUE_AT + HISTOGRAM_WORDS;
 
 /// Words of the header: a magic word, the group and slot counts.
 const HEADER_WORDS: usize = 8;
-pub const MAGIC: u64 = 0x6d6f_645f_7773_6701;
+pub(crate) const MAGIC: u64 = 0x6d6f_645f_7773_6701;
 
 /// Words per process slot: two 64-byte lines, so processes never share one.
-pub const SLOT_WORDS: usize = 16;
+pub(crate) const SLOT_WORDS: usize = 16;
 
 /// The fields of a process slot (word offsets within it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SlotField {
+pub(crate) enum SlotField {
     /// The owner's pid; 0 when free.
     Pid = 0,
     /// Its group's index.
@@ -96,16 +96,16 @@ pub enum SlotField {
 
 /// The region's shape for one configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Layout {
+pub(crate) struct Layout {
     /// Group 0 is the Apache children (`%{GLOBAL}`); then each daemon
     /// process group.
-    pub groups: Vec<String>,
+    pub(crate) groups: Vec<String>,
     /// Process slots: every Apache child and daemon worker claims one.
-    pub slots: usize,
+    pub(crate) slots: usize,
 }
 
 /// The label of the Apache children's group (embedded mode).
-pub const EMBEDDED: &str = "%{GLOBAL}";
+pub(crate) const EMBEDDED: &str = "%{GLOBAL}";
 
 impl Layout {
     /// Slots for twice `apache_children` (ServerLimit: the children of a
@@ -113,7 +113,7 @@ impl Layout {
     /// restart, which keeps the region), and each daemon group three times
     /// its processes (a draining worker, its replacement, and the old
     /// generation's).
-    pub fn new(apache_children: usize, daemons: &[(String, usize)]) -> Layout {
+    pub(crate) fn new(apache_children: usize, daemons: &[(String, usize)]) -> Layout {
         let mut groups = vec![EMBEDDED.to_string()];
         groups.extend(daemons.iter().map(|(n, _)| n.clone()));
         let slots =
@@ -121,17 +121,17 @@ impl Layout {
         Layout { groups, slots }
     }
 
-    pub fn words(&self) -> usize {
+    pub(crate) fn words(&self) -> usize {
         HEADER_WORDS + self.groups.len() * GROUP_WORDS + self.slots * SLOT_WORDS
     }
 
     /// The header the region starts with.
-    pub fn header(&self) -> [u64; 3] {
+    pub(crate) fn header(&self) -> [u64; 3] {
         [MAGIC, self.groups.len() as u64, self.slots as u64]
     }
 
     /// A group's index by name (None: not a configured group).
-    pub fn group_index(&self, name: &str) -> Option<usize> {
+    pub(crate) fn group_index(&self, name: &str) -> Option<usize> {
         self.groups.iter().position(|g| g == name)
     }
 
@@ -139,49 +139,49 @@ impl Layout {
         HEADER_WORDS + group * GROUP_WORDS
     }
 
-    pub fn code_word(&self, group: usize, code: usize) -> usize {
+    pub(crate) fn code_word(&self, group: usize, code: usize) -> usize {
         self.group_at(group) + CODES_AT + code
     }
 
-    pub fn duration_word(&self, group: usize) -> usize {
+    pub(crate) fn duration_word(&self, group: usize) -> usize {
         self.group_at(group) + DURATION_AT
     }
 
-    pub fn queue_word(&self, group: usize) -> usize {
+    pub(crate) fn queue_word(&self, group: usize) -> usize {
         self.group_at(group) + QUEUE_AT
     }
 
-    pub fn restart_word(&self, group: usize, reason: usize) -> usize {
+    pub(crate) fn restart_word(&self, group: usize, reason: usize) -> usize {
         self.group_at(group) + RESTARTS_AT + reason
     }
 
-    pub fn slot_word(&self, slot: usize, field: SlotField) -> usize {
+    pub(crate) fn slot_word(&self, slot: usize, field: SlotField) -> usize {
         HEADER_WORDS + self.groups.len() * GROUP_WORDS + slot * SLOT_WORDS + field as usize
     }
 }
 
 /// `code`'s index among the counted codes (`CODES.len()` is "other").
-pub fn code_index(code: u16) -> usize {
+pub(crate) fn code_index(code: u16) -> usize {
     CODES.binary_search(&code).unwrap_or(CODES.len())
 }
 
 /// The `code` label of index `i`.
-pub fn code_label(i: usize) -> String {
+pub(crate) fn code_label(i: usize) -> String {
     CODES
         .get(i)
         .map_or_else(|| OTHER_CODE.to_string(), |c| c.to_string())
 }
 
-pub const CODE_COUNT: usize = CODE_SLOTS;
+pub(crate) const CODE_COUNT: usize = CODE_SLOTS;
 
 /// The bucket a duration of `us` microseconds falls in (`BUCKETS_US.len()`
 /// is `+Inf`).
-pub fn bucket_index(us: u64) -> usize {
+pub(crate) fn bucket_index(us: u64) -> usize {
     BUCKETS_US.partition_point(|&bound| bound < us)
 }
 
 /// A bucket bound as Prometheus writes `le` ("0.005", "1", "+Inf").
-pub fn bucket_label(i: usize) -> String {
+pub(crate) fn bucket_label(i: usize) -> String {
     match BUCKETS_US.get(i) {
         Some(&us) => seconds(us),
         None => "+Inf".to_string(),
@@ -189,7 +189,7 @@ pub fn bucket_label(i: usize) -> String {
 }
 
 /// Microseconds as seconds, shortest exact decimal ("0.005", "60").
-pub fn seconds(us: u64) -> String {
+pub(crate) fn seconds(us: u64) -> String {
     let whole = us / 1_000_000;
     let frac = us % 1_000_000;
     if frac == 0 {
@@ -201,7 +201,7 @@ pub fn seconds(us: u64) -> String {
 
 /// The index of a restart reason: a daemon worker's own (6.1's
 /// `shutdown_reason` names, or "deadlock"), else "other".
-pub fn reason_index(reason: &str) -> usize {
+pub(crate) fn reason_index(reason: &str) -> usize {
     let label = match reason {
         "maximum_requests" => "maximum-requests",
         "memory_limit" => "memory-limit",
@@ -222,7 +222,7 @@ pub fn reason_index(reason: &str) -> usize {
 }
 
 /// The reason for a worker that died by signal `sig`.
-pub fn signal_reason(sig: i32) -> usize {
+pub(crate) fn signal_reason(sig: i32) -> usize {
     let name = match sig {
         1 => "signal:SIGHUP",
         2 => "signal:SIGINT",

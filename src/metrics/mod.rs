@@ -14,9 +14,9 @@
 //! read and four atomic adds. A scrape reads it without locking
 //! (`snapshot`) and formats it (`exposition`).
 
-pub mod exposition;
-pub mod layout;
-pub mod snapshot;
+pub(crate) mod exposition;
+pub(crate) mod layout;
+pub(crate) mod snapshot;
 #[cfg(test)]
 mod tests;
 
@@ -26,8 +26,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// The region and its layout.
-pub struct Installed {
-    pub layout: Layout,
+pub(crate) struct Installed {
+    pub(crate) layout: Layout,
     words: &'static [AtomicU64],
 }
 
@@ -72,7 +72,7 @@ fn signature(l: &Layout) -> u64 {
 
 /// Sets up the region for this generation's layout (the Apache parent, in
 /// post_config, before anything is forked).
-pub fn install(layout: Layout) -> Result<(), String> {
+pub(crate) fn install(layout: Layout) -> Result<(), String> {
     let mut parent = PARENT.lock().unwrap_or_else(|e| e.into_inner());
     // The old region may be unmapped by shm::region: drop every reference
     // to it first.
@@ -86,7 +86,7 @@ pub fn install(layout: Layout) -> Result<(), String> {
 }
 
 /// The region this process sees.
-pub fn current() -> Option<Arc<Installed>> {
+pub(crate) fn current() -> Option<Arc<Installed>> {
     if let Some(f) = FROZEN.get() {
         return Some(f.clone());
     }
@@ -100,7 +100,7 @@ fn frozen() -> Option<&'static Installed> {
 /// In a freshly forked process that serves requests (an Apache child, a
 /// daemon worker): takes a slot for `group` with `threads` request
 /// threads. Without a free slot the process goes unreported.
-pub fn claim(group: &str, threads: usize) {
+pub(crate) fn claim(group: &str, threads: usize) {
     let Some(m) = current() else {
         return;
     };
@@ -134,7 +134,7 @@ pub fn claim(group: &str, threads: usize) {
 }
 
 /// Gives this process's slot up (at its orderly exit).
-pub fn release() {
+pub(crate) fn release() {
     let slot = MY_SLOT.swap(usize::MAX, Relaxed);
     if let Some(m) = frozen().filter(|_| slot != usize::MAX) {
         m.slot(slot, SlotField::Pid).store(0, Relaxed);
@@ -152,7 +152,7 @@ fn my_slot(f: SlotField) -> Option<&'static AtomicU64> {
 /// A request handled in this Apache child ended: counted for `group`
 /// (None: embedded mode) with its final status and its duration since
 /// Apache read it (`start_us`, microseconds since the epoch).
-pub fn request_done(group: Option<&str>, status: u16, start_us: i64) {
+pub(crate) fn request_done(group: Option<&str>, status: u16, start_us: i64) {
     let Some(m) = frozen() else {
         return;
     };
@@ -185,16 +185,16 @@ fn observe(m: &Installed, at: usize, us: i64) {
 
 /// In a daemon worker: a request waited `us` microseconds from Apache
 /// taking it to a daemon thread starting it.
-pub fn queued(us: i64) {
+pub(crate) fn queued(us: i64) {
     if let Some(m) = frozen() {
         observe(m, m.layout.queue_word(MY_GROUP.load(Relaxed)), us);
     }
 }
 
 /// Counts a thread of this process as busy until the guard drops.
-pub struct Busy(Option<&'static AtomicU64>);
+pub(crate) struct Busy(Option<&'static AtomicU64>);
 
-pub fn busy() -> Busy {
+pub(crate) fn busy() -> Busy {
     let w = my_slot(SlotField::Busy);
     if let Some(w) = w {
         w.fetch_add(1, Relaxed);
@@ -212,7 +212,7 @@ impl Drop for Busy {
 
 /// A buffered request body (or a spooled response) of `bytes`, counted
 /// until the guard drops; `add` grows it.
-pub struct Held {
+pub(crate) struct Held {
     count: Option<&'static AtomicU64>,
     bytes: Option<&'static AtomicU64>,
     held: u64,
@@ -231,14 +231,14 @@ impl Held {
         }
     }
 
-    pub fn add(&mut self, n: u64) {
+    pub(crate) fn add(&mut self, n: u64) {
         if let Some(b) = self.bytes {
             b.fetch_add(n, Relaxed);
         }
         self.held += n;
     }
 
-    pub fn sub(&mut self, n: u64) {
+    pub(crate) fn sub(&mut self, n: u64) {
         let n = n.min(self.held);
         if let Some(b) = self.bytes {
             b.fetch_sub(n, Relaxed);
@@ -258,17 +258,17 @@ impl Drop for Held {
 }
 
 /// A request body the Apache child buffers.
-pub fn body() -> Held {
+pub(crate) fn body() -> Held {
     Held::new(SlotField::Bodies, SlotField::BodyBytes)
 }
 
 /// A response a daemon spools for a slow Apache child.
-pub fn spool() -> Held {
+pub(crate) fn spool() -> Held {
     Held::new(SlotField::Spools, SlotField::SpoolBytes)
 }
 
 /// Takes this process's resident memory into its slot.
-pub fn update_memory() {
+pub(crate) fn update_memory() {
     if let Some(w) = my_slot(SlotField::Rss) {
         w.store(crate::os::memory::rss_bytes(), Relaxed);
     }
@@ -277,7 +277,7 @@ pub fn update_memory() {
 /// In a daemon worker that ends for `reason` (6.1's shutdown_reason
 /// name, or "deadlock"): counts the restart, and marks the slot so its
 /// manager does not count the exit again.
-pub fn worker_ending(reason: &str) {
+pub(crate) fn worker_ending(reason: &str) {
     let Some(m) = frozen() else {
         return;
     };
@@ -295,7 +295,7 @@ pub fn worker_ending(reason: &str) {
 /// and counts its end unless the worker counted it (a limit it reached)
 /// or it ended cleanly. `draining`: the worker had announced a graceful
 /// exit.
-pub fn worker_reaped(group: &str, pid: i32, ended: &Exit, draining: bool) {
+pub(crate) fn worker_reaped(group: &str, pid: i32, ended: &Exit, draining: bool) {
     let Some(m) = current() else {
         return;
     };
@@ -319,7 +319,7 @@ pub fn worker_reaped(group: &str, pid: i32, ended: &Exit, draining: bool) {
 }
 
 /// In the Apache parent: a slot manager of `group` died unexpectedly.
-pub fn manager_died(group: &str) {
+pub(crate) fn manager_died(group: &str) {
     if let Some(m) = current() {
         if let Some(g) = m.layout.group_index(group) {
             m.word(
@@ -332,7 +332,7 @@ pub fn manager_died(group: &str) {
 }
 
 /// Every group's figures now (a scrape).
-pub fn read() -> Option<Vec<snapshot::Group>> {
+pub(crate) fn read() -> Option<Vec<snapshot::Group>> {
     let m = current()?;
     Some(snapshot::read(
         &m.layout,

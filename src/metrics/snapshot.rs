@@ -10,9 +10,9 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 /// A histogram: counts per bucket (not cumulative, `+Inf` last) and the
 /// sum in microseconds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Histogram {
-    pub buckets: Vec<u64>,
-    pub sum_us: u64,
+pub(crate) struct Histogram {
+    pub(crate) buckets: Vec<u64>,
+    pub(crate) sum_us: u64,
 }
 
 impl Histogram {
@@ -24,12 +24,12 @@ impl Histogram {
         }
     }
 
-    pub fn count(&self) -> u64 {
+    pub(crate) fn count(&self) -> u64 {
         self.buckets.iter().sum()
     }
 
     /// (le label, cumulative count), `+Inf` last.
-    pub fn cumulative(&self) -> Vec<(String, u64)> {
+    pub(crate) fn cumulative(&self) -> Vec<(String, u64)> {
         let mut total = 0;
         self.buckets
             .iter()
@@ -44,40 +44,40 @@ impl Histogram {
 
 /// One live process of a group.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Process {
-    pub pid: u32,
-    pub rss: u64,
+pub(crate) struct Process {
+    pub(crate) pid: u32,
+    pub(crate) rss: u64,
 }
 
 /// Everything about one group.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Group {
-    pub name: String,
+pub(crate) struct Group {
+    pub(crate) name: String,
     /// Per `layout::CODES` index ("other" last).
-    pub requests: Vec<u64>,
-    pub duration: Histogram,
-    pub queue: Histogram,
+    pub(crate) requests: Vec<u64>,
+    pub(crate) duration: Histogram,
+    pub(crate) queue: Histogram,
     /// Per `layout::REASONS` index.
-    pub restarts: Vec<u64>,
-    pub threads: u64,
-    pub busy: u64,
-    pub processes: Vec<Process>,
-    pub bodies: u64,
-    pub body_bytes: u64,
-    pub spools: u64,
-    pub spool_bytes: u64,
+    pub(crate) restarts: Vec<u64>,
+    pub(crate) threads: u64,
+    pub(crate) busy: u64,
+    pub(crate) processes: Vec<Process>,
+    pub(crate) bodies: u64,
+    pub(crate) body_bytes: u64,
+    pub(crate) spools: u64,
+    pub(crate) spool_bytes: u64,
 }
 
 impl Group {
     /// Whether this is a daemon process group (queue time applies).
-    pub fn is_daemon(&self) -> bool {
+    pub(crate) fn is_daemon(&self) -> bool {
         self.name != layout::EMBEDDED
     }
 }
 
 /// Reads every group's figures. `alive(pid)` says whether a slot's owner
 /// still runs; a dead one's slot is freed.
-pub fn read(l: &Layout, words: &[AtomicU64], alive: impl Fn(i32) -> bool) -> Vec<Group> {
+pub(crate) fn read(l: &Layout, words: &[AtomicU64], alive: impl Fn(i32) -> bool) -> Vec<Group> {
     let mut groups: Vec<Group> = l
         .groups
         .iter()

@@ -9,10 +9,10 @@ use std::os::fd::{FromRawFd, IntoRawFd};
 use std::os::unix::net::UnixStream;
 use std::sync::Mutex;
 
-pub struct Epoll(i32);
+pub(crate) struct Epoll(i32);
 
 impl Epoll {
-    pub fn new() -> io::Result<Epoll> {
+    pub(crate) fn new() -> io::Result<Epoll> {
         // SAFETY: epoll_create1 takes no pointers; the descriptor is owned
         // by the returned value.
         let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
@@ -33,12 +33,12 @@ impl Epoll {
 
     /// Watches a listening socket (level-triggered: every waiting thread may
     /// try to accept; the socket must be non-blocking).
-    pub fn add_listener(&self, fd: i32, token: u64) -> io::Result<()> {
+    pub(crate) fn add_listener(&self, fd: i32, token: u64) -> io::Result<()> {
         self.ctl(libc::EPOLL_CTL_ADD, fd, libc::EPOLLIN as u32, token)
     }
 
     /// Arms `fd` for one readable event (adding it the first time).
-    pub fn arm_once(&self, fd: i32, token: u64, added: bool) -> io::Result<()> {
+    pub(crate) fn arm_once(&self, fd: i32, token: u64, added: bool) -> io::Result<()> {
         let events = (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLONESHOT) as u32;
         let op = if added {
             libc::EPOLL_CTL_MOD
@@ -49,7 +49,7 @@ impl Epoll {
     }
 
     /// Waits up to `timeout_ms` for one event: the token of its descriptor.
-    pub fn wait(&self, timeout_ms: i32) -> Option<u64> {
+    pub(crate) fn wait(&self, timeout_ms: i32) -> Option<u64> {
         let mut ev = libc::epoll_event { events: 0, u64: 0 };
         // SAFETY: room for exactly the one event asked for.
         let n = unsafe { libc::epoll_wait(self.0, &mut ev, 1, timeout_ms) };
@@ -69,7 +69,7 @@ impl Drop for Epoll {
 
 /// True when an idle connection can carry another request: the peer has
 /// not closed it and has sent nothing unasked (a non-blocking peek).
-pub fn idle_and_open(fd: i32) -> bool {
+pub(crate) fn idle_and_open(fd: i32) -> bool {
     let mut b = [0u8; 1];
     // SAFETY: peeks at most one byte into a local buffer.
     let n = unsafe {
@@ -89,14 +89,14 @@ const LISTENER: u64 = u64::MAX;
 /// The epoll instance and the idle connections parked in it. A parked
 /// connection belongs to the set: whoever removes it from the set (the
 /// thread its event went to, or a drain) owns the descriptor.
-pub struct Parking {
+pub(crate) struct Parking {
     epoll: Epoll,
     idle: Mutex<HashSet<i32>>,
     limit: usize,
 }
 
 /// What a request thread is handed.
-pub enum Next {
+pub(crate) enum Next {
     /// The listening socket is readable: try to accept.
     Listener,
     /// An idle connection has a request (or its peer closed it).
@@ -107,7 +107,7 @@ pub enum Next {
 impl Parking {
     /// Watches `listen_fd` (made non-blocking) and keeps at most `limit`
     /// idle connections.
-    pub fn new(listen_fd: i32, limit: usize) -> io::Result<Parking> {
+    pub(crate) fn new(listen_fd: i32, limit: usize) -> io::Result<Parking> {
         super::fd::set_nonblocking(listen_fd, true)?;
         let epoll = Epoll::new()?;
         epoll.add_listener(listen_fd, LISTENER)?;
@@ -123,7 +123,7 @@ impl Parking {
     }
 
     /// Waits up to `timeout_ms` for work.
-    pub fn next(&self, timeout_ms: i32) -> Next {
+    pub(crate) fn next(&self, timeout_ms: i32) -> Next {
         match self.epoll.wait(timeout_ms) {
             None => Next::Nothing,
             Some(LISTENER) => Next::Listener,
@@ -144,7 +144,7 @@ impl Parking {
     /// Parks an idle connection until its next request; hands it back
     /// instead when `open()` says the process is ending or the set is full.
     /// `registered`: it came from `next` (already in the epoll set).
-    pub fn park(
+    pub(crate) fn park(
         &self,
         stream: UnixStream,
         registered: bool,
@@ -166,7 +166,7 @@ impl Parking {
     }
 
     /// Takes every idle connection out of the set.
-    pub fn take_all(&self) -> Vec<UnixStream> {
+    pub(crate) fn take_all(&self) -> Vec<UnixStream> {
         let fds: Vec<i32> = self.lock().drain().collect();
         fds.into_iter()
             // SAFETY: each descriptor was parked from an owned stream and

@@ -5,13 +5,13 @@ use super::last_error;
 use std::io;
 
 /// Closes a raw descriptor this process owns.
-pub fn close(fd: i32) {
+pub(crate) fn close(fd: i32) {
     // SAFETY: closing a descriptor the caller owns; errors are irrelevant.
     unsafe { libc::close(fd) };
 }
 
 /// A close-on-exec duplicate of a descriptor the caller has open.
-pub fn dup(fd: i32) -> io::Result<std::os::fd::OwnedFd> {
+pub(crate) fn dup(fd: i32) -> io::Result<std::os::fd::OwnedFd> {
     use std::os::fd::FromRawFd;
     // SAFETY: F_DUPFD_CLOEXEC takes no pointers; the new descriptor is
     // owned by the returned value.
@@ -24,7 +24,7 @@ pub fn dup(fd: i32) -> io::Result<std::os::fd::OwnedFd> {
 }
 
 /// Sets or clears O_NONBLOCK on a descriptor.
-pub fn set_nonblocking(fd: i32, on: bool) -> io::Result<()> {
+pub(crate) fn set_nonblocking(fd: i32, on: bool) -> io::Result<()> {
     // SAFETY: fcntl on a descriptor the caller owns.
     unsafe {
         let flags = libc::fcntl(fd, libc::F_GETFL);
@@ -44,7 +44,7 @@ pub fn set_nonblocking(fd: i32, on: bool) -> io::Result<()> {
 }
 
 /// A pipe: (read end, write end), both close-on-exec.
-pub fn pipe() -> io::Result<(i32, i32)> {
+pub(crate) fn pipe() -> io::Result<(i32, i32)> {
     let mut fds = [0; 2];
     // SAFETY: pipe2 writes two descriptors into the array.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
@@ -54,7 +54,7 @@ pub fn pipe() -> io::Result<(i32, i32)> {
 }
 
 /// Writes a whole small message to a pipe (best effort).
-pub fn write_fd(fd: i32, data: &[u8]) -> bool {
+pub(crate) fn write_fd(fd: i32, data: &[u8]) -> bool {
     // SAFETY: writes from a valid slice to a descriptor we own.
     unsafe {
         libc::write(fd, data.as_ptr() as *const libc::c_void, data.len()) == data.len() as isize
@@ -62,7 +62,7 @@ pub fn write_fd(fd: i32, data: &[u8]) -> bool {
 }
 
 /// Reads what is available from a non-blocking descriptor.
-pub fn read_fd(fd: i32, buf: &mut [u8]) -> usize {
+pub(crate) fn read_fd(fd: i32, buf: &mut [u8]) -> usize {
     // SAFETY: reads into a valid buffer from a descriptor we own.
     let n = unsafe { libc::read(fd, buf.as_mut_ptr() as *mut libc::c_void, buf.len()) };
     n.max(0) as usize

@@ -9,7 +9,7 @@ use std::os::unix::net::UnixStream;
 const MAX_FDS: usize = 4;
 
 /// Sends `data` with `fd` attached, all of it or an error.
-pub fn send_with_fd(stream: &UnixStream, data: &[u8], fd: RawFd) -> io::Result<()> {
+pub(crate) fn send_with_fd(stream: &UnixStream, data: &[u8], fd: RawFd) -> io::Result<()> {
     // SAFETY: builds a msghdr over a valid iovec and a control buffer big
     // enough for one descriptor (CMSG_SPACE), as sendmsg(2) documents.
     let sent = unsafe {
@@ -44,7 +44,7 @@ pub fn send_with_fd(stream: &UnixStream, data: &[u8], fd: RawFd) -> io::Result<(
 
 /// A buffered reader over a UNIX stream that collects descriptors passed
 /// with the data; they are handed out in the order they arrived.
-pub struct FdReader {
+pub(crate) struct FdReader {
     fd: RawFd,
     buf: Vec<u8>,
     start: usize,
@@ -55,7 +55,7 @@ pub struct FdReader {
 }
 
 impl FdReader {
-    pub fn new(stream: &UnixStream) -> FdReader {
+    pub(crate) fn new(stream: &UnixStream) -> FdReader {
         // The thread's buffer from its last request: no 64 KiB allocation
         // per request. It is never zero-filled, so only the pages data was
         // received into become resident (small responses touch one page).
@@ -81,17 +81,17 @@ impl FdReader {
     /// payload is received straight into its destination by
     /// `read_exact_uninit` rather than through this buffer and a copy. The
     /// number of receives per large frame stays two either way.
-    pub fn expect_large(&mut self, large: bool) {
+    pub(crate) fn expect_large(&mut self, large: bool) {
         self.fill_max = if large { SMALL_FILL } else { BUF_LEN };
     }
 
     /// The oldest descriptor received and not yet taken.
-    pub fn take_fd(&mut self) -> Option<RawFd> {
+    pub(crate) fn take_fd(&mut self) -> Option<RawFd> {
         self.fds.pop_front()
     }
 
     /// Bytes already buffered.
-    pub fn buffered(&self) -> &[u8] {
+    pub(crate) fn buffered(&self) -> &[u8] {
         &self.buf[self.start..self.end]
     }
 
@@ -218,7 +218,7 @@ impl io::Read for FdReader {
 ///
 /// # Safety
 /// When `read_exact_uninit` returns Ok, it has written every byte of `out`.
-pub unsafe trait ReadExactUninit {
+pub(crate) unsafe trait ReadExactUninit {
     /// Fills all of `out`; UnexpectedEof if the source ends first.
     fn read_exact_uninit(&mut self, out: &mut [std::mem::MaybeUninit<u8>]) -> io::Result<()>;
 }

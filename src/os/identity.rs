@@ -7,13 +7,13 @@ use std::ffi::{CStr, CString};
 
 /// A target identity.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Identity {
-    pub uid: u32,
-    pub gid: u32,
+pub(crate) struct Identity {
+    pub(crate) uid: u32,
+    pub(crate) gid: u32,
     /// For initgroups (the user's supplementary groups).
-    pub user_name: Option<String>,
+    pub(crate) user_name: Option<String>,
     /// Explicit supplementary groups (instead of the user's own).
-    pub groups: Option<Vec<u32>>,
+    pub(crate) groups: Option<Vec<u32>>,
 }
 
 fn errno_text() -> String {
@@ -21,7 +21,7 @@ fn errno_text() -> String {
 }
 
 /// Looks up a user by name or `#uid`: (uid, primary gid, name).
-pub fn lookup_user(spec: &str) -> Result<(u32, u32, Option<String>), String> {
+pub(crate) fn lookup_user(spec: &str) -> Result<(u32, u32, Option<String>), String> {
     if let Some(num) = spec.strip_prefix('#') {
         let uid: u32 = num
             .parse()
@@ -49,7 +49,7 @@ pub fn lookup_user(spec: &str) -> Result<(u32, u32, Option<String>), String> {
 }
 
 /// Looks up a group by name or `#gid`.
-pub fn lookup_group(spec: &str) -> Result<u32, String> {
+pub(crate) fn lookup_group(spec: &str) -> Result<u32, String> {
     if let Some(num) = spec.strip_prefix('#') {
         return num
             .parse()
@@ -67,7 +67,7 @@ pub fn lookup_group(spec: &str) -> Result<u32, String> {
 }
 
 /// The name of group `gid`, if it has one.
-pub fn group_name(gid: u32) -> Option<String> {
+pub(crate) fn group_name(gid: u32) -> Option<String> {
     // SAFETY: getgrgid returns NULL or static storage we copy from at once.
     unsafe {
         let gr = libc::getgrgid(gid);
@@ -78,18 +78,18 @@ pub fn group_name(gid: u32) -> Option<String> {
     }
 }
 
-pub fn current_uid() -> u32 {
+pub(crate) fn current_uid() -> u32 {
     // SAFETY: getuid has no preconditions.
     unsafe { libc::getuid() }
 }
 
-pub fn current_gid() -> u32 {
+pub(crate) fn current_gid() -> u32 {
     // SAFETY: getgid has no preconditions.
     unsafe { libc::getgid() }
 }
 
 /// The supplementary groups of this process.
-pub fn current_groups() -> Vec<u32> {
+pub(crate) fn current_groups() -> Vec<u32> {
     // SAFETY: the first call asks for the count, the second fills a
     // buffer of exactly that size.
     unsafe {
@@ -105,7 +105,7 @@ pub fn current_groups() -> Vec<u32> {
 }
 
 /// Changes the root directory (before dropping privileges).
-pub fn chroot(path: &str) -> Result<(), String> {
+pub(crate) fn chroot(path: &str) -> Result<(), String> {
     let c = CString::new(path).map_err(|_| "chroot path contains NUL".to_string())?;
     // SAFETY: chroot and chdir with a valid C string.
     unsafe {
@@ -121,7 +121,7 @@ pub fn chroot(path: &str) -> Result<(), String> {
 
 /// Becomes `id` for good when running as root; when not root, only checks
 /// that `id` is who we already are.
-pub fn become_user(id: &Identity) -> Result<(), String> {
+pub(crate) fn become_user(id: &Identity) -> Result<(), String> {
     if current_uid() != 0 {
         if id.uid != current_uid() {
             return Err(format!(

@@ -1,7 +1,7 @@
 //! Memory of this process: its resident size and the malloc arenas.
 
 /// The process's resident set size in bytes (from /proc/self/statm).
-pub fn rss_bytes() -> u64 {
+pub(crate) fn rss_bytes() -> u64 {
     let text = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
     let pages: u64 = text
         .split_whitespace()
@@ -15,7 +15,7 @@ pub fn rss_bytes() -> u64 {
 
 /// Caps the number of glibc malloc arenas (per-thread heaps) of this
 /// process; best effort.
-pub fn set_malloc_arenas(n: i32) {
+pub(crate) fn set_malloc_arenas(n: i32) {
     // SAFETY: mallopt only changes allocator tuning; called before the
     // process starts its threads.
     unsafe { libc::mallopt(libc::M_ARENA_MAX, n) };

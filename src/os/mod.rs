@@ -4,24 +4,24 @@
 //! UNIX sockets (fdpass), changing identity, signals and temporary files.
 //! Each `unsafe` block here carries its SAFETY note; callers stay safe Rust.
 
-pub mod epoll;
-pub mod fd;
-pub mod fdpass;
-pub mod identity;
-pub mod memory;
-pub mod process;
-pub mod random;
-pub mod rusage;
-pub mod signals;
-pub mod socket;
-pub mod stat;
-pub mod stdio;
-pub mod tempfile;
-pub mod uninit;
+pub(crate) mod epoll;
+pub(crate) mod fd;
+pub(crate) mod fdpass;
+pub(crate) mod identity;
+pub(crate) mod memory;
+pub(crate) mod process;
+pub(crate) mod random;
+pub(crate) mod rusage;
+pub(crate) mod signals;
+pub(crate) mod socket;
+pub(crate) mod stat;
+pub(crate) mod stdio;
+pub(crate) mod tempfile;
+pub(crate) mod uninit;
 
 use std::io;
 
 /// The last OS error as an io::Error.
-pub fn last_error() -> io::Error {
+pub(crate) fn last_error() -> io::Error {
     io::Error::last_os_error()
 }

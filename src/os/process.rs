@@ -7,7 +7,7 @@ use std::io;
 
 /// Forks this (single-threaded) process: Ok(0) in the child, the child's
 /// pid in the parent.
-pub fn fork() -> io::Result<i32> {
+pub(crate) fn fork() -> io::Result<i32> {
     // SAFETY: only called from the daemon manager, which never starts
     // threads, so the child gets a consistent copy of the process.
     let pid = unsafe { libc::fork() };
@@ -19,13 +19,13 @@ pub fn fork() -> io::Result<i32> {
 }
 
 /// Sends `sig` to `pid`; false if the process does not exist.
-pub fn kill(pid: i32, sig: i32) -> bool {
+pub(crate) fn kill(pid: i32, sig: i32) -> bool {
     // SAFETY: kill has no memory preconditions.
     unsafe { libc::kill(pid, sig) == 0 }
 }
 
 /// Whether process `pid` exists (it may belong to another user).
-pub fn exists(pid: i32) -> bool {
+pub(crate) fn exists(pid: i32) -> bool {
     // SAFETY: signal 0 only checks; kill has no memory preconditions.
     pid > 0
         && (unsafe { libc::kill(pid, 0) } == 0
@@ -33,7 +33,7 @@ pub fn exists(pid: i32) -> bool {
 }
 
 /// Reaps `pid` if it has exited; true when it is gone.
-pub fn try_reap(pid: i32) -> bool {
+pub(crate) fn try_reap(pid: i32) -> bool {
     let mut status = 0;
     // SAFETY: waitpid with WNOHANG on our own child.
     let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
@@ -42,7 +42,7 @@ pub fn try_reap(pid: i32) -> bool {
 
 /// How a child process ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Exit {
+pub(crate) enum Exit {
     Code(i32),
     Signal(i32),
 }
@@ -57,7 +57,7 @@ impl std::fmt::Display for Exit {
 }
 
 /// The conventional name of a signal number.
-pub fn signal_name(sig: i32) -> &'static str {
+pub(crate) fn signal_name(sig: i32) -> &'static str {
     match sig {
         libc::SIGHUP => "SIGHUP",
         libc::SIGINT => "SIGINT",
@@ -76,7 +76,7 @@ pub fn signal_name(sig: i32) -> &'static str {
 }
 
 /// Reaps any exited child: its pid and how it ended.
-pub fn reap_any() -> Option<(i32, Exit)> {
+pub(crate) fn reap_any() -> Option<(i32, Exit)> {
     let mut status = 0;
     // SAFETY: waitpid with WNOHANG writes one int.
     let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
@@ -93,19 +93,19 @@ pub fn reap_any() -> Option<(i32, Exit)> {
 
 /// Immediately ends the process (no Rust or C atexit handlers), as a
 /// forked daemon must to never run Apache's code paths again.
-pub fn exit_now(code: i32) -> ! {
+pub(crate) fn exit_now(code: i32) -> ! {
     // SAFETY: _exit never returns and has no preconditions.
     unsafe { libc::_exit(code) }
 }
 
 /// The parent process id.
-pub fn parent_pid() -> i32 {
+pub(crate) fn parent_pid() -> i32 {
     // SAFETY: getppid has no preconditions.
     unsafe { libc::getppid() }
 }
 
 /// Sets this process's scheduling priority (nice value).
-pub fn set_priority(nice: i32) -> io::Result<()> {
+pub(crate) fn set_priority(nice: i32) -> io::Result<()> {
     // SAFETY: setpriority on our own process.
     if unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, nice) } != 0 {
         return Err(last_error());
@@ -114,7 +114,7 @@ pub fn set_priority(nice: i32) -> io::Result<()> {
 }
 
 /// Applies a resource limit (soft and hard) to this process.
-pub fn set_limit(resource: Limit, value: u64) -> io::Result<()> {
+pub(crate) fn set_limit(resource: Limit, value: u64) -> io::Result<()> {
     let which = match resource {
         Limit::CpuSeconds => libc::RLIMIT_CPU,
         Limit::AddressSpace => libc::RLIMIT_AS,
@@ -131,20 +131,20 @@ pub fn set_limit(resource: Limit, value: u64) -> io::Result<()> {
 }
 
 #[derive(Clone, Copy)]
-pub enum Limit {
+pub(crate) enum Limit {
     CpuSeconds,
     AddressSpace,
 }
 
 /// Sets the process's umask, returning the previous one.
-pub fn umask(mask: u32) -> u32 {
+pub(crate) fn umask(mask: u32) -> u32 {
     // SAFETY: umask has no preconditions.
     unsafe { libc::umask(mask as libc::mode_t) as u32 }
 }
 
 /// Sets the name shown by ps/top: the kernel's short name (prctl) and,
 /// when `argv0` is the process's argv area, the full command line.
-pub fn set_process_name(name: &str) {
+pub(crate) fn set_process_name(name: &str) {
     let short: Vec<u8> = name.bytes().filter(|&b| b != 0).take(15).collect();
     let c = std::ffi::CString::new(short).unwrap_or_default();
     // SAFETY: PR_SET_NAME reads a NUL-terminated string of at most 16 bytes.
@@ -156,7 +156,7 @@ pub fn set_process_name(name: &str) {
 /// # Safety
 /// `argv` must be the process's own argument vector of `argc` entries,
 /// whose strings lie contiguously in memory (as the kernel lays them out).
-pub unsafe fn set_process_title(argc: i32, argv: *mut *mut libc::c_char, title: &str) {
+pub(crate) unsafe fn set_process_title(argc: i32, argv: *mut *mut libc::c_char, title: &str) {
     if argc <= 0 || argv.is_null() {
         return;
     }
@@ -176,7 +176,7 @@ pub unsafe fn set_process_title(argc: i32, argv: *mut *mut libc::c_char, title: 
 
 /// An id for the calling thread: pthread_self, which on Linux is also what
 /// Python's `threading.get_ident()` returns for it.
-pub fn thread_id() -> u64 {
+pub(crate) fn thread_id() -> u64 {
     // SAFETY: pthread_self has no preconditions.
     unsafe { libc::pthread_self() as u64 }
 }

@@ -9,7 +9,7 @@
 use std::io;
 
 /// Fills `buf` with random bytes from the kernel.
-pub fn fill(buf: &mut [u8]) -> io::Result<()> {
+pub(crate) fn fill(buf: &mut [u8]) -> io::Result<()> {
     getrandom::fill(buf).map_err(|e| {
         io::Error::other(format!(
             "the kernel gave no random bytes (getrandom: {e}); Linux 3.17 or later is needed"

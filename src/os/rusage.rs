@@ -3,9 +3,9 @@
 
 /// CPU seconds spent in user and system mode.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct CpuTimes {
-    pub user: f64,
-    pub system: f64,
+pub(crate) struct CpuTimes {
+    pub(crate) user: f64,
+    pub(crate) system: f64,
 }
 
 fn usage(who: libc::c_int) -> Option<libc::rusage> {
@@ -30,16 +30,16 @@ fn times(who: libc::c_int) -> Option<CpuTimes> {
 }
 
 /// The calling thread's CPU time (RUSAGE_THREAD).
-pub fn thread() -> Option<CpuTimes> {
+pub(crate) fn thread() -> Option<CpuTimes> {
     times(libc::RUSAGE_THREAD)
 }
 
 /// The whole process's CPU time.
-pub fn process() -> Option<CpuTimes> {
+pub(crate) fn process() -> Option<CpuTimes> {
     times(libc::RUSAGE_SELF)
 }
 
 /// The process's peak resident set size in bytes.
-pub fn max_rss_bytes() -> u64 {
+pub(crate) fn max_rss_bytes() -> u64 {
     usage(libc::RUSAGE_SELF).map_or(0, |ru| ru.ru_maxrss.max(0) as u64 * 1024)
 }

@@ -17,7 +17,7 @@ extern "C" fn on_evict(_sig: libc::c_int) {
 }
 
 /// Restores default dispositions for every signal and unblocks them all.
-pub fn reset_all() {
+pub(crate) fn reset_all() {
     // SAFETY: sigaction/sigprocmask with valid structs; signals that cannot
     // be changed (SIGKILL, SIGSTOP) just fail.
     unsafe {
@@ -32,7 +32,7 @@ pub fn reset_all() {
 }
 
 /// Makes SIGTERM, SIGINT and SIGHUP request a graceful stop.
-pub fn catch_stop() {
+pub(crate) fn catch_stop() {
     // SAFETY: installs an async-signal-safe handler (one atomic store).
     unsafe {
         let handler = on_stop as extern "C" fn(libc::c_int) as libc::sighandler_t;
@@ -43,13 +43,13 @@ pub fn catch_stop() {
 }
 
 /// True once a stop signal arrived.
-pub fn stop_requested() -> bool {
+pub(crate) fn stop_requested() -> bool {
     STOP.load(Ordering::SeqCst)
 }
 
 /// Makes SIGUSR1 request a graceful restart of this process (see
 /// [`take_evict`]). A process forked afterwards inherits the handler.
-pub fn catch_evict() {
+pub(crate) fn catch_evict() {
     // SAFETY: installs an async-signal-safe handler (one atomic store).
     unsafe {
         let handler = on_evict as extern "C" fn(libc::c_int) as libc::sighandler_t;
@@ -58,6 +58,6 @@ pub fn catch_evict() {
 }
 
 /// True if SIGUSR1 arrived since the last call (the request is consumed).
-pub fn take_evict() -> bool {
+pub(crate) fn take_evict() -> bool {
     EVICT.swap(false, Ordering::SeqCst)
 }

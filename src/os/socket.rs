@@ -5,7 +5,7 @@ use super::last_error;
 use std::io;
 
 /// Sets a listening socket's backlog.
-pub fn listen(fd: i32, backlog: i32) -> io::Result<()> {
+pub(crate) fn listen(fd: i32, backlog: i32) -> io::Result<()> {
     // SAFETY: listen on a socket the caller owns.
     if unsafe { libc::listen(fd, backlog) } != 0 {
         return Err(last_error());
@@ -15,7 +15,7 @@ pub fn listen(fd: i32, backlog: i32) -> io::Result<()> {
 
 /// Accepts a connection on a listening socket (blocking up to its receive
 /// timeout); the new socket is blocking and close-on-exec.
-pub fn accept(fd: i32) -> io::Result<std::os::unix::net::UnixStream> {
+pub(crate) fn accept(fd: i32) -> io::Result<std::os::unix::net::UnixStream> {
     use std::os::fd::FromRawFd;
     // SAFETY: accept4 on a listening socket the caller owns; the returned
     // descriptor is new and owned by the stream we wrap it in.
@@ -35,7 +35,7 @@ pub fn accept(fd: i32) -> io::Result<std::os::unix::net::UnixStream> {
 
 /// Sets SO_SNDBUF / SO_RCVBUF on `fd` (each when given; the kernel
 /// doubles the value for its bookkeeping and enforces its limits).
-pub fn set_buffer_sizes(fd: i32, send: Option<u64>, receive: Option<u64>) -> io::Result<()> {
+pub(crate) fn set_buffer_sizes(fd: i32, send: Option<u64>, receive: Option<u64>) -> io::Result<()> {
     for (option, size) in [(libc::SO_SNDBUF, send), (libc::SO_RCVBUF, receive)] {
         let Some(size) = size else { continue };
         let size = libc::c_int::try_from(size).unwrap_or(libc::c_int::MAX);
@@ -59,7 +59,7 @@ pub fn set_buffer_sizes(fd: i32, send: Option<u64>, receive: Option<u64>) -> io:
 /// Makes blocking accept()/recv() on `fd` give up after `ms` milliseconds
 /// (EAGAIN), so threads blocked in accept() can notice a drain. Blocking
 /// accept() wakes one waiter per connection, unlike poll().
-pub fn set_receive_timeout(fd: i32, ms: u64) -> io::Result<()> {
+pub(crate) fn set_receive_timeout(fd: i32, ms: u64) -> io::Result<()> {
     let tv = libc::timeval {
         tv_sec: (ms / 1000) as libc::time_t,
         tv_usec: ((ms % 1000) * 1000) as libc::suseconds_t,
@@ -81,13 +81,13 @@ pub fn set_receive_timeout(fd: i32, ms: u64) -> io::Result<()> {
 }
 
 /// Waits until `fd` is readable or `timeout_ms` passes; true if readable.
-pub fn wait_readable(fd: i32, timeout_ms: i32) -> bool {
+pub(crate) fn wait_readable(fd: i32, timeout_ms: i32) -> bool {
     poll_one(fd, libc::POLLIN, timeout_ms)
 }
 
 /// Waits until `fd` is writable or `timeout_ms` passes; true if writable
 /// (or in error, so that the next write reports the error).
-pub fn wait_writable(fd: i32, timeout_ms: i32) -> bool {
+pub(crate) fn wait_writable(fd: i32, timeout_ms: i32) -> bool {
     poll_one(fd, libc::POLLOUT, timeout_ms)
 }
 
@@ -105,7 +105,7 @@ fn poll_one(fd: i32, events: libc::c_short, timeout_ms: i32) -> bool {
 }
 
 /// `send_nowait` for several slices at once (sendmsg; at most 8 slices).
-pub fn send_vectored_nowait(fd: i32, data: &[std::io::IoSlice<'_>]) -> io::Result<usize> {
+pub(crate) fn send_vectored_nowait(fd: i32, data: &[std::io::IoSlice<'_>]) -> io::Result<usize> {
     let n = data.len().min(8);
     // SAFETY: IoSlice is ABI-compatible with iovec (std guarantees it on
     // Unix); the msghdr points at `n` valid slices that sendmsg only reads.
@@ -123,7 +123,7 @@ pub fn send_vectored_nowait(fd: i32, data: &[std::io::IoSlice<'_>]) -> io::Resul
 
 /// Sends what fits into a socket's buffer now, without blocking (whatever
 /// the socket's mode): `Err(WouldBlock)` when nothing fits.
-pub fn send_nowait(fd: i32, data: &[u8]) -> io::Result<usize> {
+pub(crate) fn send_nowait(fd: i32, data: &[u8]) -> io::Result<usize> {
     // SAFETY: send reads `data.len()` bytes from a valid slice.
     let n = unsafe {
         libc::send(

@@ -2,7 +2,7 @@
 
 /// The size of the regular file open on `fd`, or None when `fd` is not
 /// an open descriptor of a regular file (a pipe, a socket, a closed fd).
-pub fn regular_file_size(fd: i32) -> Option<i64> {
+pub(crate) fn regular_file_size(fd: i32) -> Option<i64> {
     // SAFETY: an all-zero stat is a valid out-buffer, and fstat on any
     // descriptor number only fills it or fails (EBADF for a closed one).
     let st = unsafe {

@@ -24,7 +24,7 @@ static NULL_FD: AtomicI32 = AtomicI32::new(-1);
 static LOG_FD: AtomicI32 = AtomicI32::new(-1);
 
 /// What a standard descriptor is called in log lines.
-pub fn name(fd: i32) -> &'static str {
+pub(crate) fn name(fd: i32) -> &'static str {
     match fd {
         0 => "stdin",
         1 => "stdout",
@@ -33,7 +33,7 @@ pub fn name(fd: i32) -> &'static str {
 }
 
 /// Where [`keep_open`] points a standard descriptor, for log lines.
-pub fn target(fd: i32) -> &'static str {
+pub(crate) fn target(fd: i32) -> &'static str {
     if fd == 0 {
         "/dev/null"
     } else {
@@ -61,7 +61,7 @@ fn dup_high(fd: i32) -> io::Result<i32> {
 /// /dev/null when 2 itself is closed) and keeps the duplicates that
 /// [`keep_open`] restores them from. Run once, before Python starts and
 /// before the process has other threads; later calls do nothing.
-pub fn protect() -> io::Result<()> {
+pub(crate) fn protect() -> io::Result<()> {
     static ONCE: Mutex<bool> = Mutex::new(false);
     let mut done = ONCE.lock().unwrap_or_else(|e| e.into_inner());
     if *done {
@@ -107,7 +107,7 @@ pub fn protect() -> io::Result<()> {
 /// Re-points standard descriptor `fd` (0-2) at /dev/null (0) or the error
 /// log (1, 2) in one `dup2`, so the number is never free. False when `fd`
 /// is not 0-2 or [`protect`] has not run (the caller then closes for real).
-pub fn keep_open(fd: i32) -> bool {
+pub(crate) fn keep_open(fd: i32) -> bool {
     if !(0..3).contains(&fd) {
         return false;
     }
@@ -125,7 +125,7 @@ pub fn keep_open(fd: i32) -> bool {
 /// finds any the application closed behind Python's back (C code, a file
 /// object) and reopens it. Returns a bit per descriptor reopened (bit 0 for
 /// fd 0…); 0 in the usual case, at the cost of that one system call.
-pub fn reopen_closed() -> u8 {
+pub(crate) fn reopen_closed() -> u8 {
     let mut fds = [0, 1, 2].map(|fd| libc::pollfd {
         fd,
         events: 0,
@@ -148,7 +148,7 @@ pub fn reopen_closed() -> u8 {
 
 /// True the first time it is called for `fd` with this `set` of flags (so
 /// each kind of event is logged once per process).
-pub fn first_time(set: &AtomicU8, fd: i32) -> bool {
+pub(crate) fn first_time(set: &AtomicU8, fd: i32) -> bool {
     let bit = 1u8 << (fd & 7);
     set.fetch_or(bit, Ordering::SeqCst) & bit == 0
 }
@@ -156,7 +156,7 @@ pub fn first_time(set: &AtomicU8, fd: i32) -> bool {
 /// Reopens what the application closed during a request (see
 /// [`reopen_closed`]) and returns the line to log the first time each
 /// descriptor is found closed in this process.
-pub fn check_after_request() -> Option<String> {
+pub(crate) fn check_after_request() -> Option<String> {
     let reopened = reopen_closed();
     if reopened == 0 {
         return None;

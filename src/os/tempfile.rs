@@ -10,11 +10,16 @@ use std::path::Path;
 /// A new anonymous temporary file in the process's temporary directory
 /// (TMPDIR, else /tmp). `what` names its use and `hint` says what the user
 /// can change, for the error message.
-pub fn create(what: &str, hint: &str) -> io::Result<File> {
+pub(crate) fn create(what: &str, hint: &str) -> io::Result<File> {
     create_in(&std::env::temp_dir(), true, what, hint)
 }
 
-pub fn create_in(dir: &Path, try_anonymous: bool, what: &str, hint: &str) -> io::Result<File> {
+pub(crate) fn create_in(
+    dir: &Path,
+    try_anonymous: bool,
+    what: &str,
+    hint: &str,
+) -> io::Result<File> {
     if try_anonymous {
         let anonymous = std::fs::OpenOptions::new()
             .read(true)

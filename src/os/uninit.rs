@@ -4,7 +4,7 @@
 
 use std::mem::MaybeUninit;
 
-pub struct UninitBuf<'a> {
+pub(crate) struct UninitBuf<'a> {
     buf: &'a mut [MaybeUninit<u8>],
     /// `buf[..filled]` holds data.
     filled: usize,
@@ -13,7 +13,7 @@ pub struct UninitBuf<'a> {
 }
 
 impl<'a> UninitBuf<'a> {
-    pub fn new(buf: &'a mut [MaybeUninit<u8>]) -> UninitBuf<'a> {
+    pub(crate) fn new(buf: &'a mut [MaybeUninit<u8>]) -> UninitBuf<'a> {
         UninitBuf {
             buf,
             filled: 0,
@@ -21,22 +21,22 @@ impl<'a> UninitBuf<'a> {
         }
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.buf.len()
     }
 
-    pub fn filled(&self) -> usize {
+    pub(crate) fn filled(&self) -> usize {
         self.filled
     }
 
-    pub fn filled_bytes(&self) -> &[u8] {
+    pub(crate) fn filled_bytes(&self) -> &[u8] {
         // SAFETY: `buf[..filled]` is initialised (filled <= init always).
         unsafe { std::slice::from_raw_parts(self.buf.as_ptr() as *const u8, self.filled) }
     }
 
     /// The unfilled part as initialised bytes (zeroed once), for a reader
     /// that needs `&mut [u8]`; `advance` then counts what it wrote.
-    pub fn unfilled_zeroed(&mut self) -> &mut [u8] {
+    pub(crate) fn unfilled_zeroed(&mut self) -> &mut [u8] {
         for b in &mut self.buf[self.init..] {
             b.write(0);
         }
@@ -52,7 +52,7 @@ impl<'a> UninitBuf<'a> {
     }
 
     /// `n` more bytes of the (zeroed or written) unfilled part are data.
-    pub fn advance(&mut self, n: usize) {
+    pub(crate) fn advance(&mut self, n: usize) {
         self.filled = (self.filled + n).min(self.init);
     }
 
@@ -61,7 +61,7 @@ impl<'a> UninitBuf<'a> {
     /// # Safety
     /// The caller may only write the returned `len` bytes from the pointer,
     /// and must call `assume_filled` with at most the number written.
-    pub unsafe fn unfilled_raw(&mut self) -> (*mut u8, usize) {
+    pub(crate) unsafe fn unfilled_raw(&mut self) -> (*mut u8, usize) {
         // SAFETY: `filled` is within the buffer.
         let ptr = unsafe { self.buf.as_mut_ptr().add(self.filled) } as *mut u8;
         (ptr, self.buf.len() - self.filled)
@@ -69,7 +69,7 @@ impl<'a> UninitBuf<'a> {
 
     /// # Safety
     /// The `n` bytes after the filled part have been written.
-    pub unsafe fn assume_filled(&mut self, n: usize) {
+    pub(crate) unsafe fn assume_filled(&mut self, n: usize) {
         self.filled += n;
         self.init = self.init.max(self.filled);
     }

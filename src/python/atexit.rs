@@ -22,7 +22,7 @@ static RAN: AtomicBool = AtomicBool::new(false);
 /// at most `bound`: a handler that hangs (or a thread that keeps the GIL)
 /// cannot hold the exit up. Returns false when the handlers were still
 /// running at the deadline. Only the first call in a process runs them.
-pub fn run_handlers(bound: Duration) -> bool {
+pub(crate) fn run_handlers(bound: Duration) -> bool {
     if RAN.swap(true, Ordering::SeqCst) {
         return true;
     }

@@ -12,7 +12,7 @@ use std::mem::MaybeUninit;
 /// `fill` may release the GIL while it writes: the object is new, only
 /// this function holds a reference to it and no Python code has seen it,
 /// so no other thread can reach its buffer, which never moves.
-pub fn filled<'py>(
+pub(crate) fn filled<'py>(
     py: Python<'py>,
     len: usize,
     fill: impl FnOnce(&mut UninitBuf<'_>) -> PyResult<()>,

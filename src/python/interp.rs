@@ -11,38 +11,38 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// What the interpreter is started with (from WSGIPython* or a daemon's
 /// python-home= / python-path= options).
 #[derive(Clone, Debug, Default)]
-pub struct Settings {
-    pub home: Option<String>,
-    pub python_path: Vec<String>,
-    pub optimize: u8,
+pub(crate) struct Settings {
+    pub(crate) home: Option<String>,
+    pub(crate) python_path: Vec<String>,
+    pub(crate) optimize: u8,
     /// None: Python's default (random); Some(seed).
-    pub hash_seed: Option<u32>,
-    pub warnings: Vec<String>,
-    pub dont_write_bytecode: bool,
-    pub restrict_stdin: bool,
-    pub restrict_stdout: bool,
-    pub restrict_signal: bool,
+    pub(crate) hash_seed: Option<u32>,
+    pub(crate) warnings: Vec<String>,
+    pub(crate) dont_write_bytecode: bool,
+    pub(crate) restrict_stdin: bool,
+    pub(crate) restrict_stdout: bool,
+    pub(crate) restrict_signal: bool,
     /// `PYTHON_EGG_CACHE` to set in `os.environ` (WSGIPythonEggs in
     /// Apache children, python-eggs= in a daemon group).
-    pub python_eggs: Option<String>,
+    pub(crate) python_eggs: Option<String>,
     /// `sys.setswitchinterval()` at start (WSGISwitchInterval in Apache
     /// children, switch-interval= in a daemon group).
-    pub switch_interval: Option<f64>,
+    pub(crate) switch_interval: Option<f64>,
     /// Values for the `mod_wsgi` module (process_group etc.; see
     /// `wsgi::api::install`).
-    pub process_group: String,
-    pub threads: usize,
-    pub processes: usize,
+    pub(crate) process_group: String,
+    pub(crate) threads: usize,
+    pub(crate) processes: usize,
 }
 
 static STARTED: AtomicBool = AtomicBool::new(false);
 
-pub fn started() -> bool {
+pub(crate) fn started() -> bool {
     STARTED.load(Ordering::Acquire)
 }
 
 /// The Python version the module was built against, "3.11".
-pub fn built_version() -> String {
+pub(crate) fn built_version() -> String {
     // SAFETY: Py_GetVersion may be called before initialisation and
     // returns a static string such as "3.11.2 (main, ...)".
     let v = unsafe { std::ffi::CStr::from_ptr(ffi::Py_GetVersion()) };
@@ -57,7 +57,7 @@ pub fn built_version() -> String {
 
 /// Checks a python-home before Python sees it; the error is one line that
 /// says what is wrong and what to change.
-pub fn check_home(home: &str, version: &str) -> Result<HomeKind, String> {
+pub(crate) fn check_home(home: &str, version: &str) -> Result<HomeKind, String> {
     let root = Path::new(home);
     if !root.is_dir() {
         return Err(format!(
@@ -123,7 +123,7 @@ fn prefix_version(root: &Path) -> Option<String> {
 }
 
 #[derive(Debug, PartialEq, Eq)]
-pub enum HomeKind {
+pub(crate) enum HomeKind {
     Virtualenv,
     Prefix,
 }
@@ -157,7 +157,7 @@ fn status_error(status: ffi::PyStatus, what: &str) -> Result<(), String> {
 }
 
 /// Starts Python in this process. Must run after fork, once.
-pub fn start(settings: &Settings) -> Result<(), String> {
+pub(crate) fn start(settings: &Settings) -> Result<(), String> {
     if started() {
         return Ok(());
     }

@@ -19,13 +19,13 @@ use std::sync::Mutex;
 
 /// Where a request's log lines go: the layer that runs requests
 /// implements it (lines tagged with the request's context).
-pub trait RequestLog: Send + Sync {
+pub(crate) trait RequestLog: Send + Sync {
     /// Logs `text` for the request; false once the request is over.
     fn log(&self, py: Python<'_>, text: &str) -> bool;
 }
 
 #[pyclass(module = "mod_wsgi", name = "Log")]
-pub struct LogStream {
+pub(crate) struct LogStream {
     name: &'static str,
     request: Option<Box<dyn RequestLog>>,
     pending: Mutex<Vec<u8>>,
@@ -36,7 +36,7 @@ pub struct LogStream {
 static WARNED_STR_WRITE: AtomicBool = AtomicBool::new(false);
 
 impl LogStream {
-    pub fn server(name: &'static str) -> LogStream {
+    pub(crate) fn server(name: &'static str) -> LogStream {
         LogStream {
             name,
             request: None,
@@ -44,7 +44,7 @@ impl LogStream {
         }
     }
 
-    pub fn for_request(request: Box<dyn RequestLog>) -> LogStream {
+    pub(crate) fn for_request(request: Box<dyn RequestLog>) -> LogStream {
         LogStream {
             name: "wsgi.errors",
             request: Some(request),
@@ -81,7 +81,7 @@ impl LogStream {
     }
 
     /// Logs whatever partial line is left (end of request).
-    pub fn flush_all(&self, py: Python<'_>) {
+    pub(crate) fn flush_all(&self, py: Python<'_>) {
         let text = self.take_lines(true);
         self.emit(py, text);
     }
@@ -196,7 +196,7 @@ impl LogStream {
 
 /// The text stream over `buffer`: `io.TextIOWrapper(buffer, "utf-8",
 /// "replace", None, line_buffering=True, write_through=True)`.
-pub fn text_stream<'py>(buffer: &Bound<'py, LogStream>) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn text_stream<'py>(buffer: &Bound<'py, LogStream>) -> PyResult<Bound<'py, PyAny>> {
     // The class is looked up once per process, not imported per request.
     static TEXT_IO_WRAPPER: pyo3::sync::PyOnceLock<Py<pyo3::types::PyType>> =
         pyo3::sync::PyOnceLock::new();
@@ -214,7 +214,7 @@ pub fn text_stream<'py>(buffer: &Bound<'py, LogStream>) -> PyResult<Bound<'py, P
 /// A stream the configuration forbids: any attribute raises OSError
 /// ("sys.stdin access restricted by mod_wsgi").
 #[pyclass(module = "mod_wsgi", frozen)]
-pub struct Restricted {
+pub(crate) struct Restricted {
     what: &'static str,
 }
 
@@ -230,7 +230,7 @@ impl Restricted {
 
 /// Replaces sys.stdout and sys.stderr with log streams, and sys.stdin /
 /// sys.stdout with `Restricted` when the configuration says so.
-pub fn install(py: Python<'_>, restrict_stdin: bool, restrict_stdout: bool) -> PyResult<()> {
+pub(crate) fn install(py: Python<'_>, restrict_stdin: bool, restrict_stdout: bool) -> PyResult<()> {
     let sys = py.import("sys")?;
     let stderr = Bound::new(py, LogStream::server("stderr"))?;
     sys.setattr("stderr", text_stream(&stderr)?)?;

@@ -15,7 +15,7 @@ fn k(i: usize) -> u32 {
 }
 
 /// The MD5 digest of `data`, as 32 lowercase hex digits.
-pub fn hex_digest(data: &[u8]) -> String {
+pub(crate) fn hex_digest(data: &[u8]) -> String {
     let mut state: [u32; 4] = [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476];
     let mut msg = data.to_vec();
     msg.push(0x80);

@@ -2,22 +2,22 @@
 //! log streams behind sys.stdout/sys.stderr/wsgi.errors, script loading,
 //! atexit handlers at exit.
 
-pub mod api;
-pub mod atexit;
-pub mod fresh_bytes;
-pub mod interp;
-pub mod logstream;
-pub mod md5;
-pub mod pinned;
-pub mod script;
-pub mod stdio;
-pub mod strings;
-pub mod thread;
+pub(crate) mod api;
+pub(crate) mod atexit;
+pub(crate) mod fresh_bytes;
+pub(crate) mod interp;
+pub(crate) mod logstream;
+pub(crate) mod md5;
+pub(crate) mod pinned;
+pub(crate) mod script;
+pub(crate) mod stdio;
+pub(crate) mod strings;
+pub(crate) mod thread;
 
 use pyo3::prelude::*;
 
 /// Formats a Python exception with its traceback, as Python prints it.
-pub fn format_exception(py: Python<'_>, err: &PyErr) -> String {
+pub(crate) fn format_exception(py: Python<'_>, err: &PyErr) -> String {
     let formatted = (|| -> PyResult<String> {
         let tb = py.import("traceback")?;
         let lines = tb.call_method1(

@@ -11,7 +11,7 @@ use pyo3::types::PyBytes;
 /// alive, so the range may be read without the GIL, from any thread. Only
 /// `bytes` qualifies: a bytearray or memoryview can be resized or written
 /// while the GIL is released, so those are copied.
-pub struct PinnedBytes {
+pub(crate) struct PinnedBytes {
     /// Always Some until drop.
     obj: Option<Py<PyBytes>>,
     ptr: *const u8,
@@ -24,7 +24,7 @@ unsafe impl Send for PinnedBytes {}
 
 impl PinnedBytes {
     /// Holds `bytes[range]`; `range` must lie within the object.
-    pub fn new(bytes: &Bound<'_, PyBytes>, range: std::ops::Range<usize>) -> PinnedBytes {
+    pub(crate) fn new(bytes: &Bound<'_, PyBytes>, range: std::ops::Range<usize>) -> PinnedBytes {
         let data = &bytes.as_bytes()[range];
         PinnedBytes {
             obj: Some(bytes.clone().unbind()),

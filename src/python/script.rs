@@ -38,7 +38,7 @@ static RELOADS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new
 /// True once a loaded script was executed again because its file changed
 /// (a daemon process then restarts so that all of the application's code is
 /// fresh).
-pub fn reloaded() -> bool {
+pub(crate) fn reloaded() -> bool {
     RELOADS.load(std::sync::atomic::Ordering::SeqCst) > 0
 }
 
@@ -78,7 +78,7 @@ impl Drop for LoadGuard {
 /// Why a script could not be used; each variant is logged as one line that
 /// says what to change.
 #[derive(Debug)]
-pub enum LoadError {
+pub(crate) enum LoadError {
     Unreadable(String),
     Failed(PyErr),
 }
@@ -87,7 +87,7 @@ pub enum LoadError {
 static PROCESS_GROUP: OnceLock<String> = OnceLock::new();
 
 /// Records the daemon process group this process serves (at Python start).
-pub fn set_process_group(group: &str) {
+pub(crate) fn set_process_group(group: &str) {
     let _ = PROCESS_GROUP.set(group.to_string());
 }
 
@@ -138,7 +138,7 @@ fn mtime(path: &Path) -> std::io::Result<SystemTime> {
 /// (when `reload` is true) when the file changed since it was loaded.
 /// Scripts that do not serve a resource (auth scripts) never consult
 /// `reload_required()`, as in mod_wsgi.
-pub fn load(
+pub(crate) fn load(
     py: Python<'_>,
     path: &Path,
     group: &str,
@@ -150,7 +150,7 @@ pub fn load(
 /// `load` for a script serving `resource` (the file the request maps to,
 /// SCRIPT_FILENAME; a WSGIHandlerScript differs from it): with `reload`,
 /// the module's `reload_required(resource)` is consulted too.
-pub fn load_for(
+pub(crate) fn load_for(
     py: Python<'_>,
     path: &Path,
     resource: Option<&Path>,
@@ -268,7 +268,7 @@ fn warn_second_group(group: &str, path: &Path) {
 
 /// The module name for a script: `_mod_wsgi_` + md5(path), as mod_wsgi
 /// names it, with `group|` before the path for groups other than "".
-pub fn module_name(path: &Path, group: &str) -> String {
+pub(crate) fn module_name(path: &Path, group: &str) -> String {
     let path = path.to_string_lossy();
     let text = if group.is_empty() {
         path.into_owned()
@@ -302,6 +302,6 @@ fn execute(py: Python<'_>, path: &Path, group: &str, source: &[u8]) -> PyResult<
 }
 
 /// Executes a script at process start (WSGIImportScript, preloading).
-pub fn preload(py: Python<'_>, path: &Path, group: &str) -> Result<(), LoadError> {
+pub(crate) fn preload(py: Python<'_>, path: &Path, group: &str) -> Result<(), LoadError> {
     load(py, path, group, false).map(|_| ())
 }

@@ -14,7 +14,7 @@ use std::sync::atomic::AtomicU8;
 /// False when the descriptor could not be kept (the wrapper then closes it
 /// as asked).
 #[pyfunction]
-pub fn keep_standard_fd(fd: i32, call: &str) -> bool {
+pub(crate) fn keep_standard_fd(fd: i32, call: &str) -> bool {
     if !stdio::keep_open(fd) {
         return false;
     }

@@ -59,7 +59,7 @@ fn new_presized() -> Option<NewPresized> {
 }
 
 /// A new dict with room for a request's environ.
-pub fn environ_dict(py: Python<'_>) -> Bound<'_, pyo3::types::PyDict> {
+pub(crate) fn environ_dict(py: Python<'_>) -> Bound<'_, pyo3::types::PyDict> {
     if let Some(f) = new_presized() {
         // SAFETY: the GIL is held (`py`); the function returns a new
         // reference to a dict, or NULL with an exception set (then the
@@ -121,7 +121,7 @@ const MAX_KEYS: usize = 512;
 static KEYS: Mutex<Option<KeyCache>> = Mutex::new(None);
 
 /// An environ key as an interned Python `str`, from the cache.
-pub fn environ_key<'py>(py: Python<'py>, key: &[u8]) -> Bound<'py, PyString> {
+pub(crate) fn environ_key<'py>(py: Python<'py>, key: &[u8]) -> Bound<'py, PyString> {
     // The lock is only taken with the GIL held and never held across
     // Python calls that could release it, so it cannot deadlock.
     let mut guard = KEYS.lock().unwrap_or_else(|e| e.into_inner());

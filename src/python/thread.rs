@@ -13,12 +13,12 @@ thread_local! {
 }
 
 /// Called on the thread that started Python (its state already exists).
-pub fn mark_main_thread() {
+pub(crate) fn mark_main_thread() {
     HAS_STATE.with(|h| h.set(true));
 }
 
 /// Makes sure this thread has its lifelong Python thread state.
-pub fn ensure() {
+pub(crate) fn ensure() {
     HAS_STATE.with(|h| {
         if !h.get() {
             // SAFETY: Python is initialised (callers check `started()`);

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Why sending failed.
 #[derive(Debug)]
-pub enum SendError {
+pub(crate) enum SendError {
     /// The client (or the Apache child relaying it) went away.
     ClientGone,
     /// The application broke the protocol (message for the log).
@@ -27,7 +27,7 @@ pub enum SendError {
 
 /// A request's I/O. Methods marked "GIL held" copy data out of Python
 /// objects; the others are called with the GIL released.
-pub trait Backend: Send {
+pub(crate) trait Backend: Send {
     /// GIL held: status and headers for the response (no I/O yet).
     fn stage_headers(&mut self, status: &Status, headers: &[(Vec<u8>, Vec<u8>)]);
     /// GIL held: a copy of `data` to send with the next `flush`.
@@ -106,10 +106,10 @@ pub trait Backend: Send {
 
 /// The shared, invalidatable handle to a request's backend.
 #[derive(Clone)]
-pub struct Channel(Arc<Mutex<Option<Box<dyn Backend>>>>);
+pub(crate) struct Channel(Arc<Mutex<Option<Box<dyn Backend>>>>);
 
 impl Channel {
-    pub fn new(backend: Box<dyn Backend>) -> Channel {
+    pub(crate) fn new(backend: Box<dyn Backend>) -> Channel {
         Channel(Arc::new(Mutex::new(Some(backend))))
     }
 
@@ -118,12 +118,12 @@ impl Channel {
     }
 
     /// Runs `f` on the backend with the GIL held (staging copies only).
-    pub fn stage<R>(&self, f: impl FnOnce(&mut dyn Backend) -> R) -> Option<R> {
+    pub(crate) fn stage<R>(&self, f: impl FnOnce(&mut dyn Backend) -> R) -> Option<R> {
         self.lock().as_mut().map(|b| f(b.as_mut()))
     }
 
     /// Runs `f` on the backend with the GIL released.
-    pub fn io<R: Send>(
+    pub(crate) fn io<R: Send>(
         &self,
         py: Python<'_>,
         f: impl FnOnce(&mut dyn Backend) -> R + Send,
@@ -138,7 +138,7 @@ impl Channel {
     }
 
     /// Ends the request: every later use reports it is over.
-    pub fn close(&self) -> Option<Box<dyn Backend>> {
+    pub(crate) fn close(&self) -> Option<Box<dyn Backend>> {
         let mut backend = self.lock().take();
         if let Some(b) = backend.as_mut() {
             b.closed();

@@ -18,9 +18,9 @@ use std::os::raw::c_int;
 
 /// A Python dict as an environ sink; values become latin-1 `str`. The
 /// internal `mod_wsgi.x-…` keys (for a daemon) are left out.
-pub struct DictSink<'py> {
-    pub dict: Bound<'py, PyDict>,
-    pub error: Option<PyErr>,
+pub(crate) struct DictSink<'py> {
+    pub(crate) dict: Bound<'py, PyDict>,
+    pub(crate) error: Option<PyErr>,
 }
 
 impl Sink for DictSink<'_> {
@@ -36,13 +36,13 @@ impl Sink for DictSink<'_> {
 }
 
 /// The request's I/O straight through Apache's filters.
-pub struct ApacheBackend {
+pub(crate) struct ApacheBackend {
     r: RequestHandle,
     bb: Brigade,
 }
 
 impl ApacheBackend {
-    pub fn new(r: &Request) -> ApacheBackend {
+    pub(crate) fn new(r: &Request) -> ApacheBackend {
         ApacheBackend {
             r: RequestHandle::new(r),
             bb: Brigade::new(r),
@@ -135,7 +135,7 @@ impl Backend for ApacheBackend {
 }
 
 /// Runs the application for `r` in this process.
-pub fn run(r: &Request, t: &Target<'_>) -> c_int {
+pub(crate) fn run(r: &Request, t: &Target<'_>) -> c_int {
     crate::python::thread::ensure();
     let asked = std::time::Instant::now();
     let outcome = Python::attach(|py| {

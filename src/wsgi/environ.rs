@@ -14,7 +14,7 @@ use crate::httpd::request::Request;
 use std::borrow::Cow;
 
 /// Receives environ entries; a later `put` of a key replaces an earlier one.
-pub trait Sink {
+pub(crate) trait Sink {
     fn put(&mut self, key: &[u8], value: &[u8]);
 }
 
@@ -67,7 +67,7 @@ pub fn header_key(name: &[u8], out: &mut Vec<u8>) -> HeaderKey {
 /// Splits a request URI into SCRIPT_NAME and PATH_INFO given the number of
 /// URI bytes a WSGIScriptAlias consumed: the mount point loses a trailing
 /// slash ("" at "/"), and PATH_INFO is the rest.
-pub fn split_mount(uri: &[u8], consumed: usize) -> (&[u8], &[u8]) {
+pub(crate) fn split_mount(uri: &[u8], consumed: usize) -> (&[u8], &[u8]) {
     let consumed = consumed.min(uri.len());
     let mut end = consumed;
     while end > 0 && uri[end - 1] == b'/' {
@@ -78,7 +78,7 @@ pub fn split_mount(uri: &[u8], consumed: usize) -> (&[u8], &[u8]) {
 
 /// SCRIPT_NAME for a handler-mapped script: the URI without its path info
 /// suffix (as ap_add_cgi_vars computes it).
-pub fn script_name_without_path_info<'a>(uri: &'a [u8], path_info: &[u8]) -> &'a [u8] {
+pub(crate) fn script_name_without_path_info<'a>(uri: &'a [u8], path_info: &[u8]) -> &'a [u8] {
     if !path_info.is_empty() && uri.ends_with(path_info) {
         &uri[..uri.len() - path_info.len()]
     } else {
@@ -88,7 +88,7 @@ pub fn script_name_without_path_info<'a>(uri: &'a [u8], path_info: &[u8]) -> &'a
 
 /// Collapses runs of `/` into one, as mod_wsgi does for SCRIPT_NAME and
 /// PATH_INFO (whatever Apache's MergeSlashes says).
-pub fn collapse_slashes(path: &[u8]) -> Cow<'_, [u8]> {
+pub(crate) fn collapse_slashes(path: &[u8]) -> Cow<'_, [u8]> {
     if !path.windows(2).any(|w| w == b"//") {
         return Cow::Borrowed(path);
     }
@@ -109,18 +109,18 @@ fn https_on(value: &[u8]) -> bool {
 
 /// Environ keys mod_wsgi keeps to itself: carried to the daemon, never
 /// shown to the application (`mod_wsgi.x-…`).
-pub const INTERNAL_PREFIX: &[u8] = b"mod_wsgi.x-";
+pub(crate) const INTERNAL_PREFIX: &[u8] = b"mod_wsgi.x-";
 
 /// Where the script is mounted and what it serves for this request.
-pub struct Mount<'a> {
-    pub script_name: &'a [u8],
-    pub path_info: &'a [u8],
-    pub script_filename: &'a [u8],
+pub(crate) struct Mount<'a> {
+    pub(crate) script_name: &'a [u8],
+    pub(crate) path_info: &'a [u8],
+    pub(crate) script_filename: &'a [u8],
 }
 
 /// Writes the CGI variables (and wsgi.url_scheme) for `r` into `sink`.
 /// With a trusted-proxy policy, proxy headers are filtered and applied.
-pub fn cgi_variables(
+pub(crate) fn cgi_variables(
     r: &Request,
     mount: &Mount<'_>,
     method: &[u8],
@@ -205,7 +205,7 @@ fn itoa_buf() -> [u8; 20] {
 }
 
 /// Formats `n` in decimal into `buf` without allocating.
-pub fn fmt_u64(buf: &mut [u8; 20], mut n: u64) -> &[u8] {
+pub(crate) fn fmt_u64(buf: &mut [u8; 20], mut n: u64) -> &[u8] {
     let mut i = buf.len();
     loop {
         i -= 1;

@@ -7,21 +7,21 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 #[pyclass(module = "mod_wsgi")]
-pub struct FileWrapper {
-    pub filelike: Py<PyAny>,
-    pub blksize: usize,
+pub(crate) struct FileWrapper {
+    pub(crate) filelike: Py<PyAny>,
+    pub(crate) blksize: usize,
 }
 
 /// A regular file behind a FileWrapper: descriptor, offset, bytes left.
-pub struct OpenFile {
-    pub fd: i32,
-    pub offset: i64,
-    pub len: u64,
+pub(crate) struct OpenFile {
+    pub(crate) fd: i32,
+    pub(crate) offset: i64,
+    pub(crate) len: u64,
 }
 
 impl FileWrapper {
     /// The open regular file behind the wrapper, if there is one.
-    pub fn as_file(&self, py: Python<'_>) -> Option<OpenFile> {
+    pub(crate) fn as_file(&self, py: Python<'_>) -> Option<OpenFile> {
         let f = self.filelike.bind(py);
         let fd: i32 = f.call_method0("fileno").ok()?.extract().ok()?;
         let size = crate::os::stat::regular_file_size(fd)?;

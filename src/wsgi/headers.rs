@@ -61,7 +61,7 @@ pub fn check_header(name: &str, value: &str) -> Result<(Vec<u8>, Vec<u8>), Strin
 
 /// Validates one header given as latin-1 bytes (the text of a message is
 /// only built for an error).
-pub fn check_header_latin1(n: Vec<u8>, v: Vec<u8>) -> Result<(Vec<u8>, Vec<u8>), String> {
+pub(crate) fn check_header_latin1(n: Vec<u8>, v: Vec<u8>) -> Result<(Vec<u8>, Vec<u8>), String> {
     if n.is_empty() || !n.iter().all(|&b| is_tchar(b)) {
         return Err(format!(
             "header name {:?} is empty or contains characters not allowed in a header name",

@@ -24,7 +24,7 @@ const POOLED: usize = 2 * READ_AHEAD;
 static BUFFERS: Pool = Pool::new(POOLED, 8);
 
 #[pyclass(module = "mod_wsgi")]
-pub struct Input {
+pub(crate) struct Input {
     channel: Channel,
     /// `buf[pos..end]` is read and not yet handed out; the rest is room
     /// (zeroed once, when the buffer grows, then reused; a large one comes
@@ -39,7 +39,7 @@ pub struct Input {
     unread_hint: Option<u64>,
     eof: bool,
     /// Bytes handed to the application so far.
-    pub consumed: u64,
+    pub(crate) consumed: u64,
 }
 
 impl Drop for Input {
@@ -50,11 +50,11 @@ impl Drop for Input {
 
 impl Input {
     /// Reads from the backend so far (input_reads of the mod_wsgi events).
-    pub fn reads(&self) -> u64 {
+    pub(crate) fn reads(&self) -> u64 {
         u64::from(self.fills)
     }
 
-    pub fn new(channel: Channel, content_length: Option<u64>) -> Input {
+    pub(crate) fn new(channel: Channel, content_length: Option<u64>) -> Input {
         Input {
             channel,
             buf: Vec::new(),

@@ -2,14 +2,14 @@
 //! the response body, wsgi.file_wrapper, the application runner, and the
 //! embedded-mode backend.
 
-pub mod api;
-pub mod backend;
-pub mod embedded;
-pub mod environ;
-pub mod file_wrapper;
-pub mod headers;
-pub mod input;
-pub mod proxy;
-pub mod response;
-pub mod runner;
-pub mod variables;
+pub(crate) mod api;
+pub(crate) mod backend;
+pub(crate) mod embedded;
+pub(crate) mod environ;
+pub(crate) mod file_wrapper;
+pub(crate) mod headers;
+pub(crate) mod input;
+pub(crate) mod proxy;
+pub(crate) mod response;
+pub(crate) mod runner;
+pub(crate) mod variables;

@@ -95,7 +95,7 @@ impl Policy<'_> {
     /// True when `key` (an environ key) is a proxy header of a purpose the
     /// configuration names: such headers are kept only as `resolve` says.
     /// Other headers, proxy kinds included, pass through unchanged.
-    pub fn governs(&self, key: &[u8]) -> bool {
+    pub(crate) fn governs(&self, key: &[u8]) -> bool {
         let Some((purpose, _)) = kind(key) else {
             return false;
         };

@@ -23,10 +23,10 @@ use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 /// reference rather than copied. Under callgrind (bench/results.md) one
 /// block by reference saves 0.6 % of a request at 4 KiB, 10 % at 16 KiB and
 /// 18 % at 32 KiB; below 16 KiB the copy is cheap enough in real time.
-pub const PIN_MIN: usize = 16 * 1024;
+pub(crate) const PIN_MIN: usize = 16 * 1024;
 
 #[pyclass(module = "mod_wsgi")]
-pub struct Responder {
+pub(crate) struct Responder {
     channel: Channel,
     status: Option<Status>,
     headers: Vec<(Vec<u8>, Vec<u8>)>,
@@ -41,12 +41,12 @@ pub struct Responder {
     /// Set when WSGIErrorOverride hands an error status to Apache.
     overridden: Option<u16>,
     /// A protocol error found by start_response or write (for the log).
-    pub problem: Option<String>,
+    pub(crate) problem: Option<String>,
     /// The end of the response may be left staged for the caller to send
     /// once the GIL is released for good (nothing Python runs after it).
-    pub may_defer_end: bool,
+    pub(crate) may_defer_end: bool,
     /// The end was left staged (see `may_defer_end`).
-    pub end_deferred: bool,
+    pub(crate) end_deferred: bool,
     /// Blocks sent (output_writes of the mod_wsgi events).
     writes: u64,
 }
@@ -56,7 +56,7 @@ fn ended() -> SendError {
 }
 
 impl Responder {
-    pub fn new(channel: Channel, error_override: bool, head: bool) -> Responder {
+    pub(crate) fn new(channel: Channel, error_override: bool, head: bool) -> Responder {
         Responder {
             channel,
             status: None,
@@ -75,20 +75,20 @@ impl Responder {
         }
     }
 
-    pub fn headers_sent(&self) -> bool {
+    pub(crate) fn headers_sent(&self) -> bool {
         self.headers_sent
     }
 
-    pub fn started(&self) -> bool {
+    pub(crate) fn started(&self) -> bool {
         self.status.is_some()
     }
 
-    pub fn overridden(&self) -> Option<u16> {
+    pub(crate) fn overridden(&self) -> Option<u16> {
         self.overridden
     }
 
     /// True once the declared Content-Length has been sent in full.
-    pub fn complete(&self) -> bool {
+    pub(crate) fn complete(&self) -> bool {
         self.content_length.is_some_and(|cl| self.sent >= cl)
     }
 
@@ -131,7 +131,7 @@ impl Responder {
     }
 
     /// Sends one block (`last`: nothing follows, the end goes with it).
-    pub fn send(
+    pub(crate) fn send(
         &mut self,
         py: Python<'_>,
         block: &Bound<'_, PyBytes>,
@@ -166,7 +166,7 @@ impl Responder {
 
     /// Sends `len` bytes of an open file from `offset` and ends the
     /// response; Ok(false) when the backend cannot send it as a file.
-    pub fn send_file(
+    pub(crate) fn send_file(
         &mut self,
         py: Python<'_>,
         fd: i32,
@@ -198,7 +198,7 @@ impl Responder {
     /// Ends the response: headers if none went out yet, then the end. A
     /// body shorter than its declared Content-Length is cut so the client
     /// does not wait for the rest.
-    pub fn finish(&mut self, py: Python<'_>) -> Result<(), SendError> {
+    pub(crate) fn finish(&mut self, py: Python<'_>) -> Result<(), SendError> {
         if self.eos_sent {
             return Ok(());
         }
@@ -227,7 +227,7 @@ impl Responder {
 
     /// After output has started and something failed: cut the response so
     /// the client sees it is incomplete.
-    pub fn abort(&mut self, py: Python<'_>) {
+    pub(crate) fn abort(&mut self, py: Python<'_>) {
         if self.eos_sent || !self.headers_sent || self.overridden.is_some() {
             return;
         }
@@ -445,17 +445,17 @@ impl Responder {
 /// What the `mod_wsgi` events and metrics report about the response.
 impl Responder {
     /// The status given to start_response, if it was called.
-    pub fn status_code(&self) -> Option<u16> {
+    pub(crate) fn status_code(&self) -> Option<u16> {
         self.status.as_ref().map(|s| s.code)
     }
 
     /// Body bytes sent (after any Content-Length cut).
-    pub fn output_length(&self) -> u64 {
+    pub(crate) fn output_length(&self) -> u64 {
         self.sent
     }
 
     /// Blocks sent.
-    pub fn output_writes(&self) -> u64 {
+    pub(crate) fn output_writes(&self) -> u64 {
         self.writes
     }
 }

@@ -19,32 +19,32 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 use std::path::Path;
 
 /// What to run, and the settings that shape the response.
-pub struct Job<'a> {
-    pub script: &'a Path,
+pub(crate) struct Job<'a> {
+    pub(crate) script: &'a Path,
     /// The file the request maps to (SCRIPT_FILENAME), the resource the
     /// script's `reload_required()` is asked about.
-    pub resource: &'a Path,
-    pub application_group: &'a str,
-    pub callable: &'a str,
-    pub script_reloading: bool,
-    pub error_override: bool,
-    pub enable_sendfile: bool,
-    pub multithread: bool,
-    pub multiprocess: bool,
-    pub timing: Timing,
+    pub(crate) resource: &'a Path,
+    pub(crate) application_group: &'a str,
+    pub(crate) callable: &'a str,
+    pub(crate) script_reloading: bool,
+    pub(crate) error_override: bool,
+    pub(crate) enable_sendfile: bool,
+    pub(crate) multithread: bool,
+    pub(crate) multiprocess: bool,
+    pub(crate) timing: Timing,
 }
 
 /// The request's instants, in microseconds since the epoch (0: none, as
 /// queue and daemon start in embedded mode). environ carries them as
 /// float seconds (mod_wsgi 6.1's `mod_wsgi.request_start` …).
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Timing {
+pub(crate) struct Timing {
     /// When Apache read the request line.
-    pub request_start_us: i64,
+    pub(crate) request_start_us: i64,
     /// When the Apache child took the request to relay it to a daemon.
-    pub queue_start_us: i64,
+    pub(crate) queue_start_us: i64,
     /// When a daemon thread took the request.
-    pub daemon_start_us: i64,
+    pub(crate) daemon_start_us: i64,
 }
 
 fn seconds(us: i64) -> f64 {
@@ -64,14 +64,14 @@ fn thread_id() -> u64 {
 
 /// How the request ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Response sent (or the client went away).
     Done,
     /// Nothing sent: the server answers with this status.
     Status(u16),
 }
 
-pub const INTERNAL_ERROR: Outcome = Outcome::Status(500);
+pub(crate) const INTERNAL_ERROR: Outcome = Outcome::Status(500);
 
 fn log_to(py: Python<'_>, channel: &Channel, level: Level, msg: String) {
     let copy = msg.clone();
@@ -102,7 +102,7 @@ fn version_tuple<'py>(py: Python<'py>, v: (i32, i32, i32)) -> PyResult<Bound<'py
 /// request's string variables; the channel is closed before returning.
 /// A response whose end is still to be sent comes back as `Finish`: the
 /// caller sends it once it has released the GIL (`Finish::send`).
-pub fn run(
+pub(crate) fn run(
     py: Python<'_>,
     job: &Job<'_>,
     environ: &Bound<'_, PyDict>,
@@ -136,7 +136,7 @@ pub fn run(
 /// process whose clock runs past the limit (an application that failed at
 /// import, e.g. Django's "populate() isn't reentrant", stays broken in that
 /// process).
-pub mod startup {
+pub(crate) mod startup {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::OnceLock;
     use std::time::{Duration, Instant};
@@ -157,7 +157,7 @@ pub mod startup {
 
     /// How long requests have been trying to load the application without
     /// success; None before the first request and once a script loaded.
-    pub fn pending_for() -> Option<Duration> {
+    pub(crate) fn pending_for() -> Option<Duration> {
         if LOADED.load(Ordering::Relaxed) {
             return None;
         }
@@ -166,10 +166,10 @@ pub mod startup {
 }
 
 /// The end of a response, staged in its backend, to be sent without the GIL.
-pub struct Finish(Box<dyn crate::wsgi::backend::Backend>);
+pub(crate) struct Finish(Box<dyn crate::wsgi::backend::Backend>);
 
 impl Finish {
-    pub fn send(mut self) {
+    pub(crate) fn send(mut self) {
         if let Err(SendError::ClientGone) = self.0.flush(true) {
             self.0.log(
                 Level::Info,
@@ -537,7 +537,7 @@ fn overridden(responder: &Bound<'_, Responder>) -> Option<Outcome> {
 
 /// Executes a script at process start (WSGIImportScript, or a
 /// WSGIScriptAlias with both groups given), logging any failure.
-pub fn preload(path: &Path, group: &str) {
+pub(crate) fn preload(path: &Path, group: &str) {
     crate::python::thread::ensure();
     Python::attach(|py| {
         // mod_wsgi.application_group, while the script's module runs.

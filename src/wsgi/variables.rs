@@ -16,19 +16,19 @@ use crate::httpd::request::Request;
 use std::path::Path;
 
 /// What to run and how it is mounted.
-pub struct Target<'a> {
+pub(crate) struct Target<'a> {
     /// SCRIPT_FILENAME: the file Apache mapped the request to.
-    pub script: &'a Path,
+    pub(crate) script: &'a Path,
     /// The `WSGIHandlerScript` that serves it, when a handler name (not
     /// `wsgi-script`) selected the script: that file is run instead
     /// (`mod_wsgi.handler_script`).
-    pub handler_script: Option<&'a Path>,
-    pub script_name: &'a [u8],
-    pub path_info: &'a [u8],
-    pub callable: &'a str,
-    pub application_group: &'a str,
-    pub process_group: &'a str,
-    pub config: &'a RequestConfig,
+    pub(crate) handler_script: Option<&'a Path>,
+    pub(crate) script_name: &'a [u8],
+    pub(crate) path_info: &'a [u8],
+    pub(crate) callable: &'a str,
+    pub(crate) application_group: &'a str,
+    pub(crate) process_group: &'a str,
+    pub(crate) config: &'a RequestConfig,
 }
 
 /// Output filters that do not need to see a body: with WSGIMapHEADToGET
@@ -67,7 +67,7 @@ fn request_method(r: &Request, map: MapHeadToGet) -> &[u8] {
 }
 
 /// Microseconds since the epoch, now.
-pub fn now_us() -> i64 {
+pub(crate) fn now_us() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_micros() as i64)
@@ -75,18 +75,18 @@ pub fn now_us() -> i64 {
 }
 
 /// Internal keys (`mod_wsgi.x-…`), carried to a daemon, never shown.
-pub const X_SCRIPT_RELOADING: &[u8] = b"mod_wsgi.x-script_reloading";
-pub const X_ENABLE_SENDFILE: &[u8] = b"mod_wsgi.x-enable_sendfile";
+pub(crate) const X_SCRIPT_RELOADING: &[u8] = b"mod_wsgi.x-script_reloading";
+pub(crate) const X_ENABLE_SENDFILE: &[u8] = b"mod_wsgi.x-enable_sendfile";
 /// WSGIIgnoreActivity: the request does not count for inactivity-timeout.
-pub const X_IGNORE_ACTIVITY: &[u8] = b"mod_wsgi.x-ignore_activity";
-pub const X_REQUEST_START_US: &[u8] = b"mod_wsgi.x-request_start_us";
+pub(crate) const X_IGNORE_ACTIVITY: &[u8] = b"mod_wsgi.x-ignore_activity";
+pub(crate) const X_REQUEST_START_US: &[u8] = b"mod_wsgi.x-request_start_us";
 /// When the Apache child took the request to relay it (daemon mode).
-pub const X_QUEUE_START_US: &[u8] = b"mod_wsgi.x-queue_start_us";
+pub(crate) const X_QUEUE_START_US: &[u8] = b"mod_wsgi.x-queue_start_us";
 
 /// Every `str` entry of environ for this request: the CGI variables,
 /// wsgi.url_scheme and the mod_wsgi.* strings (internal ones as
 /// `mod_wsgi.x-…`).
-pub fn request_variables(r: &Request, t: &Target<'_>, sink: &mut impl Sink) {
+pub(crate) fn request_variables(r: &Request, t: &Target<'_>, sink: &mut impl Sink) {
     let script_filename = t.script.to_string_lossy();
     let subnets;
     let policy = match &t.config.trusted_proxy_headers {

@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 /// Schedules `exc` (an exception class) to be raised in the thread whose
 /// Python ident is `ident` (pthread_self) the next time it runs bytecode.
 /// Returns whether such a thread was found.
-pub fn raise_in_thread(exc: &Bound<'_, PyAny>, ident: u64) -> bool {
+pub(crate) fn raise_in_thread(exc: &Bound<'_, PyAny>, ident: u64) -> bool {
     // SAFETY: the GIL is held (a Bound proves it); `exc` is a live object
     // (SetAsyncExc takes its own reference); an unknown ident changes nothing.
     unsafe { pyo3::ffi::PyThreadState_SetAsyncExc(ident as _, exc.as_ptr()) == 1 }
@@ -14,7 +14,7 @@ pub fn raise_in_thread(exc: &Bound<'_, PyAny>, ident: u64) -> bool {
 
 /// Drops an exception scheduled for the thread `ident` and not raised yet
 /// (one aimed at a request that ended before it arrived).
-pub fn clear_for_thread(_py: Python<'_>, ident: u64) {
+pub(crate) fn clear_for_thread(_py: Python<'_>, ident: u64) {
     // SAFETY: the GIL is held (the Python token proves it); NULL clears.
     unsafe {
         pyo3::ffi::PyThreadState_SetAsyncExc(ident as _, std::ptr::null_mut());

@@ -11,12 +11,12 @@ thread_local! {
 }
 
 /// A request's first take of the GIL: starts the sums with its wait.
-pub fn begin(waited: Duration) {
+pub(crate) fn begin(waited: Duration) {
     WAIT.with(|w| w.set((waited.as_micros() as u64, 1)));
 }
 
 /// One more take of the GIL, asked for at `asked`.
-pub fn retaken(asked: Instant) {
+pub(crate) fn retaken(asked: Instant) {
     let us = asked.elapsed().as_micros() as u64;
     WAIT.with(|w| {
         let (t, n) = w.get();
@@ -25,6 +25,6 @@ pub fn retaken(asked: Instant) {
 }
 
 /// (microseconds waited, times taken) since `begin`.
-pub fn current() -> (u64, u64) {
+pub(crate) fn current() -> (u64, u64) {
     WAIT.with(|w| w.get())
 }

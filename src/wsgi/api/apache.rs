@@ -6,7 +6,7 @@
 use crate::httpd::server;
 use pyo3::prelude::*;
 
-pub fn install(py: Python<'_>) -> PyResult<()> {
+pub(crate) fn install(py: Python<'_>) -> PyResult<()> {
     let m = PyModule::new(py, "apache")?;
     let (major, minor, patch) = server::httpd_version();
     m.add("version", (major, minor, patch))?;

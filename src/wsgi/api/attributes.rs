@@ -16,18 +16,18 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyDict;
 
 /// The mod_wsgi version whose Python API this module implements.
-pub const API_VERSION: (i32, i32, i32) = (6, 1, 1);
+pub(crate) const API_VERSION: (i32, i32, i32) = (6, 1, 1);
 
 pub(crate) static ACTIVE_REQUESTS: PyOnceLock<Py<PyDict>> = PyOnceLock::new();
 
 /// The module's process-wide values.
-pub struct Values<'a> {
-    pub process_group: &'a str,
+pub(crate) struct Values<'a> {
+    pub(crate) process_group: &'a str,
     /// None in embedded mode (the MPM's values are reported).
-    pub daemon: Option<(usize, usize)>,
+    pub(crate) daemon: Option<(usize, usize)>,
 }
 
-pub fn install(py: Python<'_>, m: &Bound<'_, PyModule>, v: &Values<'_>) -> PyResult<()> {
+pub(crate) fn install(py: Python<'_>, m: &Bound<'_, PyModule>, v: &Values<'_>) -> PyResult<()> {
     m.add("version", API_VERSION)?;
     m.add("implementation_version", crate::version_tuple())?;
     m.add("process_group", v.process_group)?;

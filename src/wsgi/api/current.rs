@@ -16,10 +16,10 @@ use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The request a thread is running.
-pub struct Current {
-    pub id: Py<PyString>,
-    pub data: Py<PyDict>,
-    pub channel: Channel,
+pub(crate) struct Current {
+    pub(crate) id: Py<PyString>,
+    pub(crate) data: Py<PyDict>,
+    pub(crate) channel: Channel,
 }
 
 thread_local! {
@@ -32,7 +32,7 @@ static THREADS_STARTED: AtomicU32 = AtomicU32::new(0);
 
 /// mod_wsgi's number for the calling thread: 1, 2, ... in the order threads
 /// first ran a request.
-pub fn thread_number() -> u32 {
+pub(crate) fn thread_number() -> u32 {
     THREAD_NUMBER.with(|n| {
         if n.get() == 0 {
             n.set(THREADS_STARTED.fetch_add(1, Ordering::Relaxed) + 1);
@@ -42,17 +42,17 @@ pub fn thread_number() -> u32 {
 }
 
 /// How many threads have run a request in this process.
-pub fn threads_started() -> u32 {
+pub(crate) fn threads_started() -> u32 {
     THREADS_STARTED.load(Ordering::Relaxed)
 }
 
 /// Sets the calling thread's application group (None: outside any script).
-pub fn set_group(group: Option<Py<PyString>>) {
+pub(crate) fn set_group(group: Option<Py<PyString>>) {
     GROUP.with(|g| *g.borrow_mut() = group);
 }
 
 /// The calling thread's application group ("" outside any script).
-pub fn group(py: Python<'_>) -> Bound<'_, PyString> {
+pub(crate) fn group(py: Python<'_>) -> Bound<'_, PyString> {
     GROUP.with(|g| match g.borrow().as_ref() {
         Some(s) => s.bind(py).clone(),
         None => PyString::new(py, ""),
@@ -60,19 +60,19 @@ pub fn group(py: Python<'_>) -> Bound<'_, PyString> {
 }
 
 /// Sets (or clears) the calling thread's request.
-pub fn set(current: Option<Current>) -> Option<Current> {
+pub(crate) fn set(current: Option<Current>) -> Option<Current> {
     CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), current))
 }
 
 /// Runs `f` with the calling thread's request, if it runs one.
-pub fn with<R>(f: impl FnOnce(Option<&Current>) -> R) -> R {
+pub(crate) fn with<R>(f: impl FnOnce(Option<&Current>) -> R) -> R {
     CURRENT.with(|c| f(c.borrow().as_ref()))
 }
 
 /// `mod_wsgi.request_data()`: the dict private to the calling thread's
 /// request (the same one events carry as `request_data`).
 #[pyfunction]
-pub fn request_data(py: Python<'_>) -> PyResult<Py<PyDict>> {
+pub(crate) fn request_data(py: Python<'_>) -> PyResult<Py<PyDict>> {
     with(|c| c.map(|c| c.data.clone_ref(py)))
         .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("no active request for thread"))
 }

@@ -20,7 +20,7 @@ static EVENT_CALLBACKS: PyOnceLock<Py<PyList>> = PyOnceLock::new();
 static SHUTDOWN_CALLBACKS: PyOnceLock<Py<PyList>> = PyOnceLock::new();
 
 /// Adds the lists and the subscribe functions to the module.
-pub fn install(py: Python<'_>, m: &Bound<'_, PyModule>) -> PyResult<()> {
+pub(crate) fn install(py: Python<'_>, m: &Bound<'_, PyModule>) -> PyResult<()> {
     let events = EVENT_CALLBACKS.get_or_init(py, || PyList::empty(py).unbind());
     let shutdown = SHUTDOWN_CALLBACKS.get_or_init(py, || PyList::empty(py).unbind());
     m.add("event_callbacks", events.bind(py))?;
@@ -58,7 +58,7 @@ fn subscribe_shutdown<'py>(
 
 /// Whether anyone subscribed to events (checked before building one).
 #[inline]
-pub fn subscribed(py: Python<'_>) -> bool {
+pub(crate) fn subscribed(py: Python<'_>) -> bool {
     EVENT_CALLBACKS
         .get(py)
         .is_some_and(|l| !l.bind(py).is_empty())
@@ -102,7 +102,7 @@ fn call_all(py: Python<'_>, list: &Bound<'_, PyList>, name: &str, event: &Bound<
 
 /// Delivers an event to the subscribers (and `process_stopping` to the
 /// shutdown callbacks too).
-pub fn publish(py: Python<'_>, name: &str, event: &Bound<'_, PyDict>) {
+pub(crate) fn publish(py: Python<'_>, name: &str, event: &Bound<'_, PyDict>) {
     if let Some(list) = EVENT_CALLBACKS.get(py) {
         call_all(py, list.bind(py), name, event);
     }
@@ -124,7 +124,7 @@ fn with_request<'py>(py: Python<'py>, event: &Bound<'py, PyDict>) -> PyResult<()
 }
 
 /// `response_started`: start_response was called with these arguments.
-pub fn response_started(
+pub(crate) fn response_started(
     py: Python<'_>,
     status: &Bound<'_, PyAny>,
     headers: &Bound<'_, PyAny>,
@@ -151,7 +151,7 @@ pub fn response_started(
 }
 
 /// `request_exception`: an exception is being logged for the request.
-pub fn request_exception(py: Python<'_>, err: &PyErr) {
+pub(crate) fn request_exception(py: Python<'_>, err: &PyErr) {
     if !subscribed(py) {
         return;
     }
@@ -179,7 +179,7 @@ pub fn request_exception(py: Python<'_>, err: &PyErr) {
 /// `process_stopping`: the process is about to exit (`reason` as 6.1
 /// names it: "maximum_requests", "request_timeout", "shutdown_signal", …;
 /// "" for an Apache child).
-pub fn process_stopping(py: Python<'_>, reason: &str) {
+pub(crate) fn process_stopping(py: Python<'_>, reason: &str) {
     let anyone = subscribed(py)
         || SHUTDOWN_CALLBACKS
             .get(py)

@@ -15,7 +15,7 @@ const SOURCE: &str = include_str!("log_handler.py");
 static CLASS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// Python's numeric level as Apache's.
-pub fn level_for(levelno: i64) -> Level {
+pub(crate) fn level_for(levelno: i64) -> Level {
     match levelno {
         50.. => Level::Crit,
         40..=49 => Level::Err,
@@ -39,7 +39,7 @@ fn emit_to_apache(py: Python<'_>, levelno: i64, msg: &str) {
 }
 
 /// The LogHandler class (built once per process).
-pub fn class(py: Python<'_>, m: &Bound<'_, PyModule>) -> PyResult<Py<PyAny>> {
+pub(crate) fn class(py: Python<'_>, m: &Bound<'_, PyModule>) -> PyResult<Py<PyAny>> {
     CLASS
         .get_or_try_init(py, || -> PyResult<Py<PyAny>> {
             let globals = pyo3::types::PyDict::new(py);

@@ -77,27 +77,27 @@ struct Baseline {
 static BASELINE: Mutex<Option<Baseline>> = Mutex::new(None);
 
 /// One finished request.
-pub struct Sample {
-    pub status: u16,
-    pub request_start: f64,
-    pub queue_start: f64,
-    pub daemon_start: f64,
-    pub application_start: f64,
-    pub application_time: f64,
-    pub input_length: u64,
-    pub input_reads: u64,
-    pub output_length: u64,
-    pub output_writes: u64,
+pub(crate) struct Sample {
+    pub(crate) status: u16,
+    pub(crate) request_start: f64,
+    pub(crate) queue_start: f64,
+    pub(crate) daemon_start: f64,
+    pub(crate) application_start: f64,
+    pub(crate) application_time: f64,
+    pub(crate) input_length: u64,
+    pub(crate) input_reads: u64,
+    pub(crate) output_length: u64,
+    pub(crate) output_writes: u64,
 }
 
 /// Sets what the dicts report about this process.
-pub fn configure(threads: usize, server_metrics: bool) {
+pub(crate) fn configure(threads: usize, server_metrics: bool) {
     THREADS.store(threads.max(1), Relaxed);
     SERVER_METRICS.store(server_metrics, Relaxed);
     *PROCESS_START.lock().unwrap_or_else(|e| e.into_inner()) = now_secs();
 }
 
-pub fn request_began() {
+pub(crate) fn request_began() {
     ACTIVE.fetch_add(1, Relaxed);
 }
 
@@ -105,17 +105,17 @@ fn us(seconds: f64) -> u64 {
     (seconds.max(0.0) * 1e6) as u64
 }
 
-pub fn request_ended() {
+pub(crate) fn request_ended() {
     ACTIVE.fetch_sub(1, Relaxed);
 }
 
 /// Whether start_recording_metrics() was called.
-pub fn recording() -> bool {
+pub(crate) fn recording() -> bool {
     RECORDING.load(Relaxed)
 }
 
 /// Counts a finished request (called only while recording).
-pub fn record(s: &Sample) {
+pub(crate) fn record(s: &Sample) {
     let t = &TOTALS;
     t.requests.fetch_add(1, Relaxed);
     if let Some(bucket) = (s.status / 100)
@@ -404,7 +404,7 @@ fn groups_dict<'py>(py: Python<'py>, groups: &[snapshot::Group]) -> PyResult<Bou
 }
 
 /// Adds the metrics functions to the module.
-pub fn install(m: &Bound<'_, PyModule>) -> PyResult<()> {
+pub(crate) fn install(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(pyo3::wrap_pyfunction!(start_recording_metrics, m)?)?;
     m.add_function(pyo3::wrap_pyfunction!(process_metrics, m)?)?;
     m.add_function(pyo3::wrap_pyfunction!(request_metrics, m)?)?;

@@ -5,32 +5,32 @@
 //! (`timeout`), `LogHandler` (`log_handler`) and the `apache` module
 //! (`apache`). The raw C-API parts live in `python::api`.
 
-pub mod apache;
-pub mod attributes;
-pub mod current;
-pub mod events;
-pub mod log_handler;
-pub mod metrics;
-pub mod request;
-pub mod timeout;
+pub(crate) mod apache;
+pub(crate) mod attributes;
+pub(crate) mod current;
+pub(crate) mod events;
+pub(crate) mod log_handler;
+pub(crate) mod metrics;
+pub(crate) mod request;
+pub(crate) mod timeout;
 
-pub use request::{Begin, End, Scope};
+pub(crate) use request::{Begin, End, Scope};
 
 use crate::httpd::log::{self, Level};
 use pyo3::prelude::*;
 
 /// What a process tells the modules about itself.
-pub struct Settings<'a> {
-    pub process_group: &'a str,
+pub(crate) struct Settings<'a> {
+    pub(crate) process_group: &'a str,
     /// (processes, threads) of a daemon group; None in an Apache child.
-    pub daemon: Option<(usize, usize)>,
+    pub(crate) daemon: Option<(usize, usize)>,
     /// WSGIServerMetrics / server-metrics=.
-    pub server_metrics: bool,
+    pub(crate) server_metrics: bool,
 }
 
 /// Fills the `mod_wsgi` module (created by `python::interp::start`) and
 /// creates `apache`. Called once per process, right after Python started.
-pub fn install(settings: &Settings<'_>) {
+pub(crate) fn install(settings: &Settings<'_>) {
     let threads = match settings.daemon {
         Some((_, t)) => t,
         None => crate::httpd::server::mpm_max_threads().max(1) as usize,
@@ -62,7 +62,7 @@ pub fn install(settings: &Settings<'_>) {
 /// run on a thread of their own and are given at most `wait`: one that
 /// hangs, or a request thread that keeps the GIL, does not keep the
 /// process from ending.
-pub fn process_stopping(reason: &'static str, wait: std::time::Duration) {
+pub(crate) fn process_stopping(reason: &'static str, wait: std::time::Duration) {
     let (done, finished) = std::sync::mpsc::channel();
     let spawned = std::thread::Builder::new()
         .name("wsgi-stopping".into())

@@ -16,22 +16,22 @@ use pyo3::types::{PyDict, PyString};
 use std::time::Instant;
 
 /// What the runner knows when a request begins.
-pub struct Begin<'a> {
-    pub group: &'a str,
+pub(crate) struct Begin<'a> {
+    pub(crate) group: &'a str,
     /// When a daemon thread took the request (µs since the epoch); None in
     /// embedded mode.
-    pub daemon_start_us: Option<i64>,
-    pub channel: &'a Channel,
+    pub(crate) daemon_start_us: Option<i64>,
+    pub(crate) channel: &'a Channel,
 }
 
 /// What the runner knows when the request ended.
 #[derive(Default)]
-pub struct End {
-    pub status: u16,
-    pub input_length: u64,
-    pub input_reads: u64,
-    pub output_length: u64,
-    pub output_writes: u64,
+pub(crate) struct End {
+    pub(crate) status: u16,
+    pub(crate) input_length: u64,
+    pub(crate) input_reads: u64,
+    pub(crate) output_length: u64,
+    pub(crate) output_writes: u64,
 }
 
 /// When the request reached Apache, was queued for a daemon and taken by
@@ -45,7 +45,7 @@ struct Times {
 }
 
 /// A request in progress.
-pub struct Scope {
+pub(crate) struct Scope {
     channel: Channel,
     id: Py<PyString>,
     data: Py<PyDict>,
@@ -90,7 +90,7 @@ fn active_requests(py: Python<'_>) -> Option<&Bound<'_, PyDict>> {
 
 impl Scope {
     /// The request begins on this thread (before its script is loaded).
-    pub fn enter(py: Python<'_>, begin: &Begin<'_>, environ: &Bound<'_, PyDict>) -> Scope {
+    pub(crate) fn enter(py: Python<'_>, begin: &Begin<'_>, environ: &Bound<'_, PyDict>) -> Scope {
         timeout::clear_stale(py);
         current::set_group(Some(PyString::new(py, begin.group).unbind()));
         let id = environ
@@ -147,14 +147,14 @@ impl Scope {
     }
 
     /// The request's channel to its backend.
-    pub fn channel(&self) -> Channel {
+    pub(crate) fn channel(&self) -> Channel {
         self.channel.clone()
     }
 
     /// The application is about to be called: publishes `request_started`
     /// and returns the application to call (a subscriber may wrap it by
     /// returning `{"application_object": wrapper}`).
-    pub fn started<'py>(
+    pub(crate) fn started<'py>(
         &mut self,
         py: Python<'py>,
         callable: &str,
@@ -197,7 +197,7 @@ impl Scope {
 
     /// The request is over (close() called): publishes `request_finished`,
     /// records the metrics and forgets the request.
-    pub fn exit(mut self, py: Python<'_>, end: &End) {
+    pub(crate) fn exit(mut self, py: Python<'_>, end: &End) {
         let finish = now_secs();
         let application_time = self.started_at.map_or(0.0, |t| t.elapsed().as_secs_f64());
         if events::subscribed(py) {

@@ -22,25 +22,25 @@ pyo3::create_exception!(
 /// injection aimed at its thread's previous request.
 static INJECTED: AtomicBool = AtomicBool::new(false);
 
-pub fn install(py: Python<'_>, m: &Bound<'_, PyModule>) -> PyResult<()> {
+pub(crate) fn install(py: Python<'_>, m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("RequestTimeout", py.get_type::<RequestTimeout>())
 }
 
 /// Raises RequestTimeout in the thread `ident` (its pthread id); returns
 /// whether the thread was found.
-pub fn inject(py: Python<'_>, ident: u64) -> bool {
+pub(crate) fn inject(py: Python<'_>, ident: u64) -> bool {
     INJECTED.store(true, Ordering::SeqCst);
     async_exc::raise_in_thread(py.get_type::<RequestTimeout>().as_any(), ident)
 }
 
 /// Drops an injection that arrived after its request ended.
-pub fn clear_stale(py: Python<'_>) {
+pub(crate) fn clear_stale(py: Python<'_>) {
     if INJECTED.load(Ordering::Relaxed) {
         async_exc::clear_for_thread(py, crate::os::process::thread_id());
     }
 }
 
 /// Whether `err` is the injected RequestTimeout.
-pub fn matches(py: Python<'_>, err: &PyErr) -> bool {
+pub(crate) fn matches(py: Python<'_>, err: &PyErr) -> bool {
     err.is_instance_of::<RequestTimeout>(py)
 }
