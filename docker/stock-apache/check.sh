@@ -110,10 +110,10 @@ for path in /embedded /daemon; do
 done
 r="$(get /embedded | cut -c5-)"
 want="$(sed 's/\./, /g' <<<"$EXPECT_VERSION")"
-if grep -q "\"environ_version\": \[$want\], \"module_version\": \[$want\]" <<<"$r"; then
-  pass "environ mod_wsgi.version and mod_wsgi.version are ($want), not mod_wsgi 4.9.4's"
+if grep -q "\"environ_version\": \[6, 1, 1\], \"module_version\": \[6, 1, 1\], \"implementation_version\": \[$want\]" <<<"$r"; then
+  pass "mod_wsgi.version is mod_wsgi 6.1's API level (6, 1, 1), implementation_version ($want)"
 else
-  fail "mod_wsgi.version is not ($want): $r"
+  fail "mod_wsgi.version is not (6, 1, 1) with implementation_version ($want): $r"
 fi
 if get /daemon | grep -q '"process_group": "stocktest"'; then
   pass "/daemon runs in daemon process group stocktest"
