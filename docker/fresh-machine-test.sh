@@ -30,25 +30,10 @@
 # FRESH_MACHINE_TIMEOUT=SECONDS for the whole run in the container (3600).
 set -uo pipefail
 
-REPO="$(cd "$(dirname "$0")/.." && pwd)"
-BASE="${BASE_IMAGE:-mod_wsgi_rs/bookworm-base}"
 NAME="mod_wsgi_rs-fresh-machine-$$"
 LIMIT="${FRESH_MACHINE_TIMEOUT:-3600}"
-
-log() { echo "fresh-machine-test: $*" >&2; }
-
-if ! command -v docker >/dev/null 2>&1 || ! timeout 20 docker info >/dev/null 2>&1; then
-  echo "fresh-machine-test: no Docker Engine answers (docker info failed): skipped"
-  exit 0
-fi
-
-CTX="$(mktemp -d "${TMPDIR:-/tmp}/mod_wsgi_rs-fresh.XXXXXX")"
-cleanup() {
-  docker rm -f -v "$NAME" >/dev/null 2>&1 || true
-  rm -rf "$CTX"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+TAG=fresh-machine-test
+. "$(dirname "$0")/lib/container-test.sh"
 
 # --- Rust for the container -------------------------------------------------------------
 run_args=()

@@ -23,28 +23,10 @@
 # mod_wsgi_rs/bookworm-base, built by docker/build-base-image.sh).
 set -uo pipefail
 
-REPO="$(cd "$(dirname "$0")/.." && pwd)"
-BASE="${BASE_IMAGE:-mod_wsgi_rs/bookworm-base}"
 IMAGE="${STOCK_APACHE_IMAGE:-mod_wsgi_rs/stock-apache:latest}"
 NAME="mod_wsgi_rs-stock-apache-$$"
-
-log() { echo "stock-apache-test: $*" >&2; }
-
-if ! command -v docker >/dev/null 2>&1 || ! timeout 20 docker info >/dev/null 2>&1; then
-  echo "stock-apache-test: no Docker Engine answers (docker info failed): skipped"
-  exit 0
-fi
-if [ -z "${DOCKER_BUILDKIT:-}" ] && ! docker buildx version >/dev/null 2>&1; then
-  export DOCKER_BUILDKIT=0
-fi
-
-CTX="$(mktemp -d "${TMPDIR:-/tmp}/mod_wsgi_rs-stock.XXXXXX")"
-cleanup() {
-  docker rm -f -v "$NAME" >/dev/null 2>&1 || true
-  rm -rf "$CTX"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+TAG=stock-apache-test
+. "$(dirname "$0")/lib/container-test.sh"
 
 # --- the module ------------------------------------------------------------------
 SO="${MOD_WSGI_SO:-$REPO/target/release/libmod_wsgi_rs.so}"
@@ -57,21 +39,7 @@ fi
 VERSION="$(sed -n 's/^version *= *"\(.*\)"/\1/p' "$REPO/Cargo.toml" | head -n1)"
 
 # --- the image: base + stock apache2 + Debian's mod_wsgi ------------------------------
-if ! docker image inspect "$BASE" >/dev/null 2>&1; then
-  if [ "$BASE" = "mod_wsgi_rs/bookworm-base" ]; then
-    "$REPO/docker/build-base-image.sh" --image "$BASE" || exit 1
-  else
-    log "base image $BASE is not present locally; docker build will try to pull it"
-  fi
-fi
-started=$SECONDS
-if ! docker build --force-rm -t "$IMAGE" --build-arg BASE_IMAGE="$BASE" \
-     -f "$REPO/docker/stock-apache/Dockerfile" "$REPO/docker/stock-apache" >"$CTX/build.log" 2>&1; then
-  tail -n 40 "$CTX/build.log" >&2
-  log "docker build of $IMAGE failed"
-  exit 1
-fi
-log "image $IMAGE ready in $((SECONDS - started))s"
+build_image "$IMAGE" stock-apache
 
 # --- what the container gets: the files a user has after building ---------------------
 mkdir -p "$CTX/src/apache-conf" "$CTX/src/stock-apache"

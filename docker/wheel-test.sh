@@ -15,28 +15,10 @@
 # docker/build-base-image.sh).
 set -uo pipefail
 
-REPO="$(cd "$(dirname "$0")/.." && pwd)"
-BASE="${BASE_IMAGE:-mod_wsgi_rs/bookworm-base}"
 IMAGE="${WHEEL_TEST_IMAGE:-mod_wsgi_rs/wheel-test:latest}"
 NAME="mod_wsgi_rs-wheel-test-$$"
-
-log() { echo "wheel-test: $*" >&2; }
-
-if ! command -v docker >/dev/null 2>&1 || ! timeout 20 docker info >/dev/null 2>&1; then
-  echo "wheel-test: no Docker Engine answers (docker info failed): skipped"
-  exit 0
-fi
-if [ -z "${DOCKER_BUILDKIT:-}" ] && ! docker buildx version >/dev/null 2>&1; then
-  export DOCKER_BUILDKIT=0
-fi
-
-CTX="$(mktemp -d "${TMPDIR:-/tmp}/mod_wsgi_rs-wheel.XXXXXX")"
-cleanup() {
-  docker rm -f -v "$NAME" >/dev/null 2>&1 || true
-  rm -rf "$CTX"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+TAG=wheel-test
+. "$(dirname "$0")/lib/container-test.sh"
 
 # --- the wheel ------------------------------------------------------------------------
 mkdir -p "$CTX/src/wheel"
@@ -50,21 +32,7 @@ ls "$CTX"/src/*.whl >/dev/null 2>&1 || { log "no wheel in $CTX/src"; exit 1; }
 cp "$REPO/docker/wheel/check.sh" "$REPO/docker/wheel/app.wsgi" "$CTX/src/wheel/"
 
 # --- the image: base + apache2 + python3 (no build tools) ----------------------------------
-if ! docker image inspect "$BASE" >/dev/null 2>&1; then
-  if [ "$BASE" = "mod_wsgi_rs/bookworm-base" ]; then
-    "$REPO/docker/build-base-image.sh" --image "$BASE" || exit 1
-  else
-    log "base image $BASE is not present locally; docker build will try to pull it"
-  fi
-fi
-started=$SECONDS
-if ! docker build --force-rm -t "$IMAGE" --build-arg BASE_IMAGE="$BASE" \
-     -f "$REPO/docker/wheel/Dockerfile" "$REPO/docker/wheel" >"$CTX/build.log" 2>&1; then
-  tail -n 40 "$CTX/build.log" >&2
-  log "docker build of $IMAGE failed"
-  exit 1
-fi
-log "image $IMAGE ready in $((SECONDS - started))s"
+build_image "$IMAGE" wheel
 
 docker run -d --name "$NAME" "$IMAGE" sleep infinity >/dev/null || exit 1
 docker cp "$CTX/src" "$NAME:/src" || exit 1
