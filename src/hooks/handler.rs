@@ -65,18 +65,25 @@ pub(crate) fn handler(r: &Request) -> c_int {
         super::child_script::expand_group(r, &rc.application_group, script_name);
     let mut callable = config::groups::expand_callable_object(&rc.callable_object, &env);
     let handler_path = handler_script.map(|s| Path::new(s.file.as_str()));
+    // What runs, with the groups and callable as they stand (the dispatch
+    // script sees them before it may change them).
+    macro_rules! target {
+        () => {
+            crate::wsgi::variables::Target {
+                script: Path::new(script_file),
+                handler_script: handler_path,
+                script_name,
+                path_info,
+                callable: &callable,
+                application_group: &application_group,
+                process_group: process_group.as_deref().unwrap_or(""),
+                config: &rc,
+            }
+        };
+    }
 
     if let Some(d) = &dcfg.dispatch_script {
-        let target = crate::wsgi::variables::Target {
-            script: Path::new(script_file),
-            handler_script: handler_path,
-            script_name,
-            path_info,
-            callable: &callable,
-            application_group: &application_group,
-            process_group: process_group.as_deref().unwrap_or(""),
-            config: &rc,
-        };
+        let target = target!();
         let Ok(choice) = super::dispatch::choose(r, d, &target) else {
             return ffi::HTTP_INTERNAL_SERVER_ERROR;
         };
@@ -99,16 +106,7 @@ pub(crate) fn handler(r: &Request) -> c_int {
         return status;
     }
 
-    let target = crate::wsgi::variables::Target {
-        script: Path::new(script_file),
-        handler_script: handler_path,
-        script_name,
-        path_info,
-        callable: &callable,
-        application_group: &application_group,
-        process_group: process_group.as_deref().unwrap_or(""),
-        config: &rc,
-    };
+    let target = target!();
     let rc = match &process_group {
         Some(name) => crate::daemon::client::relay(r, name, &target),
         None => {
