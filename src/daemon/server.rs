@@ -11,7 +11,6 @@ use super::wire::{self, Kind, WireError};
 use crate::httpd::log::{self, Level};
 use crate::os::{self, signals};
 use crate::python::pinned::PinnedBytes;
-use crate::python::strings::{environ_key, latin1};
 use crate::wsgi::backend::{Backend, Channel, SendError};
 use crate::wsgi::environ::INTERNAL_PREFIX;
 use crate::wsgi::headers::Status;
@@ -660,7 +659,6 @@ pub(crate) fn serve(
     let asked = std::time::Instant::now();
     let finish = Python::attach(|py| {
         crate::python::api::gil_wait::begin(asked.elapsed());
-        let dict = crate::python::strings::environ_dict(py);
         let get = |k: &[u8]| {
             pairs
                 .iter()
@@ -686,15 +684,19 @@ pub(crate) fn serve(
         let queue_start = get(X_QUEUE_START_US)
             .and_then(|v| std::str::from_utf8(v).ok()?.parse().ok())
             .unwrap_or(0);
+        let mut fill = crate::python::environ_dict::EnvironFill::new(py);
         for (k, v) in &pairs {
-            if k.starts_with(INTERNAL_PREFIX) {
-                continue;
+            if !k.starts_with(INTERNAL_PREFIX) {
+                fill.put(k, v);
             }
-            if let Err(e) = dict.set_item(environ_key(py, k), latin1(py, v)) {
+        }
+        let dict = match fill.finish() {
+            Ok(d) => d,
+            Err(e) => {
                 log::server(Level::Err, &format!("cannot build environ: {e}"));
                 return None;
             }
-        }
+        };
         let job = Job {
             script: std::path::Path::new(&script),
             resource: std::path::Path::new(&resource),

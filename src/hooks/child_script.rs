@@ -40,6 +40,12 @@ pub(crate) fn request_env(r: &Request, name: &str) -> Option<String> {
 
 /// The application group name `g` gives for this request.
 pub(crate) fn expand_group(r: &Request, g: &AppGroup, script_name: &[u8]) -> String {
+    // The common cases need nothing from the request (every request asks).
+    match g {
+        AppGroup::Global => return String::new(),
+        AppGroup::Literal(s) => return s.clone(),
+        _ => {}
+    }
     let host = r
         .hostname()
         .map(|h| String::from_utf8_lossy(h).into_owned());
@@ -130,15 +136,11 @@ pub(crate) fn call_with<T>(
                 return None;
             }
         };
-        let mut sink = DictSink {
-            dict: PyDict::new(py),
-            error: None,
-        };
+        let mut sink = DictSink::new(py);
         request_variables(r, target, &mut sink);
-        let result = match sink.error {
-            Some(e) => Err(e),
-            None => {
-                let environ = sink.dict;
+        let result = match sink.0.finish() {
+            Err(e) => Err(e),
+            Ok(environ) => {
                 let errors = py.import("sys").and_then(|s| s.getattr("stderr"));
                 errors
                     .and_then(|e| environ.set_item("wsgi.errors", e))

@@ -44,12 +44,19 @@ impl LogStream {
         }
     }
 
-    pub(crate) fn for_request(request: Box<dyn RequestLog>) -> LogStream {
+    fn for_request(request: Box<dyn RequestLog>) -> LogStream {
         LogStream {
             name: "wsgi.errors",
             request: Some(request),
             pending: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The request is over: what is left is logged, and later writes (by an
+    /// application that kept the stream) go to the server's log.
+    pub(crate) fn end_request(&mut self, py: Python<'_>) {
+        self.flush_all(py);
+        self.request = None;
     }
 
     fn emit(&self, py: Python<'_>, bytes: Vec<u8>) {
@@ -209,6 +216,60 @@ pub(crate) fn text_stream<'py>(buffer: &Bound<'py, LogStream>) -> PyResult<Bound
         true,
         true,
     ))
+}
+
+/// A request's wsgi.errors: the binary layer and the text wrapper over it.
+type ErrorsPair = (Py<LogStream>, Py<PyAny>);
+
+thread_local! {
+    // This thread's last wsgi.errors (binary layer, text wrapper). Never
+    // released at thread exit, which may come without the GIL.
+    static LAST_ERRORS: std::cell::RefCell<std::mem::ManuallyDrop<Option<ErrorsPair>>> =
+        const { std::cell::RefCell::new(std::mem::ManuallyDrop::new(None)) };
+}
+
+/// A request's wsgi.errors: the binary layer and the text stream over it.
+/// Making an `io.TextIOWrapper` (codec lookups, calls into the buffer) and
+/// finalizing it cost about a tenth of a small request, so a thread hands
+/// its last pair out again when nothing but this cache holds them (the
+/// previous application kept no reference, so no one can tell; a stream an
+/// application kept is left to it, pointing at its own ended request).
+pub(crate) fn request_errors<'py>(
+    py: Python<'py>,
+    request: Box<dyn RequestLog>,
+) -> PyResult<(Bound<'py, LogStream>, Bound<'py, PyAny>)> {
+    let mut request = Some(request);
+    let reused = LAST_ERRORS.with(|last| {
+        let last = last.borrow();
+        let (buffer, text) = last.as_ref()?;
+        // The cache holds the wrapper once; the buffer is held by the cache
+        // and by the wrapper.
+        // SAFETY: the GIL is held (`py`) and both pointers are live objects
+        // this cache holds a strong reference to.
+        let counts = unsafe {
+            (
+                pyo3::ffi::Py_REFCNT(text.as_ptr()),
+                pyo3::ffi::Py_REFCNT(buffer.as_ptr()),
+            )
+        };
+        if counts != (1, 2) {
+            return None;
+        }
+        let buffer = buffer.bind(py).clone();
+        buffer.try_borrow_mut().ok()?.request = request.take();
+        Some((buffer, text.bind(py).clone()))
+    });
+    if let Some(pair) = reused {
+        return Ok(pair);
+    }
+    let request = request.take().expect("request not taken unless reused");
+    let buffer = Bound::new(py, LogStream::for_request(request))?;
+    let text = text_stream(&buffer)?;
+    LAST_ERRORS.with(|last| {
+        // The pair replaced is dropped with the GIL held.
+        **last.borrow_mut() = Some((buffer.clone().unbind(), text.clone().unbind()));
+    });
+    Ok((buffer, text))
 }
 
 /// A stream the configuration forbids: any attribute raises OSError

@@ -4,6 +4,7 @@
 
 pub(crate) mod api;
 pub(crate) mod atexit;
+pub(crate) mod environ_dict;
 pub(crate) mod fresh_bytes;
 pub(crate) mod interp;
 pub(crate) mod logstream;

@@ -1,8 +1,7 @@
 //! Building environ's `str` objects cheaply: values are decoded as latin-1
 //! in one pass by CPython, and keys (the same few dozen names on every
 //! request) come from a per-process cache of interned strings, so neither
-//! a new object nor a new hash is made for them. The dict itself is made
-//! with room for a whole environ, so it is not resized while it fills.
+//! a new object nor a new hash is made for them.
 
 use pyo3::prelude::*;
 use pyo3::types::PyString;
@@ -33,44 +32,6 @@ pub fn latin1<'py>(py: Python<'py>, bytes: &[u8]) -> Bound<'py, PyString> {
             PyString::new(py, "")
         }
     }
-}
-
-/// Entries an environ dict is made room for: the CGI variables, the
-/// request's headers and the wsgi.* / mod_wsgi.* keys of a typical request.
-const ENVIRON_ENTRIES: isize = 64;
-
-type NewPresized = unsafe extern "C" fn(pyo3::ffi::Py_ssize_t) -> *mut pyo3::ffi::PyObject;
-
-/// CPython's `_PyDict_NewPresized`, looked up at run time: it is exported
-/// by every CPython this module supports, but is not part of the stable
-/// API (pyo3-ffi does not declare it), so if a Python lacks it the module
-/// still loads and falls back to an empty dict.
-fn new_presized() -> Option<NewPresized> {
-    static FN: std::sync::OnceLock<Option<NewPresized>> = std::sync::OnceLock::new();
-    *FN.get_or_init(|| {
-        // SAFETY: dlsym with RTLD_DEFAULT searches the loaded objects (the
-        // process already links libpython) for a NUL-terminated name.
-        let sym = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"_PyDict_NewPresized".as_ptr()) };
-        // SAFETY: the symbol, when present, is CPython's function of this
-        // signature (PyObject *_PyDict_NewPresized(Py_ssize_t minused)).
-        (!sym.is_null())
-            .then(|| unsafe { std::mem::transmute::<*mut libc::c_void, NewPresized>(sym) })
-    })
-}
-
-/// A new dict with room for a request's environ.
-pub(crate) fn environ_dict(py: Python<'_>) -> Bound<'_, pyo3::types::PyDict> {
-    if let Some(f) = new_presized() {
-        // SAFETY: the GIL is held (`py`); the function returns a new
-        // reference to a dict, or NULL with an exception set (then the
-        // exception is cleared and a plain dict made below).
-        let obj = unsafe { Bound::from_owned_ptr_or_opt(py, f(ENVIRON_ENTRIES)) };
-        if let Some(d) = obj.and_then(|o| o.cast_into::<pyo3::types::PyDict>().ok()) {
-            return d;
-        }
-        let _ = PyErr::take(py);
-    }
-    pyo3::types::PyDict::new(py)
 }
 
 /// A cheap hash seeded at random per process (keys are short; SipHash

@@ -10,27 +10,25 @@ use crate::httpd::brigade::Brigade;
 use crate::httpd::log::{self, Level};
 use crate::httpd::request::{Request, RequestHandle};
 use crate::httpd::server;
+use crate::python::environ_dict::EnvironFill;
 use crate::python::pinned::PinnedBytes;
-use crate::python::strings::{environ_key, latin1};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
 use std::os::raw::c_int;
 
 /// A Python dict as an environ sink; values become latin-1 `str`. The
 /// internal `mod_wsgi.x-…` keys (for a daemon) are left out.
-pub(crate) struct DictSink<'py> {
-    pub(crate) dict: Bound<'py, PyDict>,
-    pub(crate) error: Option<PyErr>,
+pub(crate) struct DictSink<'py>(pub(crate) EnvironFill<'py>);
+
+impl<'py> DictSink<'py> {
+    pub(crate) fn new(py: Python<'py>) -> DictSink<'py> {
+        DictSink(EnvironFill::new(py))
+    }
 }
 
 impl Sink for DictSink<'_> {
     fn put(&mut self, key: &[u8], value: &[u8]) {
-        if key.starts_with(INTERNAL_PREFIX) {
-            return;
-        }
-        let py = self.dict.py();
-        if let Err(e) = self.dict.set_item(environ_key(py, key), latin1(py, value)) {
-            self.error.get_or_insert(e);
+        if !key.starts_with(INTERNAL_PREFIX) {
+            self.0.put(key, value);
         }
     }
 }
@@ -140,15 +138,15 @@ pub(crate) fn run(r: &Request, t: &Target<'_>) -> c_int {
     let asked = std::time::Instant::now();
     let outcome = Python::attach(|py| {
         crate::python::api::gil_wait::begin(asked.elapsed());
-        let mut sink = DictSink {
-            dict: crate::python::strings::environ_dict(py),
-            error: None,
-        };
+        let mut sink = DictSink::new(py);
         request_variables(r, t, &mut sink);
-        if let Some(e) = sink.error {
-            log::request(r, Level::Err, &format!("cannot build environ: {e}"));
-            return (runner::INTERNAL_ERROR, None);
-        }
+        let environ = match sink.0.finish() {
+            Ok(d) => d,
+            Err(e) => {
+                log::request(r, Level::Err, &format!("cannot build environ: {e}"));
+                return (runner::INTERNAL_ERROR, None);
+            }
+        };
         let job = Job {
             script: t.handler_script.unwrap_or(t.script),
             resource: t.script,
@@ -166,7 +164,7 @@ pub(crate) fn run(r: &Request, t: &Target<'_>) -> c_int {
             },
         };
         let channel = Channel::new(Box::new(ApacheBackend::new(r)));
-        runner::run(py, &job, &sink.dict, channel)
+        runner::run(py, &job, &environ, channel)
     });
     // The GIL is released: send what the response still has staged.
     let outcome = match outcome {

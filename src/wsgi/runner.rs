@@ -11,7 +11,7 @@ use super::file_wrapper::FileWrapper;
 use super::input::Input;
 use super::response::Responder;
 use crate::httpd::log::{self, Level};
-use crate::python::logstream::{text_stream, LogStream};
+use crate::python::logstream::{request_errors, LogStream};
 use crate::python::{format_exception, script};
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -94,8 +94,24 @@ fn log_exception(py: Python<'_>, channel: &Channel, script: &Path, err: &PyErr) 
     );
 }
 
-fn version_tuple<'py>(py: Python<'py>, v: (i32, i32, i32)) -> PyResult<Bound<'py, PyTuple>> {
-    PyTuple::new(py, [v.0, v.1, v.2])
+/// The version tuples environ carries, made once per process (tuples of
+/// ints are immutable, so every request shares them).
+struct Versions {
+    wsgi: Py<PyTuple>,
+    mod_wsgi: Py<PyTuple>,
+    apache: Py<PyTuple>,
+}
+
+fn versions(py: Python<'_>) -> PyResult<&Versions> {
+    static VERSIONS: pyo3::sync::PyOnceLock<Versions> = pyo3::sync::PyOnceLock::new();
+    VERSIONS.get_or_try_init(py, || {
+        let triple = |v: (i32, i32, i32)| PyTuple::new(py, [v.0, v.1, v.2]).map(Bound::unbind);
+        Ok(Versions {
+            wsgi: PyTuple::new(py, [1, 0])?.unbind(),
+            mod_wsgi: triple(api::attributes::API_VERSION)?,
+            apache: triple(crate::httpd::server::httpd_version())?,
+        })
+    })
 }
 
 /// Runs the application for one request. `environ` already holds the
@@ -244,8 +260,7 @@ fn run_app(
             .and_then(|v| v.extract::<String>().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
         let input = Bound::new(py, Input::new(channel.clone(), length_hint))?;
-        let errors = Bound::new(py, LogStream::for_request(Box::new(channel.clone())))?;
-        let errors_text = text_stream(&errors)?;
+        let (errors, errors_text) = request_errors(py, Box::new(channel.clone()))?;
         let head = environ
             .get_item(intern!(py, "REQUEST_METHOD"))?
             .is_some_and(|m| m.eq("HEAD").unwrap_or(false));
@@ -254,7 +269,8 @@ fn run_app(
             Responder::new(channel.clone(), job.error_override, head),
         )?;
         let d = environ;
-        d.set_item(intern!(py, "wsgi.version"), PyTuple::new(py, [1, 0])?)?;
+        let v = versions(py)?;
+        d.set_item(intern!(py, "wsgi.version"), &v.wsgi)?;
         d.set_item(intern!(py, "wsgi.input"), &input)?;
         d.set_item(intern!(py, "wsgi.errors"), errors_text)?;
         d.set_item(intern!(py, "wsgi.multithread"), job.multithread)?;
@@ -265,14 +281,8 @@ fn run_app(
             intern!(py, "wsgi.file_wrapper"),
             py.get_type::<FileWrapper>(),
         )?;
-        d.set_item(
-            intern!(py, "mod_wsgi.version"),
-            version_tuple(py, api::attributes::API_VERSION)?,
-        )?;
-        d.set_item(
-            intern!(py, "apache.version"),
-            version_tuple(py, crate::httpd::server::httpd_version())?,
-        )?;
+        d.set_item(intern!(py, "mod_wsgi.version"), &v.mod_wsgi)?;
+        d.set_item(intern!(py, "apache.version"), &v.apache)?;
         let t = job.timing;
         d.set_item(
             intern!(py, "mod_wsgi.request_start"),
@@ -310,7 +320,7 @@ fn run_app(
         end.input_length = i.consumed;
         end.input_reads = i.reads();
     }
-    errors.borrow().flush_all(py);
+    errors.borrow_mut().end_request(py);
     *deferred = responder.borrow().end_deferred;
     outcome
 }
@@ -386,7 +396,15 @@ fn call_and_respond(
         }
     };
     let outcome = send_result(py, job, channel, &result, responder);
-    let close_failed = match result.hasattr(intern!(py, "close")) {
+    // A plain list or tuple has no close() (asking would raise and clear an
+    // AttributeError on every such response).
+    let plain = result.is_exact_instance_of::<PyList>() || result.is_exact_instance_of::<PyTuple>();
+    let has_close = if plain {
+        Ok(false)
+    } else {
+        result.hasattr(intern!(py, "close"))
+    };
+    let close_failed = match has_close {
         Ok(true) => result.call_method0(intern!(py, "close")).err(),
         Ok(false) => None,
         Err(e) => Some(e),
