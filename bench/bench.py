@@ -369,6 +369,21 @@ class Server:
                     out.append((pid, "daemon", cmdline(pid)))
         return out
 
+    def cpu_ticks(self):
+        """(user, system) clock ticks used so far by the server's live
+        processes (the parent included)."""
+        user = system = 0
+        pids = [self.pid] if self.pid else []
+        for pid in pids + [p for p, _, _ in self.processes()]:
+            try:
+                with open("/proc/%d/stat" % pid) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            user += int(fields[11])
+            system += int(fields[12])
+        return user, system
+
     def memory(self):
         """{pid: (kind, cmdline, VmRSS, VmHWM)} now."""
         out = {}
@@ -492,6 +507,9 @@ def parse_duration_ms(s):
     return v * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[m.group(2)]
 
 
+TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+
+
 def run_wrk(url, conns, duration, lua=None):
     threads = 1 if conns < 64 else 2
     cmd = LOAD_CPUS + ["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % duration,
@@ -576,6 +594,8 @@ def summarize(rounds):
         "requests": sum(r.get("requests", 0) for r in rounds),
         "non2xx": sum(r.get("non2xx", 0) for r in rounds),
         "failed_rounds": len(rounds) - len(ok),
+        "cpu_user_us": median([r["cpu_user_us"] for r in ok if "cpu_user_us" in r]),
+        "cpu_sys_us": median([r["cpu_sys_us"] for r in ok if "cpu_sys_us" in r]),
         "rounds": rounds,
     }
 
@@ -640,7 +660,13 @@ def run_scenario(sc, mode, args, venv, top, data, static_srv, expected, results)
         for r in range(args.rounds):
             for s in usable:
                 path = sc.static if s.impl == "static" else sc.path
+                before = s.cpu_ticks()
                 res = run_wrk(s.url(path), sc.conns, args.duration, sc.lua)
+                after = s.cpu_ticks()
+                if res.get("requests"):
+                    per = 1e6 / TICKS_PER_S / res["requests"]
+                    res["cpu_user_us"] = (after[0] - before[0]) * per
+                    res["cpu_sys_us"] = (after[1] - before[1]) * per
                 rounds[s.impl].append(res)
                 if res["rps"] is None:
                     note("%s, %s: wrk failed in round %d: %s" % (

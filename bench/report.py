@@ -96,6 +96,7 @@ def table_rows(results, args):
             rows.append({
                 "scenario": sc.label, "key": sc.key, "mode": mode, "conns": sc.conns,
                 "impls": impls, "rps": rps, "static": static_rps,
+                "static_summary": static,
                 "best": best, "best_rps": best_rps,
                 "vs_best": vs_best, "vs_static": vs_static,
                 "target": "; ".join(verdict),
@@ -162,6 +163,26 @@ def detail_table(rows):
             body.append([r["scenario"], r["mode"], IMPL_LABEL[impl], _rps_cell(r, impl),
                          fmt_ms(s.get("p50")), fmt_ms(s.get("p99")),
                          fmt_mib(mem.get("child")), fmt_mib(mem.get("daemon"))])
+    return header, body
+
+
+def cpu_table(rows):
+    """CPU time the server's processes spent per request, user and system."""
+    header = ["scenario", "mode", "server", "user µs/req", "system µs/req",
+              "total µs/req", "system share"]
+    body = []
+    for r in rows:
+        impls = present_impls([r])
+        if r["static"]:
+            impls = impls + ["static"]
+        for impl in impls:
+            s = r["impls"].get(impl) if impl != "static" else r.get("static_summary")
+            if not s or s.get("cpu_user_us") is None:
+                continue
+            u, k = s["cpu_user_us"], s["cpu_sys_us"]
+            body.append([r["scenario"], r["mode"], IMPL_LABEL[impl], "%.1f" % u,
+                         "%.1f" % k, "%.1f" % (u + k),
+                         "%.0f%%" % (100 * k / (u + k)) if u + k else "-"])
     return header, body
 
 
@@ -477,10 +498,17 @@ process):
 
 {details}
 
+CPU time per request of the server's processes (Apache parent and
+children, daemon or backend processes; /proc utime and stime over each
+round, divided by its requests; median of the rounds). The system share is
+the kernel's work (sockets, copies) that no module can avoid:
+
+{cpu_per_request}
+
 Ratio chart: `results.png` (every server / the best mod_wsgi, and / the
 static file, per scenario and mode).
 
-### Targets of issue 6 (mod_wsgi_rs / the best mod_wsgi)
+### Targets (mod_wsgi_rs / the best mod_wsgi, and / the static file)
 
 {targets}
 {mem_targets}
@@ -509,6 +537,7 @@ is a tie. `results.json` has every round.
         vs_best=md_table(ratio_table(rows, "vs_best")),
         vs_static=md_table(ratio_table(rows, "vs_static")),
         details=md_table(detail_table(rows)),
+        cpu_per_request=md_table(cpu_table(rows)),
         targets="\n".join(targets_lines) or "(none measured)",
         mem_targets="\n".join(memory_verdicts(mem, args)),
         memory=memory_md(mem, args), load0=loads[0], load1=loads[1],

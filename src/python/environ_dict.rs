@@ -12,7 +12,7 @@
 use super::strings::{environ_key, latin1};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::mem::ManuallyDrop;
 
 /// Entries an environ dict is made room for: the CGI variables, the
@@ -86,6 +86,7 @@ struct Entry {
 }
 
 /// A thread's memory of its last environs.
+#[derive(Default)]
 struct Recent {
     entries: Vec<Entry>,
     /// Key → value of every entry `in_template`.
@@ -125,50 +126,51 @@ impl Recent {
 }
 
 thread_local! {
-    // ManuallyDrop: the objects are never released at thread exit, which
-    // may come without the GIL (Apache's and the daemon's request threads
-    // live as long as their process anyway).
-    static RECENT: RefCell<ManuallyDrop<Recent>> = const {
-        RefCell::new(ManuallyDrop::new(Recent {
-            entries: Vec::new(),
-            template: None,
-            removals: 0,
-            requests: 0,
-        }))
-    };
+    // Taken by the environ being filled, put back when it is done (so a
+    // request finds its thread's memory without a lookup per entry). The
+    // objects are never released at thread exit, which may come without
+    // the GIL (Apache's and the daemon's request threads live as long as
+    // their process anyway).
+    static RECENT: ManuallyDrop<Cell<Option<Box<Recent>>>> =
+        const { ManuallyDrop::new(Cell::new(None)) };
 }
 
 /// A request's environ dict being filled, entry by entry.
 pub(crate) struct EnvironFill<'py> {
     dict: Bound<'py, PyDict>,
-    /// This request's number on this thread; 0: not using the thread's
-    /// memory (it was busy), every entry is set.
+    /// The thread's memory, while this environ is filled (another environ
+    /// filled meanwhile on this thread, never expected, starts afresh).
+    recent: Option<Box<Recent>>,
+    /// This request's number on this thread.
     stamp: u64,
     /// The position in the thread's remembered entries.
     next: usize,
-    /// Keys put without the thread's memory (it was busy: never expected,
-    /// nothing else builds an environ while one is being filled).
-    unremembered: Vec<Box<[u8]>>,
     error: Option<PyErr>,
+}
+
+impl Drop for EnvironFill<'_> {
+    fn drop(&mut self) {
+        if let Some(recent) = self.recent.take() {
+            // The GIL is held (the dict's lifetime): whatever this replaces
+            // may be released.
+            RECENT.with(|c| c.set(Some(recent)));
+        }
+    }
 }
 
 impl<'py> EnvironFill<'py> {
     pub(crate) fn new(py: Python<'py>) -> EnvironFill<'py> {
-        let started = RECENT.with(|recent| {
-            let mut recent = recent.try_borrow_mut().ok()?;
-            recent.requests += 1;
-            let dict = match &recent.template {
-                Some(t) if !t.bind(py).is_empty() => t.bind(py).copy().ok()?,
-                _ => environ_dict(py),
-            };
-            Some((dict, recent.requests))
-        });
-        let (dict, stamp) = started.unwrap_or_else(|| (environ_dict(py), 0));
+        let mut recent = RECENT.with(|c| c.take()).unwrap_or_default();
+        recent.requests += 1;
+        let copied = match &recent.template {
+            Some(t) if !t.bind(py).is_empty() => t.bind(py).copy().ok(),
+            _ => None,
+        };
         EnvironFill {
-            dict,
-            stamp,
+            dict: copied.unwrap_or_else(|| environ_dict(py)),
+            stamp: recent.requests,
+            recent: Some(recent),
             next: 0,
-            unremembered: Vec::new(),
             error: None,
         }
     }
@@ -183,25 +185,17 @@ impl<'py> EnvironFill<'py> {
     /// for `finish`.
     pub(crate) fn put(&mut self, key: &[u8], value: &[u8]) {
         let py = self.dict.py();
-        if self.stamp == 0 {
+        let Some(mut r) = self.recent.take() else {
             let (k, v) = (environ_key(py, key), latin1(py, value));
             return self.set(&k, &v);
+        };
+        let end = (self.next + LOOK_AHEAD).min(r.entries.len());
+        match (self.next..end).find(|&i| *r.entries[i].key == *key) {
+            Some(i) => self.put_remembered(py, &mut r, i, value),
+            None => self.put_new(py, &mut r, key, value),
         }
-        RECENT.with(|recent| {
-            let Ok(mut guard) = recent.try_borrow_mut() else {
-                self.unremembered.push(key.into());
-                return self.set(&environ_key(py, key), &latin1(py, value));
-            };
-            let r: &mut Recent = &mut guard;
-            let end = (self.next + LOOK_AHEAD).min(r.entries.len());
-            let found = (self.next..end).find(|&i| *r.entries[i].key == *key);
-            match found {
-                Some(i) => self.put_remembered(py, r, i, value),
-                None => self.put_new(py, r, key, value),
-            }
-        })
+        self.recent = Some(r);
     }
-
     fn put_remembered(&mut self, py: Python<'py>, r: &mut Recent, i: usize, value: &[u8]) {
         self.next = i + 1;
         let e = &mut r.entries[i];
@@ -270,31 +264,19 @@ impl<'py> EnvironFill<'py> {
 
     /// The dict, or the first error met while filling it.
     pub(crate) fn finish(mut self) -> PyResult<Bound<'py, PyDict>> {
-        if self.stamp != 0 {
-            // Keys the template gave this dict but this request did not put.
-            let stamp = self.stamp;
-            let dict = self.dict.clone();
-            let unremembered = std::mem::take(&mut self.unremembered);
-            RECENT.with(|recent| {
-                let Ok(r) = recent.try_borrow() else {
-                    self.error
-                        .get_or_insert(pyo3::exceptions::PyRuntimeError::new_err(
-                            "environ finished while another was being filled",
-                        ));
-                    return;
-                };
-                let stale =
-                    |e: &&Entry| e.in_template && e.seen != stamp && !unremembered.contains(&e.key);
-                for e in r.entries.iter().filter(stale) {
-                    if let Err(err) = dict.del_item(&e.key_str) {
+        // Keys the template gave this dict but this request did not put.
+        if let Some(r) = &self.recent {
+            for e in r.entries.iter() {
+                if e.in_template && e.seen != self.stamp {
+                    if let Err(err) = self.dict.del_item(&e.key_str) {
                         self.error.get_or_insert(err);
                     }
                 }
-            });
+            }
         }
-        match self.error {
+        match self.error.take() {
             Some(e) => Err(e),
-            None => Ok(self.dict),
+            None => Ok(self.dict.clone()),
         }
     }
 }
