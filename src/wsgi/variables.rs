@@ -139,10 +139,7 @@ pub(crate) fn request_variables(r: &Request, t: &Target<'_>, sink: &mut impl Sin
     sink.put(b"mod_wsgi.script_name", &script_name);
     sink.put(b"mod_wsgi.path_info", &path_info);
     sink.put(X_REQUEST_START_US, r.request_time().to_string().as_bytes());
-    sink.put(
-        b"mod_wsgi.server_pid",
-        std::process::id().to_string().as_bytes(),
-    );
+    sink.put(b"mod_wsgi.server_pid", server_pid().to_string().as_bytes());
     match r.ensure_log_id() {
         Some(id) => sink.put(b"mod_wsgi.request_id", id),
         None => sink.put(b"mod_wsgi.request_id", request_id().as_bytes()),
@@ -180,9 +177,16 @@ fn request_id() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let now = now_us();
+    format!("{:x}-{:x}-{n:x}", now, server_pid())
+}
+
+/// This process's id, asked once per thread (a getpid() system call each
+/// time otherwise). Requests are served only by threads of processes that
+/// never fork again (Apache children, daemon processes): no thread serving
+/// requests inherits a value from a parent.
+fn server_pid() -> u32 {
     thread_local! {
-        // Apache children never fork again: one getpid() per thread.
         static PID: u32 = std::process::id();
     }
-    format!("{:x}-{:x}-{n:x}", now, PID.with(|p| *p))
+    PID.with(|p| *p)
 }
