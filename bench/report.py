@@ -5,6 +5,7 @@ Every server is compared with the best mod_wsgi of its scenario and mode
 (the faster of Debian's 4.9.4 and 6.1.1 there) and with the static file.
 """
 
+import os
 import time
 
 from config import (ALL_IMPLS, DAEMON_PROCESSES, DAEMON_THREADS, GIB, IMPL_LABEL,
@@ -544,5 +545,13 @@ is a tie. `results.json` has every round.
         notes=("\n## Problems seen during the run\n\n" +
                "\n".join("- " + n.replace("\n", " ") for n in notes) + "\n")
         if notes else "", **info)
+    # The record of each change's before and after (hand-written, kept in
+    # bench/changes.md) goes at the end, so a new run does not lose it.
+    changes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "changes.md")
+    try:
+        with open(changes) as f:
+            text += "\n" + f.read().replace("# ", "## ", 1)
+    except OSError:
+        pass
     with open(path, "w") as f:
         f.write(text)

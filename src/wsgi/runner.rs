@@ -234,7 +234,9 @@ fn run_app(
             return INTERNAL_ERROR;
         }
     };
-    let Ok(app) = module.bind(py).getattr(job.callable) else {
+    // The name as a cached, interned str (no new string, no hashing).
+    let callable = crate::python::strings::environ_key(py, job.callable.as_bytes());
+    let Ok(app) = module.bind(py).getattr(callable) else {
         log_to(
             py,
             channel,
