@@ -85,7 +85,6 @@ SCENARIOS = [
 ]
 SCENARIO_BY_KEY = {s.key: s for s in SCENARIOS}
 
-# Targets of issue 6 (this module / the best mod_wsgi, unless said otherwise).
 # The performance issue's targets: mod_wsgi_rs / the best mod_wsgi ...
 TARGETS = {
     ("stream10m", "embedded"): 1.2,

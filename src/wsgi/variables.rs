@@ -13,6 +13,7 @@ use super::environ::{cgi_variables, collapse_slashes, Mount, Sink};
 use super::proxy::Policy;
 use crate::config::{MapHeadToGet, RequestConfig};
 use crate::httpd::request::Request;
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 /// What to run and how it is mounted.
@@ -87,7 +88,6 @@ pub(crate) const X_QUEUE_START_US: &[u8] = b"mod_wsgi.x-queue_start_us";
 /// wsgi.url_scheme and the mod_wsgi.* strings (internal ones as
 /// `mod_wsgi.x-…`).
 pub(crate) fn request_variables(r: &Request, t: &Target<'_>, sink: &mut impl Sink) {
-    let script_filename = t.script.to_string_lossy();
     let subnets;
     let policy = match &t.config.trusted_proxy_headers {
         Some(headers) => {
@@ -110,7 +110,7 @@ pub(crate) fn request_variables(r: &Request, t: &Target<'_>, sink: &mut impl Sin
         &Mount {
             script_name: &script_name,
             path_info: &path_info,
-            script_filename: script_filename.as_bytes(),
+            script_filename: t.script.as_os_str().as_bytes(),
         },
         request_method(r, t.config.map_head_to_get),
         t.config.pass_authorization,
@@ -125,10 +125,10 @@ pub(crate) fn request_variables(r: &Request, t: &Target<'_>, sink: &mut impl Sin
     );
     sink.put(b"mod_wsgi.callable_object", t.callable.as_bytes());
     sink.put(b"mod_wsgi.request_handler", r.handler());
-    let handler_script = t.handler_script.map(|p| p.to_string_lossy());
     sink.put(
         b"mod_wsgi.handler_script",
-        handler_script.as_deref().unwrap_or("").as_bytes(),
+        t.handler_script
+            .map_or(&b""[..], |p| p.as_os_str().as_bytes()),
     );
     sink.put(X_SCRIPT_RELOADING, flag(t.config.script_reloading));
     sink.put(X_ENABLE_SENDFILE, flag(t.config.enable_sendfile));
