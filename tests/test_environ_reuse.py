@@ -16,6 +16,11 @@ WSGIScriptAlias /daemon/errors @APPS@/errors_reuse.wsgi process-group=one applic
 WSGIScriptAlias /daemon @APPS@/environ.wsgi process-group=one application-group=%{GLOBAL}
 WSGIScriptAlias /embedded/errors @APPS@/errors_reuse.wsgi process-group=%{GLOBAL} application-group=%{GLOBAL}
 WSGIScriptAlias /embedded @APPS@/environ.wsgi process-group=%{GLOBAL} application-group=%{GLOBAL}
+<LocationMatch "^/(embedded|daemon)/setenv">
+    SetEnv wsgi.run_once yes
+    SetEnv wsgi.version 9
+    SetEnv mod_wsgi.version x
+</LocationMatch>
 """
 
 MODES = ["embedded", "daemon"]
@@ -121,3 +126,27 @@ def test_each_requests_errors_reach_the_log(srv, mode):
         conn.close()
     for i in range(6):
         srv.wait_for_log(r"reuse-marker-%s-%d\b" % (mode, i), since=mark)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_fixed_entries_are_the_servers_whatever_came_before(srv, mode):
+    """wsgi.version, the flags, the file wrapper and the version tuples are
+    the same objects for every request (the thread's template dict keeps
+    them); a variable of the same name never replaces them, in any order
+    of requests with and without one."""
+    conn = srv.connection()
+    try:
+        for path in ["p", "setenv", "setenv", "p", "setenv", "p", "p"]:
+            out = get_json(conn, "/%s/%s" % (mode, path))
+            e, types = out["environ"], out["types"]
+            assert out["wsgi_version"] == [1, 0]
+            assert len(out["mod_wsgi_version"]) == 3
+            assert all(isinstance(n, int) for n in out["apache_version"])
+            assert out["file_wrapper_callable"]
+            for key in ("wsgi.run_once", "wsgi.multithread", "wsgi.multiprocess",
+                        "wsgi.input_terminated"):
+                assert types[key] == "bool", (path, key, e[key])
+            assert e["wsgi.run_once"] == "False", path
+            assert e["wsgi.input_terminated"] == "True", path
+    finally:
+        conn.close()

@@ -684,19 +684,6 @@ pub(crate) fn serve(
         let queue_start = get(X_QUEUE_START_US)
             .and_then(|v| std::str::from_utf8(v).ok()?.parse().ok())
             .unwrap_or(0);
-        let mut fill = crate::python::environ_dict::EnvironFill::new(py);
-        for (k, v) in &pairs {
-            if !k.starts_with(INTERNAL_PREFIX) {
-                fill.put(k, v);
-            }
-        }
-        let dict = match fill.finish() {
-            Ok(d) => d,
-            Err(e) => {
-                log::server(Level::Err, &format!("cannot build environ: {e}"));
-                return None;
-            }
-        };
         let job = Job {
             script: std::path::Path::new(&script),
             resource: std::path::Path::new(&resource),
@@ -712,6 +699,19 @@ pub(crate) fn serve(
                 queue_start_us: queue_start,
                 daemon_start_us: daemon_start,
             },
+        };
+        let mut fill = crate::python::environ_dict::EnvironFill::new(py);
+        for (k, v) in &pairs {
+            if !k.starts_with(INTERNAL_PREFIX) {
+                fill.put(k, v);
+            }
+        }
+        let dict = match runner::fixed_entries(py, &job).and_then(|f| fill.finish_with(&f)) {
+            Ok(d) => d,
+            Err(e) => {
+                log::server(Level::Err, &format!("cannot build environ: {e}"));
+                return None;
+            }
         };
         runner::run(py, &job, &dict, Channel::new(Box::new(backend))).1
     });

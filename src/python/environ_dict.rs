@@ -65,6 +65,25 @@ const SHARED_VALUE: usize = 256;
 /// removed slots is copied entry by entry instead of as one block).
 const TEMPLATE_REMOVALS: u32 = 16;
 
+/// The keys every environ gets with the same objects from one request to
+/// the next (`finish_with`, in this order: the WSGI version and flags, the
+/// file wrapper, the version tuples). A variable of one of these names
+/// (`SetEnv wsgi.version …`) is dropped: the fixed value replaces it.
+pub(crate) const FIXED_KEYS: [&str; 8] = [
+    "wsgi.version",
+    "wsgi.multithread",
+    "wsgi.multiprocess",
+    "wsgi.run_once",
+    "wsgi.input_terminated",
+    "wsgi.file_wrapper",
+    "mod_wsgi.version",
+    "apache.version",
+];
+
+fn fixed_key(key: &[u8]) -> bool {
+    FIXED_KEYS.iter().any(|k| k.as_bytes() == key)
+}
+
 /// Values never kept beyond their request: credentials.
 fn secret(key: &[u8]) -> bool {
     let has = |needle: &[u8]| key.windows(needle.len()).any(|w| w == needle);
@@ -93,6 +112,9 @@ struct Recent {
     template: Option<Py<PyDict>>,
     removals: u32,
     requests: u64,
+    /// The objects the template holds for `FIXED_KEYS` (empty when it
+    /// holds none).
+    fixed: Vec<Py<PyAny>>,
 }
 
 impl Recent {
@@ -121,6 +143,7 @@ impl Recent {
                 }
             }
             self.template = Some(fresh.unbind());
+            self.fixed.clear();
         }
     }
 }
@@ -145,6 +168,8 @@ pub(crate) struct EnvironFill<'py> {
     stamp: u64,
     /// The position in the thread's remembered entries.
     next: usize,
+    /// The dict started as a copy of the template.
+    copied: bool,
     error: Option<PyErr>,
 }
 
@@ -167,6 +192,7 @@ impl<'py> EnvironFill<'py> {
             _ => None,
         };
         EnvironFill {
+            copied: copied.is_some(),
             dict: copied.unwrap_or_else(|| environ_dict(py)),
             stamp: recent.requests,
             recent: Some(recent),
@@ -175,7 +201,7 @@ impl<'py> EnvironFill<'py> {
         }
     }
 
-    fn set(&mut self, key: &Bound<'py, PyString>, value: &Bound<'py, PyString>) {
+    fn set(&mut self, key: &Bound<'py, PyString>, value: &Bound<'py, PyAny>) {
         if let Err(e) = self.dict.set_item(key, value) {
             self.error.get_or_insert(e);
         }
@@ -186,8 +212,11 @@ impl<'py> EnvironFill<'py> {
     pub(crate) fn put(&mut self, key: &[u8], value: &[u8]) {
         let py = self.dict.py();
         let Some(mut r) = self.recent.take() else {
-            let (k, v) = (environ_key(py, key), latin1(py, value));
-            return self.set(&k, &v);
+            if !fixed_key(key) {
+                let (k, v) = (environ_key(py, key), latin1(py, value));
+                self.set(&k, v.as_any());
+            }
+            return;
         };
         let end = (self.next + LOOK_AHEAD).min(r.entries.len());
         match (self.next..end).find(|&i| *r.entries[i].key == *key) {
@@ -204,7 +233,7 @@ impl<'py> EnvironFill<'py> {
             return; // The copy of the template has it.
         }
         let (k, v) = (e.key_str.bind(py).clone(), latin1(py, value));
-        self.set(&k, &v);
+        self.set(&k, v.as_any());
         if e.shareable && value.len() <= SHARED_VALUE {
             e.value.clear();
             e.value.extend_from_slice(value);
@@ -216,8 +245,11 @@ impl<'py> EnvironFill<'py> {
     }
 
     fn put_new(&mut self, py: Python<'py>, r: &mut Recent, key: &[u8], value: &[u8]) {
+        if fixed_key(key) {
+            return;
+        }
         let (k, v) = (environ_key(py, key), latin1(py, value));
-        self.set(&k, &v);
+        self.set(&k, v.as_any());
         // A key remembered at another place (the order changed, or it is
         // put twice): none of its entries is shared any more.
         let mut twice = false;
@@ -262,8 +294,56 @@ impl<'py> EnvironFill<'py> {
         self.next = at + 1;
     }
 
-    /// The dict, or the first error met while filling it.
+    /// The dict with `FIXED_KEYS` set to `fixed`, or the first error met
+    /// while filling it. The template keeps them too, so while they are
+    /// the same objects (they are made once per process) the copy of the
+    /// template already has them.
+    pub(crate) fn finish_with(
+        mut self,
+        fixed: &[Bound<'py, PyAny>; FIXED_KEYS.len()],
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let py = self.dict.py();
+        let mut recent = self.recent.take();
+        let same = |r: &Recent| {
+            r.fixed.len() == fixed.len()
+                && r.fixed
+                    .iter()
+                    .zip(fixed)
+                    .all(|(a, b)| a.as_ptr() == b.as_ptr())
+        };
+        if !(self.copied && recent.as_deref().is_some_and(same)) {
+            // The dict lacks them, or holds other objects.
+            for (k, v) in FIXED_KEYS.iter().zip(fixed) {
+                let k = environ_key(py, k.as_bytes());
+                self.set(&k, v);
+                if let Some(r) = recent.as_deref_mut() {
+                    let _ = r.template(py).set_item(&k, v);
+                }
+            }
+            if let Some(r) = recent.as_deref_mut() {
+                r.fixed = fixed.iter().map(|v| v.clone().unbind()).collect();
+            }
+        }
+        self.recent = recent;
+        self.end()
+    }
+
+    /// The dict without `FIXED_KEYS` (a hook script's environ), or the
+    /// first error met while filling it.
     pub(crate) fn finish(mut self) -> PyResult<Bound<'py, PyDict>> {
+        let py = self.dict.py();
+        let template_has_fixed = self.recent.as_deref().is_some_and(|r| !r.fixed.is_empty());
+        if self.copied && template_has_fixed {
+            for k in FIXED_KEYS {
+                if let Err(err) = self.dict.del_item(environ_key(py, k.as_bytes())) {
+                    self.error.get_or_insert(err);
+                }
+            }
+        }
+        self.end()
+    }
+
+    fn end(mut self) -> PyResult<Bound<'py, PyDict>> {
         // Keys the template gave this dict but this request did not put.
         if let Some(r) = &self.recent {
             for e in r.entries.iter() {

@@ -138,15 +138,6 @@ pub(crate) fn run(r: &Request, t: &Target<'_>) -> c_int {
     let asked = std::time::Instant::now();
     let outcome = Python::attach(|py| {
         crate::python::api::gil_wait::begin(asked.elapsed());
-        let mut sink = DictSink::new(py);
-        request_variables(r, t, &mut sink);
-        let environ = match sink.0.finish() {
-            Ok(d) => d,
-            Err(e) => {
-                log::request(r, Level::Err, &format!("cannot build environ: {e}"));
-                return (runner::INTERNAL_ERROR, None);
-            }
-        };
         let job = Job {
             script: t.handler_script.unwrap_or(t.script),
             resource: t.script,
@@ -162,6 +153,15 @@ pub(crate) fn run(r: &Request, t: &Target<'_>) -> c_int {
                 queue_start_us: 0,
                 daemon_start_us: 0,
             },
+        };
+        let mut sink = DictSink::new(py);
+        request_variables(r, t, &mut sink);
+        let environ = match runner::fixed_entries(py, &job).and_then(|f| sink.0.finish_with(&f)) {
+            Ok(d) => d,
+            Err(e) => {
+                log::request(r, Level::Err, &format!("cannot build environ: {e}"));
+                return (runner::INTERNAL_ERROR, None);
+            }
         };
         let channel = Channel::new(Box::new(ApacheBackend::new(r)));
         runner::run(py, &job, &environ, channel)

@@ -11,11 +11,12 @@ use super::file_wrapper::FileWrapper;
 use super::input::Input;
 use super::response::Responder;
 use crate::httpd::log::{self, Level};
+use crate::python::environ_dict::FIXED_KEYS;
 use crate::python::logstream::{request_errors, LogStream};
 use crate::python::{format_exception, script};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyTuple};
 use std::path::Path;
 
 /// What to run, and the settings that shape the response.
@@ -114,8 +115,28 @@ fn versions(py: Python<'_>) -> PyResult<&Versions> {
     })
 }
 
+/// The values of `environ_dict::FIXED_KEYS` for a job: the same objects
+/// for every request of a process.
+pub(crate) fn fixed_entries<'py>(
+    py: Python<'py>,
+    job: &Job<'_>,
+) -> PyResult<[Bound<'py, PyAny>; FIXED_KEYS.len()]> {
+    let v = versions(py)?;
+    Ok([
+        v.wsgi.bind(py).clone().into_any(),
+        PyBool::new(py, job.multithread).to_owned().into_any(),
+        PyBool::new(py, job.multiprocess).to_owned().into_any(),
+        PyBool::new(py, false).to_owned().into_any(),
+        PyBool::new(py, true).to_owned().into_any(),
+        py.get_type::<FileWrapper>().into_any(),
+        v.mod_wsgi.bind(py).clone().into_any(),
+        v.apache.bind(py).clone().into_any(),
+    ])
+}
+
 /// Runs the application for one request. `environ` already holds the
-/// request's string variables; the channel is closed before returning.
+/// request's string variables and its `fixed_entries`; the channel is
+/// closed before returning.
 /// A response whose end is still to be sent comes back as `Finish`: the
 /// caller sends it once it has released the GIL (`Finish::send`).
 pub(crate) fn run(
@@ -271,20 +292,8 @@ fn run_app(
             Responder::new(channel.clone(), job.error_override, head),
         )?;
         let d = environ;
-        let v = versions(py)?;
-        d.set_item(intern!(py, "wsgi.version"), &v.wsgi)?;
         d.set_item(intern!(py, "wsgi.input"), &input)?;
         d.set_item(intern!(py, "wsgi.errors"), errors_text)?;
-        d.set_item(intern!(py, "wsgi.multithread"), job.multithread)?;
-        d.set_item(intern!(py, "wsgi.multiprocess"), job.multiprocess)?;
-        d.set_item(intern!(py, "wsgi.run_once"), false)?;
-        d.set_item(intern!(py, "wsgi.input_terminated"), true)?;
-        d.set_item(
-            intern!(py, "wsgi.file_wrapper"),
-            py.get_type::<FileWrapper>(),
-        )?;
-        d.set_item(intern!(py, "mod_wsgi.version"), &v.mod_wsgi)?;
-        d.set_item(intern!(py, "apache.version"), &v.apache)?;
         let t = job.timing;
         d.set_item(
             intern!(py, "mod_wsgi.request_start"),
