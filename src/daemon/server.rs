@@ -19,7 +19,7 @@ use crate::wsgi::variables::{
     X_ENABLE_SENDFILE, X_IGNORE_ACTIVITY, X_QUEUE_START_US, X_SCRIPT_RELOADING,
 };
 use pyo3::prelude::*;
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
@@ -506,6 +506,71 @@ fn refuse(stream: &UnixStream, code: u16, msg: &str) {
     let _ = (&*stream).write_all(&out);
 }
 
+/// How much the first receive of a request asks for.
+const RECV_LEN: usize = 8192;
+/// A receive buffer that grew larger than this (a large environ) is not
+/// kept for the thread's next request.
+const RECV_KEEP: usize = 64 * 1024;
+
+thread_local! {
+    /// The thread's receive buffer, reused from request to request.
+    static RECEIVED: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// The thread's receive buffer while a request holds it (given back when
+/// the request is over).
+struct Received(Vec<u8>);
+
+impl Received {
+    fn take() -> Received {
+        let mut buf = RECEIVED.with(|b| b.take());
+        buf.clear();
+        buf.reserve(RECV_LEN);
+        Received(buf)
+    }
+}
+
+impl Drop for Received {
+    fn drop(&mut self) {
+        if self.0.capacity() <= RECV_KEEP {
+            let buf = std::mem::take(&mut self.0);
+            let _ = RECEIVED.try_with(|b| b.set(buf));
+        }
+    }
+}
+
+/// Receives until `buf` holds `want` bytes (never more).
+fn receive_to(fd: i32, buf: &mut Vec<u8>, want: usize) -> Result<(), WireError> {
+    if buf.len() >= want {
+        return Ok(());
+    }
+    buf.reserve(want - buf.len());
+    while buf.len() < want {
+        match os::socket::recv_append(fd, buf, want - buf.len()) {
+            Ok(0) => return Err(WireError::Closed),
+            Ok(_) => {}
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// The frame starting at `at` in `buf`, received in full: its kind and
+/// where its payload is in `buf`.
+fn next_frame(
+    fd: i32,
+    buf: &mut Vec<u8>,
+    at: usize,
+) -> Result<(Kind, std::ops::Range<usize>), WireError> {
+    receive_to(fd, buf, at + 5)?;
+    let mut head = [0u8; 5];
+    head.copy_from_slice(&buf[at..at + 5]);
+    let (kind, len) = wire::parse_head(&head, 0)?;
+    receive_to(fd, buf, at + 5 + len)?;
+    Ok((kind, at + 5..at + 5 + len))
+}
+
 fn now_us() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -550,23 +615,24 @@ pub(crate) fn serve(
         );
         return NO_REQUEST;
     };
-    // HELLO and ENVIRON usually arrive together: read them with one
-    // recv() into a stack buffer, then from the socket if ENVIRON is
-    // larger. Nothing follows them until the daemon asks (READ).
-    let mut first = [0u8; 8192];
-    let got = loop {
-        match (&stream).read(&mut first) {
-            Ok(n) if n > 0 => break n,
+    // HELLO and ENVIRON usually arrive together: one recv() into the
+    // thread's buffer (reused, never zero-filled), more only when ENVIRON
+    // is larger. Nothing follows them until the daemon asks (READ).
+    let fd = stream.as_raw_fd();
+    let mut received = Received::take();
+    let buf = &mut received.0;
+    loop {
+        match os::socket::recv_append(fd, buf, RECV_LEN) {
+            Ok(n) if n > 0 => break,
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             _ => return NO_REQUEST,
         }
-    };
+    }
     // mod_wsgi.daemon_start: this thread has taken the request.
     let daemon_start = now_us();
-    let mut reader = (&first[..got]).chain(&stream);
-    let start = match wire::read_frame(&mut reader, 0) {
-        Ok((Kind::Hello, p)) => match wire::check_hello(&p, &secret) {
-            Ok(start) => start,
+    let (start, hello_end) = match next_frame(fd, buf, 0) {
+        Ok((Kind::Hello, hello)) => match wire::check_hello(&buf[hello.clone()], &secret) {
+            Ok(start) => (start, hello.end),
             Err(e) => {
                 log::server(
                     Level::Err,
@@ -581,7 +647,7 @@ pub(crate) fn serve(
         },
         Ok(_) | Err(_) => return NO_REQUEST,
     };
-    let environ = match wire::read_frame(&mut reader, 0) {
+    let environ = match next_frame(fd, buf, hello_end) {
         Ok((Kind::Environ, p)) => p,
         Ok((kind, _)) => {
             refuse(&stream, 500, &format!("expected ENVIRON, got {kind:?}"));
@@ -593,10 +659,11 @@ pub(crate) fn serve(
             return request;
         }
     };
-    if !reader.get_ref().0.is_empty() {
+    if buf.len() > environ.end {
         refuse(&stream, 500, "unexpected data after ENVIRON");
         return request;
     }
+    let environ = &received.0[environ];
     // READY (the pid) goes out before the application runs, on a new
     // connection only: a reused one's Apache child knows the pid.
     if fresh {
@@ -622,7 +689,7 @@ pub(crate) fn serve(
             return request;
         }
     }
-    let pairs = match wire::decode_environ(&environ) {
+    let pairs = match wire::decode_environ(environ) {
         Ok(p) => p,
         Err(e) => {
             refuse(&stream, 500, &format!("bad ENVIRON frame: {e}"));

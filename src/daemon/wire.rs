@@ -250,6 +250,11 @@ pub(crate) fn read_frame_head(
 ) -> Result<(Kind, usize), WireError> {
     let mut head = [0u8; 5];
     read_head(r, &mut head)?;
+    parse_head(&head, header_limit)
+}
+
+/// Checks a frame header already received: its kind and payload length.
+pub(crate) fn parse_head(head: &[u8; 5], header_limit: u32) -> Result<(Kind, usize), WireError> {
     let kind = Kind::from_u8(head[0]).ok_or(WireError::UnknownKind(head[0]))?;
     let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]);
     let max = kind.max_len(header_limit);
