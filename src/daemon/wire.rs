@@ -332,14 +332,16 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// HELLO: magic, version, secret, request start (µs since the epoch).
+/// HELLO: magic, version, secret, request start (µs since the epoch),
+/// appended to `out`.
 pub(crate) fn hello(out: &mut Vec<u8>, secret: &[u8; SECRET_LEN], request_start_us: i64) {
-    let mut p = Vec::with_capacity(46);
-    p.extend_from_slice(MAGIC);
-    p.extend_from_slice(&VERSION.to_be_bytes());
-    p.extend_from_slice(secret);
-    p.extend_from_slice(&request_start_us.to_be_bytes());
-    put_frame(out, Kind::Hello, &p);
+    const LEN: usize = 4 + 2 + SECRET_LEN + 8;
+    out.reserve(5 + LEN);
+    put_header(out, Kind::Hello, LEN);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&VERSION.to_be_bytes());
+    out.extend_from_slice(secret);
+    out.extend_from_slice(&request_start_us.to_be_bytes());
 }
 
 /// Checks a HELLO payload against the expected secret (in constant time);
@@ -367,9 +369,11 @@ pub fn check_hello(payload: &[u8], secret: &[u8; SECRET_LEN]) -> Result<i64, Wir
     Ok(start)
 }
 
-/// Builds an ENVIRON payload incrementally: a count, then key/value pairs.
+/// Builds an ENVIRON frame incrementally: a count, then key/value pairs.
 pub struct EnvironWriter {
     buf: Vec<u8>,
+    /// Where the frame starts in `buf` (after what it held before).
+    start: usize,
     count: u32,
 }
 
@@ -381,23 +385,36 @@ impl Default for EnvironWriter {
 
 impl EnvironWriter {
     pub fn new() -> EnvironWriter {
-        let mut buf = Vec::with_capacity(4096);
+        EnvironWriter::after(Vec::with_capacity(4096))
+    }
+
+    /// Writes the frame after what `buf` holds already (HELLO, say), so
+    /// the request goes out from one buffer, which the caller may reuse.
+    pub fn after(mut buf: Vec<u8>) -> EnvironWriter {
+        let start = buf.len();
         buf.extend_from_slice(&[0u8; 9]); // frame header + count, filled in later
-        EnvironWriter { buf, count: 0 }
+        EnvironWriter {
+            buf,
+            start,
+            count: 0,
+        }
     }
 
     pub fn put(&mut self, key: &[u8], value: &[u8]) {
+        self.buf.reserve(8 + key.len() + value.len());
         put_bytes(&mut self.buf, key);
         put_bytes(&mut self.buf, value);
         self.count += 1;
     }
 
-    /// The finished ENVIRON frame, header included.
+    /// The buffer with the finished ENVIRON frame, header included, after
+    /// what it held before.
     pub fn finish(mut self) -> Vec<u8> {
-        let len = (self.buf.len() - 5) as u32;
-        self.buf[0] = Kind::Environ as u8;
-        self.buf[1..5].copy_from_slice(&len.to_be_bytes());
-        self.buf[5..9].copy_from_slice(&self.count.to_be_bytes());
+        let at = self.start;
+        let len = (self.buf.len() - at - 5) as u32;
+        self.buf[at] = Kind::Environ as u8;
+        self.buf[at + 1..at + 5].copy_from_slice(&len.to_be_bytes());
+        self.buf[at + 5..at + 9].copy_from_slice(&self.count.to_be_bytes());
         self.buf
     }
 }
@@ -569,6 +586,40 @@ mod tests {
                 (&b"EMPTY"[..], &b""[..])
             ]
         );
+    }
+
+    #[test]
+    fn environ_after_hello_in_one_buffer() {
+        let secret = [9u8; SECRET_LEN];
+        let mut buf = Vec::new();
+        hello(&mut buf, &secret, -5);
+        let hello_len = buf.len();
+        let mut w = EnvironWriter::after(buf);
+        w.put(b"A", b"1");
+        w.put(b"B", b"");
+        let buf = w.finish();
+        let f = frames(&buf);
+        assert_eq!(f.len(), 2);
+        assert_eq!(f[0].0, Kind::Hello);
+        assert_eq!(check_hello(&f[0].1, &secret), Ok(-5));
+        assert_eq!(f[1].0, Kind::Environ);
+        assert_eq!(
+            decode_environ(&f[1].1).unwrap(),
+            vec![(&b"A"[..], &b"1"[..]), (&b"B"[..], &b""[..])]
+        );
+        // The same as the frame written on its own.
+        let mut alone = EnvironWriter::new();
+        alone.put(b"A", b"1");
+        alone.put(b"B", b"");
+        assert_eq!(&buf[hello_len..], &alone.finish()[..]);
+        // A reused buffer, cleared, gives the same bytes again.
+        let mut again = buf;
+        again.clear();
+        hello(&mut again, &secret, -5);
+        let mut w = EnvironWriter::after(again);
+        w.put(b"A", b"1");
+        w.put(b"B", b"");
+        assert_eq!(frames(&w.finish()), f);
     }
 
     #[test]
