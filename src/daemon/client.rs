@@ -130,13 +130,16 @@ thread_local! {
         const { std::cell::RefCell::new((String::new(), None)) };
 }
 
-/// The idle connection to `path` kept by this thread, if the daemon has
-/// neither closed it nor sent RETRY meanwhile.
+/// The idle connection to `path` kept by this thread. It is not probed
+/// (no system call): a daemon that gave it up meanwhile makes the request's
+/// write fail, or answers it with RETRY, or (gone with the request unread)
+/// resets it before a frame came back; in each case the request never ran
+/// and is sent again on a new connection (`End::Retry`).
 fn take_idle(path: &str) -> Option<Idle> {
     IDLE.with(|c| {
         let mut c = c.borrow_mut();
         let idle = c.1.take()?;
-        (c.0 == path && crate::os::epoll::idle_and_open(idle.0.as_raw_fd())).then_some(idle)
+        (c.0 == path).then_some(idle)
     })
 }
 
@@ -368,13 +371,27 @@ impl Relay<'_> {
                     f
                 }
                 Err(
-                    WireError::Closed
-                    | WireError::Io(io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe, _),
+                    e @ (WireError::Closed
+                    | WireError::Io(
+                        io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe,
+                        _,
+                    )),
                 ) => {
                     // A new connection closed before READY: the process
                     // stopped accepting with it still queued (a restart).
                     if !self.reused && !self.heard {
                         return End::Unaccepted;
+                    }
+                    // A kept connection reset before any frame came back:
+                    // its daemon closed it with the request still unread
+                    // (the application never saw it), so it goes again on
+                    // a new connection. An orderly close (EOF) is not
+                    // retried: the daemon may have read the request.
+                    if self.reused
+                        && !self.heard
+                        && matches!(e, WireError::Io(io::ErrorKind::ConnectionReset, _))
+                    {
+                        return End::Retry;
                     }
                     let msg = if self.pid != 0 && daemon_still_running(self.pid) {
                         format!(

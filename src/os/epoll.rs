@@ -67,22 +67,6 @@ impl Drop for Epoll {
     }
 }
 
-/// True when an idle connection can carry another request: the peer has
-/// not closed it and has sent nothing unasked (a non-blocking peek).
-pub(crate) fn idle_and_open(fd: i32) -> bool {
-    let mut b = [0u8; 1];
-    // SAFETY: peeks at most one byte into a local buffer.
-    let n = unsafe {
-        libc::recv(
-            fd,
-            b.as_mut_ptr() as *mut libc::c_void,
-            1,
-            libc::MSG_PEEK | libc::MSG_DONTWAIT,
-        )
-    };
-    n < 0 && io::Error::last_os_error().kind() == io::ErrorKind::WouldBlock
-}
-
 /// Token of the listening socket (descriptors are never this large).
 const LISTENER: u64 = u64::MAX;
 
