@@ -653,7 +653,9 @@ pub(crate) fn serve(
             refuse(&stream, 500, &format!("expected ENVIRON, got {kind:?}"));
             return request;
         }
-        Err(WireError::Closed) => return request,
+        // The Apache child went away in the middle of the request (it was
+        // stopped, or gave the request up): nothing to answer or log.
+        Err(WireError::Closed | WireError::Io(ErrorKind::ConnectionReset, _)) => return request,
         Err(e) => {
             refuse(&stream, 500, &format!("bad ENVIRON frame: {e}"));
             return request;
@@ -790,5 +792,53 @@ pub(crate) fn serve(
         request: true,
         keep: KEPT.with(|k| k.borrow_mut().take()),
         ignore_activity,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsRawFd;
+
+    #[test]
+    fn next_frame_receives_whole_frames_where_they_start() {
+        let (mut a, b) = UnixStream::pair().unwrap();
+        let mut sent = Vec::new();
+        wire::put_frame(&mut sent, Kind::Hello, b"hi");
+        wire::put_frame(&mut sent, Kind::Environ, &[7u8; 3000]);
+        // In pieces, the second frame's header split.
+        a.write_all(&sent[..9]).unwrap();
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            a.write_all(&sent[9..]).unwrap();
+            a
+        });
+        let mut buf = Vec::new();
+        let (kind, hello) = next_frame(b.as_raw_fd(), &mut buf, 0).unwrap();
+        assert_eq!((kind, &buf[hello.clone()]), (Kind::Hello, &b"hi"[..]));
+        let (kind, environ) = next_frame(b.as_raw_fd(), &mut buf, hello.end).unwrap();
+        assert_eq!(kind, Kind::Environ);
+        assert_eq!(&buf[environ.clone()], &[7u8; 3000][..]);
+        // Nothing past the frame is received.
+        assert_eq!(buf.len(), environ.end);
+        drop(writer.join().unwrap());
+    }
+
+    #[test]
+    fn a_frame_cut_off_is_closed_not_an_error() {
+        let mut frame = Vec::new();
+        wire::put_frame(&mut frame, Kind::Environ, &[1u8; 100]);
+        // Cut in the header, and in the payload.
+        for cut in [3, 50] {
+            let (mut a, b) = UnixStream::pair().unwrap();
+            a.write_all(&frame[..cut]).unwrap();
+            drop(a);
+            let mut buf = Vec::new();
+            assert_eq!(
+                next_frame(b.as_raw_fd(), &mut buf, 0),
+                Err(WireError::Closed),
+                "cut at {cut}"
+            );
+        }
     }
 }
