@@ -13,7 +13,7 @@ use crate::os::{self, signals};
 use crate::python::pinned::PinnedBytes;
 use crate::wsgi::backend::{Backend, Channel, SendError};
 use crate::wsgi::environ::INTERNAL_PREFIX;
-use crate::wsgi::headers::Status;
+use crate::wsgi::headers::{utf8_lossy, Status};
 use crate::wsgi::runner::{self, Job, Timing};
 use crate::wsgi::variables::{
     X_ENABLE_SENDFILE, X_IGNORE_ACTIVITY, X_QUEUE_START_US, X_SCRIPT_RELOADING,
@@ -736,18 +736,13 @@ pub(crate) fn serve(
                 .map(|(_, v)| *v)
         };
         // A WSGIHandlerScript runs instead of the file the URL maps to.
-        let resource =
-            String::from_utf8_lossy(get(b"SCRIPT_FILENAME").unwrap_or_default()).into_owned();
+        let resource = utf8_lossy(get(b"SCRIPT_FILENAME").unwrap_or_default());
         let script = get(b"mod_wsgi.handler_script")
             .filter(|h| !h.is_empty())
-            .map(|h| String::from_utf8_lossy(h).into_owned())
+            .map(utf8_lossy)
             .unwrap_or_else(|| resource.clone());
-        let callable =
-            String::from_utf8_lossy(get(b"mod_wsgi.callable_object").unwrap_or(b"application"))
-                .into_owned();
-        let app_group =
-            String::from_utf8_lossy(get(b"mod_wsgi.application_group").unwrap_or_default())
-                .into_owned();
+        let callable = utf8_lossy(get(b"mod_wsgi.callable_object").unwrap_or(b"application"));
+        let app_group = utf8_lossy(get(b"mod_wsgi.application_group").unwrap_or_default());
         let reloading = get(X_SCRIPT_RELOADING) == Some(b"1");
         let sendfile = get(X_ENABLE_SENDFILE) == Some(b"1");
         let queue_start = get(X_QUEUE_START_US)
@@ -767,8 +762,8 @@ pub(crate) fn serve(
             }
         };
         let job = Job {
-            script: std::path::Path::new(&script),
-            resource: std::path::Path::new(&resource),
+            script: std::path::Path::new(&*script),
+            resource: std::path::Path::new(&*resource),
             application_group: &app_group,
             callable: &callable,
             script_reloading: reloading,

@@ -41,7 +41,7 @@ pub(crate) fn handler(r: &Request) -> c_int {
         }
     };
     let mount = r.mounted().filter(|_| handler_script.is_none());
-    let filename = String::from_utf8_lossy(r.filename()).into_owned();
+    let filename = crate::wsgi::headers::utf8_lossy(r.filename());
 
     if handler_script.is_none() {
         if let Err(status) = check_script_file(r, mount.is_some(), &filename) {

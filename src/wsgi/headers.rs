@@ -15,6 +15,16 @@ pub fn from_latin1(b: &[u8]) -> String {
     b.iter().map(|&c| c as char).collect()
 }
 
+/// Bytes as UTF-8 text, borrowed when valid (the usual case, checked by
+/// `str::from_utf8`'s fast path), else with U+FFFD for the invalid parts
+/// (`String::from_utf8_lossy`, which walks the bytes more slowly).
+pub(crate) fn utf8_lossy(b: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
+}
+
 fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
@@ -175,6 +185,15 @@ mod tests {
         assert_eq!(content_length(b"-1"), None);
         assert_eq!(content_length(b"abc"), None);
         assert_eq!(content_length(b""), None);
+    }
+
+    #[test]
+    fn utf8_lossy_borrows_valid_text() {
+        assert!(matches!(
+            utf8_lossy(b"/a/caf\xc3\xa9"),
+            std::borrow::Cow::Borrowed("/a/caf\u{e9}")
+        ));
+        assert_eq!(utf8_lossy(b"a\xffb"), "a\u{fffd}b");
     }
 
     #[test]

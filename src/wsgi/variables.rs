@@ -87,7 +87,11 @@ pub(crate) const X_QUEUE_START_US: &[u8] = b"mod_wsgi.x-queue_start_us";
 /// wsgi.url_scheme and the mod_wsgi.* strings (internal ones as
 /// `mod_wsgi.x-…`).
 pub(crate) fn request_variables(r: &Request, t: &Target<'_>, sink: &mut impl Sink) {
-    let script_filename = t.script.to_string_lossy();
+    // (to_str first: its UTF-8 check is faster than to_string_lossy's.)
+    let script_filename = match t.script.to_str() {
+        Some(s) => std::borrow::Cow::Borrowed(s),
+        None => t.script.to_string_lossy(),
+    };
     let subnets;
     let policy = match &t.config.trusted_proxy_headers {
         Some(headers) => {
