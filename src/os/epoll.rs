@@ -4,10 +4,11 @@
 //! thread is handed a connection that has a request waiting.
 
 use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
 use std::os::fd::{FromRawFd, IntoRawFd};
 use std::os::unix::net::UnixStream;
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 
 pub(crate) struct Epoll(i32);
 
@@ -73,10 +74,44 @@ const LISTENER: u64 = u64::MAX;
 /// The epoll instance and the idle connections parked in it. A parked
 /// connection belongs to the set: whoever removes it from the set (the
 /// thread its event went to, or a drain) owns the descriptor.
+///
+/// The set's lock is held only to insert or remove, never across a system
+/// call: a connection armed while its next request is already waiting wakes
+/// another thread at once, which would otherwise block on the lock of the
+/// thread still arming it. A drain (`take_all`) instead waits for parks in
+/// progress (`arming`), so it never takes a descriptor not yet armed.
 pub(crate) struct Parking {
     epoll: Epoll,
-    idle: Mutex<HashSet<i32>>,
+    idle: Mutex<FdSet>,
+    /// Read-held by `park` from inserting a connection until it is armed;
+    /// write-held by `take_all`.
+    arming: RwLock<()>,
     limit: usize,
+}
+
+/// A set of descriptors, hashed by a multiplication (no SipHash: the keys
+/// are this process's own descriptor numbers).
+type FdSet = HashSet<i32, BuildHasherDefault<FdHasher>>;
+
+#[derive(Default)]
+struct FdHasher(u64);
+
+impl Hasher for FdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8 | u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_i32(&mut self, v: i32) {
+        // Fibonacci hashing: the high bits (which the table uses) depend
+        // on every bit of the number.
+        self.0 = u64::from(v as u32).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
 }
 
 /// What a request thread is handed.
@@ -97,12 +132,13 @@ impl Parking {
         epoll.add_listener(listen_fd, LISTENER)?;
         Ok(Parking {
             epoll,
-            idle: Mutex::new(HashSet::new()),
+            idle: Mutex::new(FdSet::default()),
+            arming: RwLock::new(()),
             limit,
         })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<i32>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, FdSet> {
         self.idle.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -134,16 +170,22 @@ impl Parking {
         registered: bool,
         open: impl FnOnce() -> bool,
     ) -> Option<UnixStream> {
-        let mut idle = self.lock();
-        if !open() || idle.len() >= self.limit {
-            return Some(stream);
-        }
-        let fd = stream.into_raw_fd();
-        idle.insert(fd);
-        if self.epoll.arm_once(fd, fd as u64, registered).is_err() {
-            idle.remove(&fd);
-            // SAFETY: `fd` came from `stream` and left the set again, so
-            // this is its only owner.
+        // No drain takes the connection between its insertion and arming.
+        let _arming = self.arming.read().unwrap_or_else(|e| e.into_inner());
+        let fd = {
+            let mut idle = self.lock();
+            if !open() || idle.len() >= self.limit {
+                return Some(stream);
+            }
+            let fd = stream.into_raw_fd();
+            idle.insert(fd);
+            fd
+        };
+        // Until armed, no event for it can hand it to a thread.
+        if self.epoll.arm_once(fd, fd as u64, registered).is_err() && self.lock().remove(&fd) {
+            // SAFETY: `fd` came from `stream` and left the set again (it
+            // was never armed, and no drain ran meanwhile), so this is its
+            // only owner.
             return Some(unsafe { UnixStream::from_raw_fd(fd) });
         }
         None
@@ -151,11 +193,65 @@ impl Parking {
 
     /// Takes every idle connection out of the set.
     pub(crate) fn take_all(&self) -> Vec<UnixStream> {
+        // Parks in progress finish arming first.
+        let _arming = self.arming.write().unwrap_or_else(|e| e.into_inner());
         let fds: Vec<i32> = self.lock().drain().collect();
         fds.into_iter()
             // SAFETY: each descriptor was parked from an owned stream and
             // has just left the set, so this is its only owner.
             .map(|fd| unsafe { UnixStream::from_raw_fd(fd) })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+
+    #[test]
+    fn parked_connections_come_back_once_readable_or_drained() {
+        let listener = std::os::unix::net::UnixListener::bind(
+            std::env::temp_dir().join(format!("mwr-epoll-{}", std::process::id())),
+        );
+        let listener = listener.unwrap();
+        let p = Parking::new(listener.as_raw_fd(), 2).unwrap();
+        let (mut a, b) = UnixStream::pair().unwrap();
+        let (_c, d) = UnixStream::pair().unwrap();
+        let b_fd = b.as_raw_fd();
+        assert!(p.park(b, false, || true).is_none());
+        assert!(p.park(d, false, || true).is_none());
+        // Full: handed back.
+        let (_e, f) = UnixStream::pair().unwrap();
+        assert!(p.park(f, false, || true).is_some());
+        // Ending: handed back.
+        let (_g, h) = UnixStream::pair().unwrap();
+        assert!(p.park(h, false, || false).is_some());
+        assert!(matches!(p.next(0), Next::Nothing));
+        a.write_all(b"x").unwrap();
+        match p.next(1000) {
+            Next::Conn(s) => assert_eq!(s.as_raw_fd(), b_fd),
+            _ => panic!("the readable connection was not handed out"),
+        }
+        // Armed once: no second event for it.
+        assert!(matches!(p.next(0), Next::Nothing));
+        let rest = p.take_all();
+        assert_eq!(rest.len(), 1);
+        assert!(p.take_all().is_empty());
+        let _ = std::fs::remove_file(
+            std::env::temp_dir().join(format!("mwr-epoll-{}", std::process::id())),
+        );
+    }
+
+    #[test]
+    fn fd_hasher_spreads_small_numbers() {
+        let h = |v: i32| {
+            let mut s = FdHasher::default();
+            s.write_i32(v);
+            s.finish() >> 57
+        };
+        let tops: HashSet<u64> = (0..64).map(h).collect();
+        assert!(tops.len() > 32, "{tops:?}");
     }
 }
