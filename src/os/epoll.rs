@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
-use std::os::fd::{FromRawFd, IntoRawFd};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd};
 use std::os::unix::net::UnixStream;
 use std::sync::{Mutex, RwLock};
 
@@ -33,7 +33,7 @@ impl Epoll {
     }
 
     /// Watches a listening socket (level-triggered: every waiting thread may
-    /// try to accept; the socket must be non-blocking).
+    /// try to accept; the socket must be non-blocking), or an eventfd.
     pub(crate) fn add_listener(&self, fd: i32, token: u64) -> io::Result<()> {
         self.ctl(libc::EPOLL_CTL_ADD, fd, libc::EPOLLIN as u32, token)
     }
@@ -70,6 +70,20 @@ impl Drop for Epoll {
 
 /// Token of the listening socket (descriptors are never this large).
 const LISTENER: u64 = u64::MAX;
+/// Token of the wake-up eventfd.
+const WAKE: u64 = u64::MAX - 1;
+
+/// A non-blocking, close-on-exec eventfd.
+fn eventfd() -> io::Result<std::os::fd::OwnedFd> {
+    // SAFETY: eventfd takes no pointers; the new descriptor is owned by
+    // the returned value.
+    let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+    if fd < 0 {
+        return Err(super::last_error());
+    }
+    // SAFETY: `fd` was just created and nothing else owns it.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+}
 
 /// The epoll instance and the idle connections parked in it. A parked
 /// connection belongs to the set: whoever removes it from the set (the
@@ -82,6 +96,8 @@ const LISTENER: u64 = u64::MAX;
 /// progress (`arming`), so it never takes a descriptor not yet armed.
 pub(crate) struct Parking {
     epoll: Epoll,
+    /// Readable for good once `wake_all` ran: every waiting thread returns.
+    wake: std::os::fd::OwnedFd,
     idle: Mutex<FdSet>,
     /// Read-held by `park` from inserting a connection until it is armed;
     /// write-held by `take_all`.
@@ -120,6 +136,7 @@ pub(crate) enum Next {
     Listener,
     /// An idle connection has a request (or its peer closed it).
     Conn(UnixStream),
+    /// The timeout passed, or `wake_all` ran.
     Nothing,
 }
 
@@ -130,8 +147,12 @@ impl Parking {
         super::fd::set_nonblocking(listen_fd, true)?;
         let epoll = Epoll::new()?;
         epoll.add_listener(listen_fd, LISTENER)?;
+        let wake = eventfd()?;
+        // Level-triggered and never read: once written, every wait returns.
+        epoll.add_listener(wake.as_raw_fd(), WAKE)?;
         Ok(Parking {
             epoll,
+            wake,
             idle: Mutex::new(FdSet::default()),
             arming: RwLock::new(()),
             limit,
@@ -145,7 +166,7 @@ impl Parking {
     /// Waits up to `timeout_ms` for work.
     pub(crate) fn next(&self, timeout_ms: i32) -> Next {
         match self.epoll.wait(timeout_ms) {
-            None => Next::Nothing,
+            None | Some(WAKE) => Next::Nothing,
             Some(LISTENER) => Next::Listener,
             Some(token) => {
                 let fd = token as i32;
@@ -191,6 +212,12 @@ impl Parking {
         None
     }
 
+    /// Wakes every thread waiting in `next`, now and from now on (the
+    /// process stops taking work: the threads see it and leave).
+    pub(crate) fn wake_all(&self) {
+        super::fd::write_fd(self.wake.as_raw_fd(), &1u64.to_ne_bytes());
+    }
+
     /// Takes every idle connection out of the set.
     pub(crate) fn take_all(&self) -> Vec<UnixStream> {
         // Parks in progress finish arming first.
@@ -208,7 +235,6 @@ impl Parking {
 mod tests {
     use super::*;
     use std::io::Write;
-    use std::os::fd::AsRawFd;
 
     #[test]
     fn parked_connections_come_back_once_readable_or_drained() {
@@ -236,6 +262,10 @@ mod tests {
         }
         // Armed once: no second event for it.
         assert!(matches!(p.next(0), Next::Nothing));
+        // Once woken, every wait returns at once.
+        p.wake_all();
+        assert!(matches!(p.next(5000), Next::Nothing));
+        assert!(matches!(p.next(5000), Next::Nothing));
         let rest = p.take_all();
         assert_eq!(rest.len(), 1);
         assert!(p.take_all().is_empty());
