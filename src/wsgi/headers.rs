@@ -25,8 +25,43 @@ pub(crate) fn utf8_lossy(b: &[u8]) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// RFC 9110 `tchar`, one entry per byte value.
+const TCHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        b += 1;
+    }
+    t
+};
+
 fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+    TCHAR[usize::from(b)]
+}
+
+/// A byte not allowed in a header value: a control character other than
+/// tab, or DEL.
+fn is_bad_in_value(b: u8) -> bool {
+    (b < 0x20 && b != b'\t') || b == 0x7f
 }
 
 /// A validated status: the code and the full line ("404 Not Found").
@@ -92,7 +127,7 @@ pub fn check_header_bytes(n: &[u8], v: &[u8]) -> Result<(), String> {
             from_latin1(n)
         ));
     }
-    if let Some(c) = v.iter().find(|&&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+    if let Some(c) = v.iter().find(|&&b| is_bad_in_value(b)) {
         return Err(format!(
             "value of header {:?} contains the control character {c:#04x} (CR/LF would split the response)",
             from_latin1(n)
@@ -176,6 +211,14 @@ mod tests {
             }
         }
         assert!(check_header_bytes(b"X-L", b"caf\xe9\tx").is_ok());
+    }
+
+    #[test]
+    fn tchar_table_matches_rfc_9110() {
+        for b in 0..=255u8 {
+            let want = b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+            assert_eq!(is_tchar(b), want, "{b:#04x}");
+        }
     }
 
     #[test]
