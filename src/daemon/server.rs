@@ -105,8 +105,8 @@ impl DaemonBackend {
         let fd = match &self.conn {
             Conn::Direct(s) => s.as_raw_fd(),
             Conn::Handed(h) => {
-                for part in self.out.slices() {
-                    h.append(&part).map_err(log_lost)?;
+                for part in self.out.slices().iter() {
+                    h.append(part).map_err(log_lost)?;
                 }
                 return Ok(());
             }
@@ -217,19 +217,18 @@ fn log_lost(lost: spool::Lost) {
 
 impl Backend for DaemonBackend {
     fn stage_headers(&mut self, status: &Status, headers: &[(Vec<u8>, Vec<u8>)]) {
-        let payload = wire::encode_headers(&status.line, headers);
-        if payload.len() > self.header_limit {
+        self.out.release();
+        if let Err(len) = self
+            .out
+            .put_headers(&status.line, headers, self.header_limit)
+        {
             let msg = format!(
-                "the response headers are {} bytes, over header-buffer-size ({}); raise \
+                "the response headers are {len} bytes, over header-buffer-size ({}); raise \
                  header-buffer-size in WSGIDaemonProcess",
-                payload.len(),
                 self.header_limit
             );
             self.header_error = Some(msg);
-            return;
         }
-        self.out.release();
-        self.out.put_frame(Kind::Headers, &payload);
     }
 
     fn stage_data(&mut self, data: &[u8]) {

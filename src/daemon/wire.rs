@@ -444,13 +444,39 @@ pub fn decode_environ(payload: &[u8]) -> Result<HeaderList<'_>, WireError> {
 /// HEADERS payload: status line, then name/value pairs.
 pub fn encode_headers(status: &[u8], headers: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
     let mut p = Vec::with_capacity(64 + headers.len() * 48);
-    put_bytes(&mut p, status);
+    put_headers_payload(&mut p, status, headers);
+    p
+}
+
+fn put_headers_payload(p: &mut Vec<u8>, status: &[u8], headers: &[(Vec<u8>, Vec<u8>)]) {
+    let size = 8
+        + status.len()
+        + headers
+            .iter()
+            .map(|(n, v)| 8 + n.len() + v.len())
+            .sum::<usize>();
+    p.reserve(size);
+    put_bytes(p, status);
     p.extend_from_slice(&(headers.len() as u32).to_be_bytes());
     for (n, v) in headers {
-        put_bytes(&mut p, n);
-        put_bytes(&mut p, v);
+        put_bytes(p, n);
+        put_bytes(p, v);
     }
-    p
+}
+
+/// Appends a whole HEADERS frame (the payload encoded in place); returns
+/// the payload's length.
+pub(crate) fn put_headers_frame(
+    out: &mut Vec<u8>,
+    status: &[u8],
+    headers: &[(Vec<u8>, Vec<u8>)],
+) -> usize {
+    let at = out.len();
+    put_header(out, Kind::Headers, 0);
+    put_headers_payload(out, status, headers);
+    let len = out.len() - at - 5;
+    out[at + 1..at + 5].copy_from_slice(&(len as u32).to_be_bytes());
+    len
 }
 
 /// A decoded HEADERS payload: the status line and the headers.
@@ -620,6 +646,20 @@ mod tests {
         w.put(b"A", b"1");
         w.put(b"B", b"");
         assert_eq!(frames(&w.finish()), f);
+    }
+
+    #[test]
+    fn headers_frame_in_place_matches_encode_headers() {
+        let h = vec![
+            (b"Content-Type".to_vec(), b"text/plain".to_vec()),
+            (b"X-Empty".to_vec(), Vec::new()),
+        ];
+        let mut out = b"prefix".to_vec();
+        let len = put_headers_frame(&mut out, b"200 OK", &h);
+        let mut want = b"prefix".to_vec();
+        put_frame(&mut want, Kind::Headers, &encode_headers(b"200 OK", &h));
+        assert_eq!(out, want);
+        assert_eq!(len, want.len() - 6 - 5);
     }
 
     #[test]
