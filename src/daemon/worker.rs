@@ -171,7 +171,6 @@ pub(crate) fn run(group: Arc<Group>, index: usize, notify: i32) -> ! {
 
 fn serve_loop(state: Arc<State>, worker: usize) {
     python::thread::ensure();
-    let fd = state.group.listen_fd;
     let max = state.group.cfg.maximum_requests;
     // One thread per process among several: a kept connection would tie
     // its Apache thread to this process even while another one is free.
@@ -189,7 +188,7 @@ fn serve_loop(state: Arc<State>, worker: usize) {
             os::epoll::Next::Nothing => continue,
             os::epoll::Next::Conn(s) => (s, false),
             // Another thread or process may have taken it first.
-            os::epoll::Next::Listener => match os::socket::accept(fd) {
+            os::epoll::Next::Listener => match state.parking.accept() {
                 Ok(s) => {
                     // send-buffer-size= / receive-buffer-size= (a UNIX
                     // socket does not inherit the listener's).

@@ -8,6 +8,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd};
 use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, RwLock};
 
 pub(crate) struct Epoll(i32);
@@ -32,10 +33,22 @@ impl Epoll {
         Ok(())
     }
 
-    /// Watches a listening socket (level-triggered: every waiting thread may
-    /// try to accept; the socket must be non-blocking), or an eventfd.
-    pub(crate) fn add_listener(&self, fd: i32, token: u64) -> io::Result<()> {
+    /// Watches an eventfd, level-triggered: every waiting thread sees it.
+    pub(crate) fn add_level(&self, fd: i32, token: u64) -> io::Result<()> {
         self.ctl(libc::EPOLL_CTL_ADD, fd, libc::EPOLLIN as u32, token)
+    }
+
+    /// Arms a listening socket (non-blocking) for one readable event: one
+    /// waiting thread is woken per arming, not every thread (a
+    /// level-triggered listener wakes one more waiter each time a woken
+    /// thread finds it still readable, most of them only to fail accept()).
+    fn arm_listener(&self, fd: i32, token: u64, added: bool) -> io::Result<()> {
+        let op = if added {
+            libc::EPOLL_CTL_MOD
+        } else {
+            libc::EPOLL_CTL_ADD
+        };
+        self.ctl(op, fd, (libc::EPOLLIN | libc::EPOLLONESHOT) as u32, token)
     }
 
     /// Arms `fd` for one readable event (adding it the first time).
@@ -98,6 +111,11 @@ pub(crate) struct Parking {
     epoll: Epoll,
     /// Readable for good once `wake_all` ran: every waiting thread returns.
     wake: std::os::fd::OwnedFd,
+    /// The group's listening socket, armed one-shot: the thread its event
+    /// goes to accepts (`accept`) and arms it again for the next one.
+    listen_fd: i32,
+    /// Arming the listener again failed: retried at every `next`.
+    listener_unarmed: AtomicBool,
     idle: Mutex<FdSet>,
     /// Read-held by `park` from inserting a connection until it is armed;
     /// write-held by `take_all`.
@@ -132,7 +150,7 @@ impl Hasher for FdHasher {
 
 /// What a request thread is handed.
 pub(crate) enum Next {
-    /// The listening socket is readable: try to accept.
+    /// The listening socket is readable: accept with `Parking::accept`.
     Listener,
     /// An idle connection has a request (or its peer closed it).
     Conn(UnixStream),
@@ -146,13 +164,15 @@ impl Parking {
     pub(crate) fn new(listen_fd: i32, limit: usize) -> io::Result<Parking> {
         super::fd::set_nonblocking(listen_fd, true)?;
         let epoll = Epoll::new()?;
-        epoll.add_listener(listen_fd, LISTENER)?;
+        epoll.arm_listener(listen_fd, LISTENER, false)?;
         let wake = eventfd()?;
         // Level-triggered and never read: once written, every wait returns.
-        epoll.add_listener(wake.as_raw_fd(), WAKE)?;
+        epoll.add_level(wake.as_raw_fd(), WAKE)?;
         Ok(Parking {
             epoll,
             wake,
+            listen_fd,
+            listener_unarmed: AtomicBool::new(false),
             idle: Mutex::new(FdSet::default()),
             arming: RwLock::new(()),
             limit,
@@ -163,8 +183,12 @@ impl Parking {
         self.idle.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Waits up to `timeout_ms` for work.
+    /// Waits up to `timeout_ms` for work. After `Next::Listener` the
+    /// caller must call `accept` (which arms the listener again).
     pub(crate) fn next(&self, timeout_ms: i32) -> Next {
+        if self.listener_unarmed.load(Ordering::Relaxed) {
+            self.rearm_listener();
+        }
         match self.epoll.wait(timeout_ms) {
             None | Some(WAKE) => Next::Nothing,
             Some(LISTENER) => Next::Listener,
@@ -180,6 +204,24 @@ impl Parking {
                 }
             }
         }
+    }
+
+    /// Accepts a connection on the listening socket (after
+    /// `Next::Listener`; another thread or process may have taken it
+    /// first), then arms the listener for the next one: a connection still
+    /// waiting wakes one more thread at once.
+    pub(crate) fn accept(&self) -> io::Result<UnixStream> {
+        let conn = super::socket::accept(self.listen_fd);
+        self.rearm_listener();
+        conn
+    }
+
+    fn rearm_listener(&self) {
+        let failed = self
+            .epoll
+            .arm_listener(self.listen_fd, LISTENER, true)
+            .is_err();
+        self.listener_unarmed.store(failed, Ordering::Relaxed);
     }
 
     /// Parks an idle connection until its next request; hands it back
@@ -261,6 +303,16 @@ mod tests {
             _ => panic!("the readable connection was not handed out"),
         }
         // Armed once: no second event for it.
+        assert!(matches!(p.next(0), Next::Nothing));
+        // The listener: one event per arming, armed again by `accept`.
+        let path = std::env::temp_dir().join(format!("mwr-epoll-{}", std::process::id()));
+        let _c1 = UnixStream::connect(&path).unwrap();
+        let _c2 = UnixStream::connect(&path).unwrap();
+        assert!(matches!(p.next(1000), Next::Listener));
+        assert!(matches!(p.next(0), Next::Nothing));
+        assert!(p.accept().is_ok());
+        assert!(matches!(p.next(1000), Next::Listener));
+        assert!(p.accept().is_ok());
         assert!(matches!(p.next(0), Next::Nothing));
         // Once woken, every wait returns at once.
         p.wake_all();
