@@ -10,6 +10,7 @@ import hashlib
 import itertools
 import json
 import os
+import select
 import struct
 import threading
 
@@ -58,6 +59,10 @@ class ReusingFake(FakeDaemon):
         self.ids = itertools.count()
         self.connections = 0
         self.retries = 0
+        # While set, a kept connection is closed with the next request on
+        # it unread (as by a daemon that went away), which resets it.
+        self.vanish = False
+        self.vanished = 0
         super().__init__(path)
 
     def _serve(self, conn):
@@ -68,6 +73,11 @@ class ReusingFake(FakeDaemon):
         conn.settimeout(10)
         try:
             for n in itertools.count():
+                if n > 0:
+                    select.select([conn], [], [], 10)
+                    if self.vanish:
+                        self.vanished += 1
+                        return
                 try:
                     read_frame(conn)  # HELLO
                 except (EOFError, OSError):
@@ -129,6 +139,26 @@ def test_retry_sends_the_request_again_with_its_body(fake):
         assert r.status == 200, r
         assert r.body.decode() == hashlib.sha256(body).hexdigest()
     assert d.retries > before, "no request met a RETRY: the test did not exercise it"
+
+
+def test_kept_connection_reset_unread_is_retried_on_a_new_one(fake):
+    # Kept connections are not probed before use: a daemon that closed one
+    # with the request unread resets it, and the request (never run) goes
+    # again on a new connection, answered once.
+    srv, d = fake
+    for i in range(30):  # every Apache thread keeps a connection
+        assert srv.get("/f?warm=%d" % i).status == 200
+    before = d.vanished
+    d.vanish = True
+    try:
+        for i in range(30):
+            r = srv.get("/f?v=%d" % i)
+            assert r.status == 200, r
+            assert r.body.decode().endswith("req=0"), r.body
+    finally:
+        d.vanish = False
+    assert d.vanished > before, "no request met a reset connection"
+    assert "daemon-5xx" not in srv.error_log(), srv.error_log()[-2000:]
 
 
 def slow_answers(srv, n, seconds):

@@ -15,7 +15,7 @@ use crate::httpd::log::{self, Level};
 use crate::httpd::request::Request;
 use crate::os::fdpass::FdReader;
 use crate::wsgi::environ::Sink;
-use crate::wsgi::headers::{check_header, from_latin1, parse_status};
+use crate::wsgi::headers::{check_header_bytes, from_latin1, parse_status_latin1};
 use crate::wsgi::variables::{now_us, request_variables, Target, X_QUEUE_START_US};
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
@@ -130,13 +130,16 @@ thread_local! {
         const { std::cell::RefCell::new((String::new(), None)) };
 }
 
-/// The idle connection to `path` kept by this thread, if the daemon has
-/// neither closed it nor sent RETRY meanwhile.
+/// The idle connection to `path` kept by this thread. It is not probed
+/// (no system call): a daemon that gave it up meanwhile makes the request's
+/// write fail, or answers it with RETRY, or (gone with the request unread)
+/// resets it before a frame came back; in each case the request never ran
+/// and is sent again on a new connection (`End::Retry`).
 fn take_idle(path: &str) -> Option<Idle> {
     IDLE.with(|c| {
         let mut c = c.borrow_mut();
         let idle = c.1.take()?;
-        (c.0 == path && crate::os::epoll::idle_and_open(idle.0.as_raw_fd())).then_some(idle)
+        (c.0 == path).then_some(idle)
     })
 }
 
@@ -243,16 +246,17 @@ impl Relay<'_> {
     fn apply_headers(&mut self, payload: &[u8]) -> Result<Option<c_int>, String> {
         let (status, headers) =
             wire::decode_headers(payload).map_err(|e| format!("bad HEADERS frame: {e}"))?;
-        let status = parse_status(&from_latin1(status))?;
-        let mut checked = Vec::with_capacity(headers.len());
-        for (n, v) in headers {
-            checked.push(check_header(&from_latin1(n), &from_latin1(v))?);
+        // Checked again here (never trusting the daemon), as bytes, all of
+        // them before any is applied.
+        let code = parse_status_latin1(status)?;
+        for (n, v) in &headers {
+            check_header_bytes(n, v)?;
         }
-        if self.error_override && status.code >= 400 {
-            return Ok(Some(c_int::from(status.code)));
+        if self.error_override && code >= 400 {
+            return Ok(Some(c_int::from(code)));
         }
-        self.r.set_status(status.code, &status.line);
-        for (name, value) in &checked {
+        self.r.set_status(code, status);
+        for &(name, value) in &headers {
             if name.eq_ignore_ascii_case(b"Content-Type") {
                 self.r.set_content_type(value);
             } else {
@@ -367,13 +371,27 @@ impl Relay<'_> {
                     f
                 }
                 Err(
-                    WireError::Closed
-                    | WireError::Io(io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe, _),
+                    e @ (WireError::Closed
+                    | WireError::Io(
+                        io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe,
+                        _,
+                    )),
                 ) => {
                     // A new connection closed before READY: the process
                     // stopped accepting with it still queued (a restart).
                     if !self.reused && !self.heard {
                         return End::Unaccepted;
+                    }
+                    // A kept connection reset before any frame came back:
+                    // its daemon closed it with the request still unread
+                    // (the application never saw it), so it goes again on
+                    // a new connection. An orderly close (EOF) is not
+                    // retried: the daemon may have read the request.
+                    if self.reused
+                        && !self.heard
+                        && matches!(e, WireError::Io(io::ErrorKind::ConnectionReset, _))
+                    {
+                        return End::Retry;
                     }
                     let msg = if self.pid != 0 && daemon_still_running(self.pid) {
                         format!(
@@ -652,6 +670,35 @@ enum Attempt {
     Unaccepted(Option<Body>, c_int, &'static str, String),
 }
 
+thread_local! {
+    /// The buffer this Apache thread builds its requests' HELLO and
+    /// ENVIRON in, reused from request to request.
+    static REQUEST_BUF: std::cell::Cell<Vec<u8>> = std::cell::Cell::new(Vec::with_capacity(8192));
+}
+
+/// A request buffer that grew larger than this (a large environ) is not
+/// kept for the thread's next request.
+const REQUEST_BUF_KEEP: usize = 64 * 1024;
+
+/// `v` in decimal, written into `out`.
+fn decimal(v: i64, out: &mut [u8; 20]) -> &[u8] {
+    let mut n = v.unsigned_abs();
+    let mut i = out.len();
+    loop {
+        i -= 1;
+        out[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if v < 0 {
+        i -= 1;
+        out[i] = b'-';
+    }
+    &out[i..]
+}
+
 /// Sends the request on `stream` (reused when the daemon's `pid` is known)
 /// and relays the response.
 fn attempt(
@@ -665,7 +712,6 @@ fn attempt(
 ) -> Attempt {
     let reused = pid != 0;
     let name = &group.cfg.name;
-    let mut out = Vec::with_capacity(8192);
     let Some(secret) = registry::secret(name) else {
         log_5xx(
             r,
@@ -676,12 +722,19 @@ fn attempt(
         );
         return Attempt::Ended(ffi::HTTP_INTERNAL_SERVER_ERROR, None);
     };
+    // HELLO and ENVIRON go out together from the thread's buffer.
+    let mut out = REQUEST_BUF.take();
+    out.clear();
     wire::hello(&mut out, &secret, r.request_time());
-    let mut env = EnvironWriter::new();
+    let mut env = EnvironWriter::after(out);
     request_variables(r, t, &mut env);
-    env.put(X_QUEUE_START_US, queue_start.to_string().as_bytes());
-    out.extend_from_slice(&env.finish());
+    let mut digits = [0u8; 20];
+    env.put(X_QUEUE_START_US, decimal(queue_start, &mut digits));
+    let out = env.finish();
     let sent = (&*stream).write_all(&out);
+    if out.capacity() <= REQUEST_BUF_KEEP {
+        REQUEST_BUF.set(out);
+    }
     let mut reader = FdReader::new(stream);
     if let Err(e) = sent {
         if reused {
@@ -735,5 +788,18 @@ fn attempt(
         ),
         End::Done => Attempt::Ended(ffi::OK, keep),
         End::Status(code) => Attempt::Ended(code, keep),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decimal;
+
+    #[test]
+    fn decimal_matches_to_string() {
+        for v in [0, 7, -7, 10, 1_733_000_000_123_456, i64::MAX, i64::MIN] {
+            let mut out = [0u8; 20];
+            assert_eq!(decimal(v, &mut out), v.to_string().as_bytes());
+        }
     }
 }

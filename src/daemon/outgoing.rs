@@ -19,12 +19,60 @@ pub(crate) struct Outgoing {
     sent_blocks: Vec<PinnedBytes>,
 }
 
+thread_local! {
+    /// A request's `head` buffer, kept for the thread's next request.
+    static SPARE_HEAD: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// A `head` buffer that grew larger than this is not kept.
+const KEEP_HEAD: usize = 64 * 1024;
+
+/// The unsent bytes as up to three slices (no allocation).
+pub(crate) struct Slices<'a> {
+    parts: [IoSlice<'a>; 3],
+    n: usize,
+}
+
+impl<'a> std::ops::Deref for Slices<'a> {
+    type Target = [IoSlice<'a>];
+    fn deref(&self) -> &[IoSlice<'a>] {
+        &self.parts[..self.n]
+    }
+}
+
 impl Outgoing {
+    /// A queue whose first buffer is the thread's spare one (from its last
+    /// request), at least `n` bytes.
     pub(crate) fn with_capacity(n: usize) -> Outgoing {
+        let mut head = SPARE_HEAD.try_with(|s| s.take()).unwrap_or_default();
+        head.clear();
+        head.reserve(n);
         Outgoing {
-            head: Vec::with_capacity(n),
-            ..Outgoing::default()
+            head,
+            block: None,
+            tail: Vec::new(),
+            done: 0,
+            sent_blocks: Vec::new(),
         }
+    }
+
+    /// Queues a HEADERS frame, encoded in place, unless its payload is
+    /// over `limit` bytes: then nothing is queued and the payload's size
+    /// is the error.
+    pub(crate) fn put_headers(
+        &mut self,
+        status: &[u8],
+        headers: &[(Vec<u8>, Vec<u8>)],
+        limit: usize,
+    ) -> Result<(), usize> {
+        let buf = self.buf();
+        let at = buf.len();
+        let len = wire::put_headers_frame(buf, status, headers);
+        if len > limit {
+            buf.truncate(at);
+            return Err(len);
+        }
+        Ok(())
     }
 
     /// Where frames go now: after the block, if one is queued.
@@ -64,16 +112,20 @@ impl Outgoing {
     }
 
     /// The unsent bytes, as up to three slices.
-    pub(crate) fn slices(&self) -> Vec<IoSlice<'_>> {
+    pub(crate) fn slices(&self) -> Slices<'_> {
         let mut skip = self.done;
-        let mut out = Vec::with_capacity(3);
+        let mut out = Slices {
+            parts: [IoSlice::new(&[]), IoSlice::new(&[]), IoSlice::new(&[])],
+            n: 0,
+        };
         let block: &[u8] = self.block.as_ref().map_or(&[], |b| b.bytes());
         for part in [&self.head[..], block, &self.tail[..]] {
             if skip >= part.len() {
                 skip -= part.len();
                 continue;
             }
-            out.push(IoSlice::new(&part[skip..]));
+            out.parts[out.n] = IoSlice::new(&part[skip..]);
+            out.n += 1;
             skip = 0;
         }
         out
@@ -112,6 +164,15 @@ impl Outgoing {
     }
 }
 
+impl Drop for Outgoing {
+    fn drop(&mut self) {
+        if self.head.capacity() > 0 && self.head.capacity() <= KEEP_HEAD {
+            let head = std::mem::take(&mut self.head);
+            let _ = SPARE_HEAD.try_with(|s| s.set(head));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,5 +188,23 @@ mod tests {
         o.advance(4);
         assert!(o.is_empty());
         assert_eq!(o.slices().len(), 0);
+    }
+
+    #[test]
+    fn headers_over_the_limit_queue_nothing() {
+        let h = vec![(b"X-A".to_vec(), vec![b'a'; 100])];
+        let mut o = Outgoing::with_capacity(16);
+        o.put_frame(Kind::Log, b"ab");
+        let before = o.unsent();
+        assert!(matches!(o.put_headers(b"200 OK", &h, 50), Err(n) if n > 100));
+        assert_eq!(o.unsent(), before);
+        assert!(o.put_headers(b"200 OK", &h, 500).is_ok());
+        let mut want = before;
+        want.extend_from_slice(&{
+            let mut f = Vec::new();
+            wire::put_frame(&mut f, Kind::Headers, &wire::encode_headers(b"200 OK", &h));
+            f
+        });
+        assert_eq!(o.unsent(), want);
     }
 }

@@ -13,13 +13,13 @@ use crate::os::{self, signals};
 use crate::python::pinned::PinnedBytes;
 use crate::wsgi::backend::{Backend, Channel, SendError};
 use crate::wsgi::environ::INTERNAL_PREFIX;
-use crate::wsgi::headers::Status;
+use crate::wsgi::headers::{utf8_lossy, Status};
 use crate::wsgi::runner::{self, Job, Timing};
 use crate::wsgi::variables::{
     X_ENABLE_SENDFILE, X_IGNORE_ACTIVITY, X_QUEUE_START_US, X_SCRIPT_RELOADING,
 };
 use pyo3::prelude::*;
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
@@ -105,8 +105,8 @@ impl DaemonBackend {
         let fd = match &self.conn {
             Conn::Direct(s) => s.as_raw_fd(),
             Conn::Handed(h) => {
-                for part in self.out.slices() {
-                    h.append(&part).map_err(log_lost)?;
+                for part in self.out.slices().iter() {
+                    h.append(part).map_err(log_lost)?;
                 }
                 return Ok(());
             }
@@ -217,19 +217,18 @@ fn log_lost(lost: spool::Lost) {
 
 impl Backend for DaemonBackend {
     fn stage_headers(&mut self, status: &Status, headers: &[(Vec<u8>, Vec<u8>)]) {
-        let payload = wire::encode_headers(&status.line, headers);
-        if payload.len() > self.header_limit {
+        self.out.release();
+        if let Err(len) = self
+            .out
+            .put_headers(&status.line, headers, self.header_limit)
+        {
             let msg = format!(
-                "the response headers are {} bytes, over header-buffer-size ({}); raise \
+                "the response headers are {len} bytes, over header-buffer-size ({}); raise \
                  header-buffer-size in WSGIDaemonProcess",
-                payload.len(),
                 self.header_limit
             );
             self.header_error = Some(msg);
-            return;
         }
-        self.out.release();
-        self.out.put_frame(Kind::Headers, &payload);
     }
 
     fn stage_data(&mut self, data: &[u8]) {
@@ -506,6 +505,71 @@ fn refuse(stream: &UnixStream, code: u16, msg: &str) {
     let _ = (&*stream).write_all(&out);
 }
 
+/// How much the first receive of a request asks for.
+const RECV_LEN: usize = 8192;
+/// A receive buffer that grew larger than this (a large environ) is not
+/// kept for the thread's next request.
+const RECV_KEEP: usize = 64 * 1024;
+
+thread_local! {
+    /// The thread's receive buffer, reused from request to request.
+    static RECEIVED: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// The thread's receive buffer while a request holds it (given back when
+/// the request is over).
+struct Received(Vec<u8>);
+
+impl Received {
+    fn take() -> Received {
+        let mut buf = RECEIVED.with(|b| b.take());
+        buf.clear();
+        buf.reserve(RECV_LEN);
+        Received(buf)
+    }
+}
+
+impl Drop for Received {
+    fn drop(&mut self) {
+        if self.0.capacity() <= RECV_KEEP {
+            let buf = std::mem::take(&mut self.0);
+            let _ = RECEIVED.try_with(|b| b.set(buf));
+        }
+    }
+}
+
+/// Receives until `buf` holds `want` bytes (never more).
+fn receive_to(fd: i32, buf: &mut Vec<u8>, want: usize) -> Result<(), WireError> {
+    if buf.len() >= want {
+        return Ok(());
+    }
+    buf.reserve(want - buf.len());
+    while buf.len() < want {
+        match os::socket::recv_append(fd, buf, want - buf.len()) {
+            Ok(0) => return Err(WireError::Closed),
+            Ok(_) => {}
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// The frame starting at `at` in `buf`, received in full: its kind and
+/// where its payload is in `buf`.
+fn next_frame(
+    fd: i32,
+    buf: &mut Vec<u8>,
+    at: usize,
+) -> Result<(Kind, std::ops::Range<usize>), WireError> {
+    receive_to(fd, buf, at + 5)?;
+    let mut head = [0u8; 5];
+    head.copy_from_slice(&buf[at..at + 5]);
+    let (kind, len) = wire::parse_head(&head, 0)?;
+    receive_to(fd, buf, at + 5 + len)?;
+    Ok((kind, at + 5..at + 5 + len))
+}
+
 fn now_us() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -550,23 +614,24 @@ pub(crate) fn serve(
         );
         return NO_REQUEST;
     };
-    // HELLO and ENVIRON usually arrive together: read them with one
-    // recv() into a stack buffer, then from the socket if ENVIRON is
-    // larger. Nothing follows them until the daemon asks (READ).
-    let mut first = [0u8; 8192];
-    let got = loop {
-        match (&stream).read(&mut first) {
-            Ok(n) if n > 0 => break n,
+    // HELLO and ENVIRON usually arrive together: one recv() into the
+    // thread's buffer (reused, never zero-filled), more only when ENVIRON
+    // is larger. Nothing follows them until the daemon asks (READ).
+    let fd = stream.as_raw_fd();
+    let mut received = Received::take();
+    let buf = &mut received.0;
+    loop {
+        match os::socket::recv_append(fd, buf, RECV_LEN) {
+            Ok(n) if n > 0 => break,
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             _ => return NO_REQUEST,
         }
-    };
+    }
     // mod_wsgi.daemon_start: this thread has taken the request.
     let daemon_start = now_us();
-    let mut reader = (&first[..got]).chain(&stream);
-    let start = match wire::read_frame(&mut reader, 0) {
-        Ok((Kind::Hello, p)) => match wire::check_hello(&p, &secret) {
-            Ok(start) => start,
+    let (start, hello_end) = match next_frame(fd, buf, 0) {
+        Ok((Kind::Hello, hello)) => match wire::check_hello(&buf[hello.clone()], &secret) {
+            Ok(start) => (start, hello.end),
             Err(e) => {
                 log::server(
                     Level::Err,
@@ -581,22 +646,25 @@ pub(crate) fn serve(
         },
         Ok(_) | Err(_) => return NO_REQUEST,
     };
-    let environ = match wire::read_frame(&mut reader, 0) {
+    let environ = match next_frame(fd, buf, hello_end) {
         Ok((Kind::Environ, p)) => p,
         Ok((kind, _)) => {
             refuse(&stream, 500, &format!("expected ENVIRON, got {kind:?}"));
             return request;
         }
-        Err(WireError::Closed) => return request,
+        // The Apache child went away in the middle of the request (it was
+        // stopped, or gave the request up): nothing to answer or log.
+        Err(WireError::Closed | WireError::Io(ErrorKind::ConnectionReset, _)) => return request,
         Err(e) => {
             refuse(&stream, 500, &format!("bad ENVIRON frame: {e}"));
             return request;
         }
     };
-    if !reader.get_ref().0.is_empty() {
+    if buf.len() > environ.end {
         refuse(&stream, 500, "unexpected data after ENVIRON");
         return request;
     }
+    let environ = &received.0[environ];
     // READY (the pid) goes out before the application runs, on a new
     // connection only: a reused one's Apache child knows the pid.
     if fresh {
@@ -622,7 +690,7 @@ pub(crate) fn serve(
             return request;
         }
     }
-    let pairs = match wire::decode_environ(&environ) {
+    let pairs = match wire::decode_environ(environ) {
         Ok(p) => p,
         Err(e) => {
             refuse(&stream, 500, &format!("bad ENVIRON frame: {e}"));
@@ -667,26 +735,21 @@ pub(crate) fn serve(
                 .map(|(_, v)| *v)
         };
         // A WSGIHandlerScript runs instead of the file the URL maps to.
-        let resource =
-            String::from_utf8_lossy(get(b"SCRIPT_FILENAME").unwrap_or_default()).into_owned();
+        let resource = utf8_lossy(get(b"SCRIPT_FILENAME").unwrap_or_default());
         let script = get(b"mod_wsgi.handler_script")
             .filter(|h| !h.is_empty())
-            .map(|h| String::from_utf8_lossy(h).into_owned())
+            .map(utf8_lossy)
             .unwrap_or_else(|| resource.clone());
-        let callable =
-            String::from_utf8_lossy(get(b"mod_wsgi.callable_object").unwrap_or(b"application"))
-                .into_owned();
-        let app_group =
-            String::from_utf8_lossy(get(b"mod_wsgi.application_group").unwrap_or_default())
-                .into_owned();
+        let callable = utf8_lossy(get(b"mod_wsgi.callable_object").unwrap_or(b"application"));
+        let app_group = utf8_lossy(get(b"mod_wsgi.application_group").unwrap_or_default());
         let reloading = get(X_SCRIPT_RELOADING) == Some(b"1");
         let sendfile = get(X_ENABLE_SENDFILE) == Some(b"1");
         let queue_start = get(X_QUEUE_START_US)
             .and_then(|v| std::str::from_utf8(v).ok()?.parse().ok())
             .unwrap_or(0);
         let job = Job {
-            script: std::path::Path::new(&script),
-            resource: std::path::Path::new(&resource),
+            script: std::path::Path::new(&*script),
+            resource: std::path::Path::new(&*resource),
             application_group: &app_group,
             callable: &callable,
             script_reloading: reloading,
@@ -723,5 +786,53 @@ pub(crate) fn serve(
         request: true,
         keep: KEPT.with(|k| k.borrow_mut().take()),
         ignore_activity,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsRawFd;
+
+    #[test]
+    fn next_frame_receives_whole_frames_where_they_start() {
+        let (mut a, b) = UnixStream::pair().unwrap();
+        let mut sent = Vec::new();
+        wire::put_frame(&mut sent, Kind::Hello, b"hi");
+        wire::put_frame(&mut sent, Kind::Environ, &[7u8; 3000]);
+        // In pieces, the second frame's header split.
+        a.write_all(&sent[..9]).unwrap();
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            a.write_all(&sent[9..]).unwrap();
+            a
+        });
+        let mut buf = Vec::new();
+        let (kind, hello) = next_frame(b.as_raw_fd(), &mut buf, 0).unwrap();
+        assert_eq!((kind, &buf[hello.clone()]), (Kind::Hello, &b"hi"[..]));
+        let (kind, environ) = next_frame(b.as_raw_fd(), &mut buf, hello.end).unwrap();
+        assert_eq!(kind, Kind::Environ);
+        assert_eq!(&buf[environ.clone()], &[7u8; 3000][..]);
+        // Nothing past the frame is received.
+        assert_eq!(buf.len(), environ.end);
+        drop(writer.join().unwrap());
+    }
+
+    #[test]
+    fn a_frame_cut_off_is_closed_not_an_error() {
+        let mut frame = Vec::new();
+        wire::put_frame(&mut frame, Kind::Environ, &[1u8; 100]);
+        // Cut in the header, and in the payload.
+        for cut in [3, 50] {
+            let (mut a, b) = UnixStream::pair().unwrap();
+            a.write_all(&frame[..cut]).unwrap();
+            drop(a);
+            let mut buf = Vec::new();
+            assert_eq!(
+                next_frame(b.as_raw_fd(), &mut buf, 0),
+                Err(WireError::Closed),
+                "cut at {cut}"
+            );
+        }
     }
 }

@@ -250,6 +250,11 @@ pub(crate) fn read_frame_head(
 ) -> Result<(Kind, usize), WireError> {
     let mut head = [0u8; 5];
     read_head(r, &mut head)?;
+    parse_head(&head, header_limit)
+}
+
+/// Checks a frame header already received: its kind and payload length.
+pub(crate) fn parse_head(head: &[u8; 5], header_limit: u32) -> Result<(Kind, usize), WireError> {
     let kind = Kind::from_u8(head[0]).ok_or(WireError::UnknownKind(head[0]))?;
     let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]);
     let max = kind.max_len(header_limit);
@@ -327,14 +332,16 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// HELLO: magic, version, secret, request start (µs since the epoch).
+/// HELLO: magic, version, secret, request start (µs since the epoch),
+/// appended to `out`.
 pub(crate) fn hello(out: &mut Vec<u8>, secret: &[u8; SECRET_LEN], request_start_us: i64) {
-    let mut p = Vec::with_capacity(46);
-    p.extend_from_slice(MAGIC);
-    p.extend_from_slice(&VERSION.to_be_bytes());
-    p.extend_from_slice(secret);
-    p.extend_from_slice(&request_start_us.to_be_bytes());
-    put_frame(out, Kind::Hello, &p);
+    const LEN: usize = 4 + 2 + SECRET_LEN + 8;
+    out.reserve(5 + LEN);
+    put_header(out, Kind::Hello, LEN);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&VERSION.to_be_bytes());
+    out.extend_from_slice(secret);
+    out.extend_from_slice(&request_start_us.to_be_bytes());
 }
 
 /// Checks a HELLO payload against the expected secret (in constant time);
@@ -362,9 +369,11 @@ pub fn check_hello(payload: &[u8], secret: &[u8; SECRET_LEN]) -> Result<i64, Wir
     Ok(start)
 }
 
-/// Builds an ENVIRON payload incrementally: a count, then key/value pairs.
+/// Builds an ENVIRON frame incrementally: a count, then key/value pairs.
 pub struct EnvironWriter {
     buf: Vec<u8>,
+    /// Where the frame starts in `buf` (after what it held before).
+    start: usize,
     count: u32,
 }
 
@@ -376,23 +385,36 @@ impl Default for EnvironWriter {
 
 impl EnvironWriter {
     pub fn new() -> EnvironWriter {
-        let mut buf = Vec::with_capacity(4096);
+        EnvironWriter::after(Vec::with_capacity(4096))
+    }
+
+    /// Writes the frame after what `buf` holds already (HELLO, say), so
+    /// the request goes out from one buffer, which the caller may reuse.
+    pub fn after(mut buf: Vec<u8>) -> EnvironWriter {
+        let start = buf.len();
         buf.extend_from_slice(&[0u8; 9]); // frame header + count, filled in later
-        EnvironWriter { buf, count: 0 }
+        EnvironWriter {
+            buf,
+            start,
+            count: 0,
+        }
     }
 
     pub fn put(&mut self, key: &[u8], value: &[u8]) {
+        self.buf.reserve(8 + key.len() + value.len());
         put_bytes(&mut self.buf, key);
         put_bytes(&mut self.buf, value);
         self.count += 1;
     }
 
-    /// The finished ENVIRON frame, header included.
+    /// The buffer with the finished ENVIRON frame, header included, after
+    /// what it held before.
     pub fn finish(mut self) -> Vec<u8> {
-        let len = (self.buf.len() - 5) as u32;
-        self.buf[0] = Kind::Environ as u8;
-        self.buf[1..5].copy_from_slice(&len.to_be_bytes());
-        self.buf[5..9].copy_from_slice(&self.count.to_be_bytes());
+        let at = self.start;
+        let len = (self.buf.len() - at - 5) as u32;
+        self.buf[at] = Kind::Environ as u8;
+        self.buf[at + 1..at + 5].copy_from_slice(&len.to_be_bytes());
+        self.buf[at + 5..at + 9].copy_from_slice(&self.count.to_be_bytes());
         self.buf
     }
 }
@@ -422,13 +444,39 @@ pub fn decode_environ(payload: &[u8]) -> Result<HeaderList<'_>, WireError> {
 /// HEADERS payload: status line, then name/value pairs.
 pub fn encode_headers(status: &[u8], headers: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
     let mut p = Vec::with_capacity(64 + headers.len() * 48);
-    put_bytes(&mut p, status);
+    put_headers_payload(&mut p, status, headers);
+    p
+}
+
+fn put_headers_payload(p: &mut Vec<u8>, status: &[u8], headers: &[(Vec<u8>, Vec<u8>)]) {
+    let size = 8
+        + status.len()
+        + headers
+            .iter()
+            .map(|(n, v)| 8 + n.len() + v.len())
+            .sum::<usize>();
+    p.reserve(size);
+    put_bytes(p, status);
     p.extend_from_slice(&(headers.len() as u32).to_be_bytes());
     for (n, v) in headers {
-        put_bytes(&mut p, n);
-        put_bytes(&mut p, v);
+        put_bytes(p, n);
+        put_bytes(p, v);
     }
-    p
+}
+
+/// Appends a whole HEADERS frame (the payload encoded in place); returns
+/// the payload's length.
+pub(crate) fn put_headers_frame(
+    out: &mut Vec<u8>,
+    status: &[u8],
+    headers: &[(Vec<u8>, Vec<u8>)],
+) -> usize {
+    let at = out.len();
+    put_header(out, Kind::Headers, 0);
+    put_headers_payload(out, status, headers);
+    let len = out.len() - at - 5;
+    out[at + 1..at + 5].copy_from_slice(&(len as u32).to_be_bytes());
+    len
 }
 
 /// A decoded HEADERS payload: the status line and the headers.
@@ -564,6 +612,54 @@ mod tests {
                 (&b"EMPTY"[..], &b""[..])
             ]
         );
+    }
+
+    #[test]
+    fn environ_after_hello_in_one_buffer() {
+        let secret = [9u8; SECRET_LEN];
+        let mut buf = Vec::new();
+        hello(&mut buf, &secret, -5);
+        let hello_len = buf.len();
+        let mut w = EnvironWriter::after(buf);
+        w.put(b"A", b"1");
+        w.put(b"B", b"");
+        let buf = w.finish();
+        let f = frames(&buf);
+        assert_eq!(f.len(), 2);
+        assert_eq!(f[0].0, Kind::Hello);
+        assert_eq!(check_hello(&f[0].1, &secret), Ok(-5));
+        assert_eq!(f[1].0, Kind::Environ);
+        assert_eq!(
+            decode_environ(&f[1].1).unwrap(),
+            vec![(&b"A"[..], &b"1"[..]), (&b"B"[..], &b""[..])]
+        );
+        // The same as the frame written on its own.
+        let mut alone = EnvironWriter::new();
+        alone.put(b"A", b"1");
+        alone.put(b"B", b"");
+        assert_eq!(&buf[hello_len..], &alone.finish()[..]);
+        // A reused buffer, cleared, gives the same bytes again.
+        let mut again = buf;
+        again.clear();
+        hello(&mut again, &secret, -5);
+        let mut w = EnvironWriter::after(again);
+        w.put(b"A", b"1");
+        w.put(b"B", b"");
+        assert_eq!(frames(&w.finish()), f);
+    }
+
+    #[test]
+    fn headers_frame_in_place_matches_encode_headers() {
+        let h = vec![
+            (b"Content-Type".to_vec(), b"text/plain".to_vec()),
+            (b"X-Empty".to_vec(), Vec::new()),
+        ];
+        let mut out = b"prefix".to_vec();
+        let len = put_headers_frame(&mut out, b"200 OK", &h);
+        let mut want = b"prefix".to_vec();
+        put_frame(&mut want, Kind::Headers, &encode_headers(b"200 OK", &h));
+        assert_eq!(out, want);
+        assert_eq!(len, want.len() - 6 - 5);
     }
 
     #[test]

@@ -55,6 +55,11 @@ pub(crate) struct Busy {
     pub(crate) interrupted: Option<Instant>,
 }
 
+/// The longest a request thread waits for work before looking at
+/// `stopping` again; setting it also wakes the waiting threads
+/// (`Parking::wake_all`), so this is only a safety net.
+const IDLE_WAIT_MS: i32 = 5000;
+
 /// Idle connections one daemon process keeps open at most; beyond that a
 /// connection is closed after its request (the Apache child reconnects).
 const MAX_IDLE_CONNECTIONS: usize = 512;
@@ -166,7 +171,6 @@ pub(crate) fn run(group: Arc<Group>, index: usize, notify: i32) -> ! {
 
 fn serve_loop(state: Arc<State>, worker: usize) {
     python::thread::ensure();
-    let fd = state.group.listen_fd;
     let max = state.group.cfg.maximum_requests;
     // One thread per process among several: a kept connection would tie
     // its Apache thread to this process even while another one is free.
@@ -178,11 +182,13 @@ fn serve_loop(state: Arc<State>, worker: usize) {
             state.running.fetch_sub(1, Ordering::SeqCst);
             return;
         }
-        let (stream, fresh) = match state.parking.next(200) {
+        // Woken by work, or by `stop_taking_work` (the timeout is only a
+        // safety net: idle threads do not wake up to poll).
+        let (stream, fresh) = match state.parking.next(IDLE_WAIT_MS) {
             os::epoll::Next::Nothing => continue,
             os::epoll::Next::Conn(s) => (s, false),
             // Another thread or process may have taken it first.
-            os::epoll::Next::Listener => match os::socket::accept(fd) {
+            os::epoll::Next::Listener => match state.parking.accept() {
                 Ok(s) => {
                     // send-buffer-size= / receive-buffer-size= (a UNIX
                     // socket does not inherit the listener's).
@@ -261,6 +267,7 @@ fn serve_loop(state: Arc<State>, worker: usize) {
         // Stop accepting at once when maximum-requests is reached (the
         // monitor then drains the process and the manager replaces it).
         if max.is_some_and(|m| count >= m) && !state.stopping.swap(true, Ordering::SeqCst) {
+            state.parking.wake_all();
             retire_idle(&state);
             os::fd::write_fd(state.notify, &(std::process::id() as i32).to_be_bytes());
         }
@@ -555,6 +562,8 @@ fn drain(state: &State, stop: Stop) -> ! {
         ),
     );
     state.stopping.store(true, Ordering::SeqCst);
+    // Threads waiting for work see it now.
+    state.parking.wake_all();
     crate::metrics::worker_ending(reason);
     // Idle connections are closed now: their Apache children send the next
     // request to the replacement (a request already sent on one is sent

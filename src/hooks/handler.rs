@@ -41,12 +41,7 @@ pub(crate) fn handler(r: &Request) -> c_int {
         }
     };
     let mount = r.mounted().filter(|_| handler_script.is_none());
-    // Valid UTF-8 (nearly always) is borrowed, checked with the fast
-    // validator rather than the lossy one's chunk iterator.
-    let filename = match std::str::from_utf8(r.filename()) {
-        Ok(s) => std::borrow::Cow::Borrowed(s),
-        Err(_) => String::from_utf8_lossy(r.filename()),
-    };
+    let filename = crate::wsgi::headers::utf8_lossy(r.filename());
 
     if handler_script.is_none() {
         if let Err(status) = check_script_file(r, mount.is_some(), &filename) {

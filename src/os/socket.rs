@@ -138,3 +138,51 @@ pub(crate) fn send_nowait(fd: i32, data: &[u8]) -> io::Result<usize> {
     }
     Ok(n as usize)
 }
+
+/// One recv() of at most `max` bytes into `buf`'s spare capacity (not
+/// zero-filled first), appended to what `buf` holds: the number of bytes
+/// received, 0 at the end of the stream. The caller reserves the room.
+pub(crate) fn recv_append(fd: i32, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> {
+    let spare = buf.spare_capacity_mut();
+    let len = spare.len().min(max);
+    // SAFETY: recv writes at most `len` bytes into the spare capacity,
+    // which is valid for writes of `spare.len() >= len` bytes.
+    let n = unsafe { libc::recv(fd, spare.as_mut_ptr() as *mut libc::c_void, len, 0) };
+    if n < 0 {
+        return Err(last_error());
+    }
+    let n = n as usize;
+    // SAFETY: recv initialised the first `n <= len` bytes of the spare
+    // capacity, right after the `buf.len()` bytes already there.
+    unsafe { buf.set_len(buf.len() + n) };
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+
+    #[test]
+    fn recv_append_adds_to_what_the_buffer_holds() {
+        let (mut a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+        a.write_all(b"hello world").unwrap();
+        let mut buf = Vec::with_capacity(64);
+        buf.extend_from_slice(b">");
+        assert_eq!(recv_append(b.as_raw_fd(), &mut buf, 5).unwrap(), 5);
+        assert_eq!(buf, b">hello");
+        assert_eq!(recv_append(b.as_raw_fd(), &mut buf, 100).unwrap(), 6);
+        assert_eq!(buf, b">hello world");
+        // Never past the capacity reserved.
+        let mut small = Vec::with_capacity(2);
+        a.write_all(b"xyz").unwrap();
+        let cap = small.capacity();
+        assert_eq!(recv_append(b.as_raw_fd(), &mut small, 100).unwrap(), cap);
+        drop(a);
+        let mut rest = Vec::with_capacity(8);
+        let left = recv_append(b.as_raw_fd(), &mut rest, 8).unwrap();
+        assert_eq!(left, 3 - cap);
+        assert_eq!(recv_append(b.as_raw_fd(), &mut rest, 8).unwrap(), 0);
+    }
+}

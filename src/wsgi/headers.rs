@@ -15,8 +15,53 @@ pub fn from_latin1(b: &[u8]) -> String {
     b.iter().map(|&c| c as char).collect()
 }
 
+/// Bytes as UTF-8 text, borrowed when valid (the usual case, checked by
+/// `str::from_utf8`'s fast path), else with U+FFFD for the invalid parts
+/// (`String::from_utf8_lossy`, which walks the bytes more slowly).
+pub(crate) fn utf8_lossy(b: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
+}
+
+/// RFC 9110 `tchar`, one entry per byte value.
+const TCHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        b += 1;
+    }
+    t
+};
+
 fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+    TCHAR[usize::from(b)]
+}
+
+/// A byte not allowed in a header value: a control character other than
+/// tab, or DEL.
+fn is_bad_in_value(b: u8) -> bool {
+    (b < 0x20 && b != b'\t') || b == 0x7f
 }
 
 /// A validated status: the code and the full line ("404 Not Found").
@@ -28,19 +73,27 @@ pub struct Status {
 
 pub fn parse_status(status: &str) -> Result<Status, String> {
     let bytes = latin1(status).ok_or_else(|| format!("status {status:?} is not latin-1"))?;
+    let code = parse_status_latin1(&bytes)?;
+    Ok(Status { code, line: bytes })
+}
+
+/// Checks a status line given as latin-1 bytes; returns its code.
+pub fn parse_status_latin1(bytes: &[u8]) -> Result<u16, String> {
     if bytes.len() < 5 || bytes[3] != b' ' || !bytes[..3].iter().all(u8::is_ascii_digit) {
         return Err(format!(
-            "status {status:?} is not a three-digit code, a space and a reason phrase (e.g. \"200 OK\")"
+            "status {:?} is not a three-digit code, a space and a reason phrase (e.g. \"200 OK\")",
+            from_latin1(bytes)
         ));
     }
     if let Some(c) = bytes.iter().find(|&&b| b < 0x20 || b == 0x7f) {
         return Err(format!(
-            "status {status:?} contains the control character {c:#04x}"
+            "status {:?} contains the control character {c:#04x}",
+            from_latin1(bytes)
         ));
     }
-    let code: u16 = status[..3]
-        .parse()
-        .map_err(|_| format!("bad status {status:?}"))?;
+    let code = bytes[..3]
+        .iter()
+        .fold(0u16, |n, &d| n * 10 + u16::from(d - b'0'));
     // A final response is 2xx-5xx: an informational 1xx would be followed
     // by the body, which clients would read as another response.
     if !(200..=599).contains(&code) {
@@ -48,7 +101,7 @@ pub fn parse_status(status: &str) -> Result<Status, String> {
             "status code {code} cannot end a request (a WSGI response status is 200 to 599)"
         ));
     }
-    Ok(Status { code, line: bytes })
+    Ok(code)
 }
 
 /// Validates one header; returns its latin-1 name and value.
@@ -62,19 +115,25 @@ pub fn check_header(name: &str, value: &str) -> Result<(Vec<u8>, Vec<u8>), Strin
 /// Validates one header given as latin-1 bytes (the text of a message is
 /// only built for an error).
 pub(crate) fn check_header_latin1(n: Vec<u8>, v: Vec<u8>) -> Result<(Vec<u8>, Vec<u8>), String> {
+    check_header_bytes(&n, &v)?;
+    Ok((n, v))
+}
+
+/// Validates one header given as latin-1 bytes, where they are.
+pub fn check_header_bytes(n: &[u8], v: &[u8]) -> Result<(), String> {
     if n.is_empty() || !n.iter().all(|&b| is_tchar(b)) {
         return Err(format!(
             "header name {:?} is empty or contains characters not allowed in a header name",
-            from_latin1(&n)
+            from_latin1(n)
         ));
     }
-    if let Some(c) = v.iter().find(|&&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+    if let Some(c) = v.iter().find(|&&b| is_bad_in_value(b)) {
         return Err(format!(
             "value of header {:?} contains the control character {c:#04x} (CR/LF would split the response)",
-            from_latin1(&n)
+            from_latin1(n)
         ));
     }
-    Ok((n, v))
+    Ok(())
 }
 
 /// Parses a Content-Length value the application set.
@@ -123,7 +182,12 @@ mod tests {
             "999 Max",
         ] {
             assert!(parse_status(s).is_err(), "{s:?} accepted");
+            if let Some(b) = latin1(s) {
+                assert!(parse_status_latin1(&b).is_err(), "{s:?} accepted as bytes");
+            }
         }
+        assert_eq!(parse_status_latin1(b"404 Not Found"), Ok(404));
+        assert_eq!(parse_status_latin1(b"599 Weird \xe9"), Ok(599));
     }
 
     #[test]
@@ -142,6 +206,18 @@ mod tests {
             ("N\u{e9}", "v"),
         ] {
             assert!(check_header(n, v).is_err(), "{n:?}: {v:?} accepted");
+            if let (Some(n), Some(v)) = (latin1(n), latin1(v)) {
+                assert!(check_header_bytes(&n, &v).is_err(), "{n:?}: {v:?} accepted");
+            }
+        }
+        assert!(check_header_bytes(b"X-L", b"caf\xe9\tx").is_ok());
+    }
+
+    #[test]
+    fn tchar_table_matches_rfc_9110() {
+        for b in 0..=255u8 {
+            let want = b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+            assert_eq!(is_tchar(b), want, "{b:#04x}");
         }
     }
 
@@ -152,6 +228,15 @@ mod tests {
         assert_eq!(content_length(b"-1"), None);
         assert_eq!(content_length(b"abc"), None);
         assert_eq!(content_length(b""), None);
+    }
+
+    #[test]
+    fn utf8_lossy_borrows_valid_text() {
+        assert!(matches!(
+            utf8_lossy(b"/a/caf\xc3\xa9"),
+            std::borrow::Cow::Borrowed("/a/caf\u{e9}")
+        ));
+        assert_eq!(utf8_lossy(b"a\xffb"), "a\u{fffd}b");
     }
 
     #[test]
