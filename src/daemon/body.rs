@@ -45,6 +45,11 @@ const IN_MEMORY: usize = 1;
 static BUFFERS: Pool<Pages> = Pool::new(MEMORY_LIMIT, IN_MEMORY);
 static BUFFERS_IN_USE: AtomicUsize = AtomicUsize::new(0);
 
+/// A spooled body is written to its file in blocks of this size, from a
+/// buffer of `BOUNCE`.
+const WRITE_BLOCK: usize = 64 * 1024;
+static BOUNCE: Pool<Pages> = Pool::new(WRITE_BLOCK, FILES_KEEP);
+
 /// Temporary files kept for the next spooled bodies, and the largest a kept
 /// file may have grown to (its pages stay in the page cache and on disk).
 const FILES_KEEP: usize = 8;
@@ -241,19 +246,31 @@ impl Body {
         mut len: u64,
     ) -> Result<Body, ReceiveError> {
         let f = spool.file().map_err(ReceiveError::Spool)?;
-        // On the stack: a heap block would stay in the thread's arena.
-        let mut block = [0u8; READ_BLOCK];
-        loop {
-            let n = r.read_body(&mut block).map_err(ReceiveError::Client)?;
-            if n == 0 {
-                break;
+        // Written in blocks of WRITE_BLOCK (fewer, larger writes cost
+        // less), gathered in a pooled buffer of pages (a heap block would
+        // stay in the thread's arena).
+        let mut block = BOUNCE.take().map_err(ReceiveError::Spool)?;
+        let mut end = false;
+        while !end {
+            let mut filled = 0;
+            while filled < WRITE_BLOCK {
+                let room = &mut block[filled..WRITE_BLOCK.min(filled + READ_BLOCK)];
+                match r.read_body(room).map_err(ReceiveError::Client)? {
+                    0 => {
+                        end = true;
+                        break;
+                    }
+                    n => filled += n,
+                }
             }
-            len += n as u64;
+            len += filled as u64;
             if declared > 0 && len > declared as u64 {
+                BOUNCE.give(block);
                 return Err(more_than_declared());
             }
-            f.write_all(&block[..n]).map_err(spool_error)?;
+            f.write_all(&block[..filled]).map_err(spool_error)?;
         }
+        BOUNCE.give(block);
         Ok(Body::Spooled {
             file: spool,
             len,
