@@ -6,7 +6,7 @@
 //! Apache's output filters, send passed files as file buckets. A daemon that
 //! dies mid-request is reported by pid, not as "truncated headers".
 
-use super::body::{Body, ReceiveError};
+use super::body::{Body, ReceiveError, READ_BLOCK};
 use super::registry::{self, Group};
 use super::wire::{self, EnvironWriter, Kind, WireError};
 use crate::httpd::brigade::Brigade;
@@ -207,23 +207,27 @@ impl Relay<'_> {
 
     fn feed_body(&mut self, want: u32) -> bool {
         let want = want.clamp(1, wire::MAX_CHUNK) as usize;
-        // A body held in memory is sent from where it is.
-        if let Some(chunk) = self.body.as_mut().and_then(|b| b.next_in_memory(want)) {
-            return if chunk.is_empty() {
-                wire::write_frame(&mut &*self.stream, Kind::BodyEnd, b"").is_ok()
-            } else {
-                wire::write_frame(&mut &*self.stream, Kind::Body, chunk).is_ok()
-            };
+        if let Some(body) = self.body.as_mut() {
+            // A body held in memory is sent from where it is.
+            if let Some(chunk) = body.next_in_memory(want) {
+                return if chunk.is_empty() {
+                    wire::write_frame(&mut &*self.stream, Kind::BodyEnd, b"").is_ok()
+                } else {
+                    wire::write_frame(&mut &*self.stream, Kind::Body, chunk).is_ok()
+                };
+            }
+            // One in a temporary file goes from the file to the socket.
+            if let Some(sent) = body.send_spooled(self.stream, want) {
+                return sent.is_ok();
+            }
         }
+        // Straight from Apache, in blocks (see READ_BLOCK).
         let mut buf = std::mem::take(&mut self.read_buf);
-        if buf.len() < want {
-            buf.resize(want, 0);
+        let buf_len = want.min(READ_BLOCK);
+        if buf.len() < buf_len {
+            buf.resize(buf_len, 0);
         }
-        let buf_len = want;
-        let got = match self.body.as_mut() {
-            Some(body) => body.read(&mut buf[..buf_len]),
-            None => self.r.read_body(&mut buf[..buf_len]),
-        };
+        let got = self.r.read_body(&mut buf[..buf_len]);
         let sent = self.send_body(&buf, got);
         self.read_buf = buf;
         sent

@@ -67,3 +67,23 @@ pub(crate) fn read_fd(fd: i32, buf: &mut [u8]) -> usize {
     let n = unsafe { libc::read(fd, buf.as_mut_ptr() as *mut libc::c_void, buf.len()) };
     n.max(0) as usize
 }
+
+/// Copies up to `count` bytes of file `from`, starting at `offset`, to
+/// `to` inside the kernel (sendfile(2)): how many it copied (0 at the
+/// file's end). `to` blocks as its own timeouts say.
+pub(crate) fn send_file(to: i32, from: i32, offset: u64, count: usize) -> io::Result<usize> {
+    let mut off =
+        libc::off_t::try_from(offset).map_err(|_| io::Error::other("offset too large"))?;
+    loop {
+        // SAFETY: sendfile reads `from` at `off` (updating only `off`, a
+        // local) and writes to `to`; both are descriptors the caller owns.
+        let n = unsafe { libc::sendfile(to, from, &mut off, count) };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}

@@ -102,8 +102,11 @@ impl Input {
         self.fills += 1;
         let start = self.end;
         if self.buf.len() < start + room {
-            if start + room > BLOCK && start + room <= POOLED && self.buf.len() < POOLED {
-                let mut pooled = BUFFERS.take();
+            let pooled =
+                (start + room > BLOCK && start + room <= POOLED && self.buf.len() < POOLED)
+                    .then(|| BUFFERS.take().ok())
+                    .flatten();
+            if let Some(mut pooled) = pooled {
                 pooled[..start].copy_from_slice(&self.buf[..start]);
                 self.buf = pooled;
             } else {
