@@ -138,6 +138,43 @@ def test_large_reads_are_exact(srv, n):
     assert out["after"] == [""] * 6
 
 
+@pytest.mark.parametrize("n", [65536, 300000])
+def test_large_reads_interleaved_with_output_and_log(srv, n):
+    """read(n) of a large block, then a wsgi.errors line and a write() before
+    the next read (in daemon mode the rest of the Apache child's body frame
+    is still unread when the daemon sends): every block arrives whole, in
+    order, and so does the output."""
+    body = os.urandom(1024 * 1024 + 5)
+    r = srv.post("/echo?mode=interleave&n=%d" % n, body, timeout=60)
+    assert r.status == 200, r
+    lines = r.text.split("\n")
+    blocks = [body[i:i + n] for i in range(0, len(body), n)]
+    assert lines[:-2] == [hashlib.sha256(b).hexdigest() for b in blocks]
+    assert lines[-2] == "whole " + hashlib.sha256(body).hexdigest()
+
+
+def test_one_large_read_then_the_rest_unread_on_a_kept_connection(srv):
+    """The app reads 64 KiB of a 1 MiB body and answers: the answer is
+    complete, and the next requests on the same client connection (a new
+    daemon connection, in daemon mode, when the old one still held body
+    bytes) are served."""
+    conn = srv.connection()
+    try:
+        for i in range(3):
+            body = os.urandom(1024 * 1024)
+            conn.request("POST", "/echo?mode=first&n=65536", body=body,
+                         headers={"Content-Type": "application/octet-stream"})
+            r = conn.getresponse()
+            assert r.status == 200
+            assert r.read() == b"65536 " + hashlib.sha256(body[:65536]).hexdigest().encode()
+        conn.request("GET", "/env/after")
+        r = conn.getresponse()
+        assert r.status == 200
+        assert json.loads(r.read())["environ"]["PATH_INFO"] == "/after"
+    finally:
+        conn.close()
+
+
 def _expect_headers(path, length):
     return (b"POST " + path + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             b"Content-Type: text/plain\r\nContent-Length: " + str(length).encode() +

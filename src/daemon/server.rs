@@ -19,7 +19,7 @@ use crate::wsgi::variables::{
     X_ENABLE_SENDFILE, X_IGNORE_ACTIVITY, X_QUEUE_START_US, X_SCRIPT_RELOADING,
 };
 use pyo3::prelude::*;
-use std::io::{ErrorKind, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
@@ -51,6 +51,11 @@ pub(crate) struct DaemonBackend {
     /// The last BODY frame and how much of it the application has read.
     body_buf: Vec<u8>,
     body_pos: usize,
+    /// Bytes of the last BODY frame's payload still in the socket: a read
+    /// into a new bytes object took only what it asked for. They are read
+    /// by the next reads, or into `body_buf` before anything is sent (the
+    /// Apache child is blocked sending them and reads nothing meanwhile).
+    pending: usize,
     /// The connection may carry another request once this one is over.
     keep: bool,
     /// The channel is closed: the application's close() has run.
@@ -86,6 +91,9 @@ impl DaemonBackend {
     fn write_out(&mut self) -> Result<(), SendError> {
         if self.broken {
             return Err(SendError::ClientGone);
+        }
+        if self.pending > 0 {
+            self.absorb_pending().map_err(|_| SendError::ClientGone)?;
         }
         if !self.out.is_empty() {
             let r = self.send_out();
@@ -160,6 +168,69 @@ impl DaemonBackend {
                 let r = (&stream).write_all(&pending).map_err(|_| ());
                 self.conn = Conn::Direct(stream);
                 r
+            }
+        }
+    }
+
+    /// Reads the rest of a BODY frame's payload into `body_buf`, after what
+    /// the application has not read yet.
+    fn absorb_pending(&mut self) -> Result<(), String> {
+        self.body_buf.drain(..self.body_pos);
+        self.body_pos = 0;
+        let mut body = std::mem::take(&mut self.body_buf);
+        let start = body.len();
+        body.resize(start + self.pending, 0);
+        let read = self
+            .with_stream(|s| (&mut &*s).read_exact(&mut body[start..]))
+            .unwrap_or_else(|| Err(ErrorKind::BrokenPipe.into()));
+        self.pending = 0;
+        if read.is_err() {
+            body.truncate(start);
+        }
+        self.body_buf = body;
+        read.map_err(|e| {
+            self.broken = true;
+            format!("lost the Apache child while reading the body: {e}")
+        })
+    }
+
+    /// Asks the Apache child for up to `want` more body bytes and reads the
+    /// reply's frame header: Ok(n) with a BODY frame's `n` bytes of payload
+    /// left in the socket (`pending`), Ok(0) at the end of the body.
+    fn request_body(&mut self, want: usize) -> Result<usize, String> {
+        let want = want.clamp(BODY_CHUNK, wire::MAX_CHUNK as usize) as u32;
+        self.out.put_frame(Kind::Read, &want.to_be_bytes());
+        self.write_out()
+            .map_err(|_| "the Apache child went away".to_string())?;
+        let head = self
+            .with_stream(|s| wire::read_frame_head(&mut &*s, 0))
+            .unwrap_or(Err(WireError::Closed));
+        match head {
+            Ok((Kind::Body, n)) if n <= want as usize => {
+                self.pending = n;
+                Ok(n)
+            }
+            Ok((Kind::BodyEnd, _)) => {
+                self.body_done = true;
+                Ok(0)
+            }
+            Ok((Kind::BodyError, n)) => {
+                self.body_done = true;
+                let text = self
+                    .with_stream(|s| wire::read_payload(&mut &*s, n))
+                    .unwrap_or(Err(WireError::Closed))
+                    .ok()
+                    .and_then(|p| wire::decode_text(&p).ok().map(|(_, t)| t.to_vec()))
+                    .unwrap_or_default();
+                Err(String::from_utf8_lossy(&text).into_owned())
+            }
+            Ok((kind, _)) => {
+                self.broken = true;
+                Err(format!("unexpected {kind:?} frame from the Apache child"))
+            }
+            Err(e) => {
+                self.broken = true;
+                Err(format!("lost the Apache child while reading the body: {e}"))
             }
         }
     }
@@ -278,7 +349,7 @@ impl Backend for DaemonBackend {
     }
 
     fn try_flush(&mut self, last: bool) -> Option<Result<(), SendError>> {
-        if self.broken || self.header_error.is_some() || self.file.is_some() {
+        if self.broken || self.header_error.is_some() || self.file.is_some() || self.pending > 0 {
             return None;
         }
         let Conn::Direct(stream) = &self.conn else {
@@ -316,7 +387,7 @@ impl Backend for DaemonBackend {
             buf[..n].copy_from_slice(&self.body_buf[self.body_pos..self.body_pos + n]);
             self.body_pos += n;
             Some(n)
-        } else if self.body_done {
+        } else if self.body_done && self.pending == 0 {
             Some(0)
         } else {
             None
@@ -335,42 +406,73 @@ impl Backend for DaemonBackend {
         // body read in small blocks costs few round trips (at most
         // BODY_CHUNK bytes are held here). The frame is read straight into
         // `buf`; what does not fit is kept for the next reads.
-        let want = buf.len().max(BODY_CHUNK).min(wire::MAX_CHUNK as usize) as u32;
-        self.out.put_frame(Kind::Read, &want.to_be_bytes());
-        self.write_out()
-            .map_err(|_| "the Apache child went away".to_string())?;
-        let mut rest = std::mem::take(&mut self.body_buf);
-        let reply = self
-            .with_stream(|s| wire::read_frame_into(&mut &*s, 0, buf, &mut rest))
-            .unwrap_or(Err(WireError::Closed));
-        self.body_pos = 0;
-        let result = match reply {
-            Ok((Kind::Body, n)) if n + rest.len() <= want as usize => Ok(n),
-            Ok((Kind::BodyEnd, _)) => {
-                self.body_done = true;
-                Ok(0)
-            }
-            Ok((Kind::BodyError, _)) => {
-                self.body_done = true;
-                let text = wire::decode_text(&rest)
-                    .map(|(_, t)| t.to_vec())
-                    .unwrap_or_default();
-                rest.clear();
-                Err(String::from_utf8_lossy(&text).into_owned())
-            }
-            Ok((kind, _)) => {
-                self.broken = true;
-                rest.clear();
-                Err(format!("unexpected {kind:?} frame from the Apache child"))
+        if self.pending == 0 && self.request_body(buf.len())? == 0 {
+            return Ok(0);
+        }
+        let n = self.pending.min(buf.len());
+        let read = self
+            .with_stream(|s| (&mut &*s).read_exact(&mut buf[..n]))
+            .unwrap_or_else(|| Err(ErrorKind::BrokenPipe.into()));
+        self.pending -= n;
+        match read {
+            Ok(()) => {
+                if self.pending > 0 {
+                    self.absorb_pending()?;
+                }
+                Ok(n)
             }
             Err(e) => {
                 self.broken = true;
-                rest.clear();
+                self.pending = 0;
                 Err(format!("lost the Apache child while reading the body: {e}"))
             }
-        };
-        self.body_buf = rest;
-        result
+        }
+    }
+
+    fn reads_in_place(&self) -> bool {
+        true
+    }
+
+    /// A large read goes straight from the socket into the new bytes
+    /// object; the rest of the frame stays in the socket for the next read
+    /// (read into `body_buf` only if something is sent first).
+    fn read_body_at_least_into(
+        &mut self,
+        buf: &mut crate::os::uninit::UninitBuf<'_>,
+        need: usize,
+    ) -> Result<(), String> {
+        let need = need.min(buf.len());
+        while buf.filled() < need {
+            if self.body_pos < self.body_buf.len() {
+                let n = buf.put(&self.body_buf[self.body_pos..]);
+                self.body_pos += n;
+                continue;
+            }
+            if self.pending == 0
+                && (self.body_done || self.request_body(buf.len() - buf.filled())? == 0)
+            {
+                break;
+            }
+            let max = self.pending;
+            let got = self
+                .with_stream(|s| os::socket::recv_into(s.as_raw_fd(), buf, max))
+                .unwrap_or_else(|| Err(ErrorKind::BrokenPipe.into()));
+            match got {
+                Ok(n) if n > 0 => self.pending -= n,
+                Ok(_) => {
+                    self.broken = true;
+                    self.pending = 0;
+                    return Err("the Apache child closed the connection in a BODY frame".into());
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.broken = true;
+                    self.pending = 0;
+                    return Err(format!("lost the Apache child while reading the body: {e}"));
+                }
+            }
+        }
+        Ok(())
     }
 
     fn respond_status(&mut self, code: u16) {
@@ -410,7 +512,8 @@ impl Drop for DaemonBackend {
     /// the GIL held: the DONE send never waits (a full socket means the
     /// connection is simply not kept).
     fn drop(&mut self) {
-        if !self.keep || self.broken || !self.end_queued || !self.out.is_empty() {
+        if !self.keep || self.broken || !self.end_queued || !self.out.is_empty() || self.pending > 0
+        {
             return;
         }
         let Conn::Direct(stream) = std::mem::replace(&mut self.conn, Conn::Switching) else {
@@ -716,6 +819,7 @@ pub(crate) fn serve(
         header_error: None,
         body_buf: Vec::new(),
         body_pos: 0,
+        pending: 0,
         keep,
         closed: false,
         done_queued: false,

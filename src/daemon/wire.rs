@@ -187,31 +187,6 @@ pub fn read_frame(r: &mut impl Read, header_limit: u32) -> Result<(Kind, Vec<u8>
     Ok((kind, payload))
 }
 
-/// Reads one frame, a BODY frame's payload straight into `first` (as much
-/// as fits) and the rest, or any other frame's payload, into `rest`
-/// (cleared first; its allocation is reused and not zero-filled). Returns
-/// the kind and how many bytes went to `first`.
-pub(crate) fn read_frame_into(
-    r: &mut impl Read,
-    header_limit: u32,
-    first: &mut [u8],
-    rest: &mut Vec<u8>,
-) -> Result<(Kind, usize), WireError> {
-    let (kind, len) = read_frame_head(r, header_limit)?;
-    let direct = if kind == Kind::Body {
-        len.min(first.len())
-    } else {
-        0
-    };
-    r.read_exact(&mut first[..direct])?;
-    rest.clear();
-    let remaining = (len - direct) as u64;
-    if r.take(remaining).read_to_end(rest)? as u64 != remaining {
-        return Err(WireError::Closed);
-    }
-    Ok((kind, direct))
-}
-
 /// Writes one frame without copying its payload (header and payload in
 /// one vectored write where they fit).
 pub(crate) fn write_frame(w: &mut impl Write, kind: Kind, payload: &[u8]) -> io::Result<()> {
@@ -783,57 +758,6 @@ mod tests {
         let mut bad = &[Kind::Done as u8, 0, 0, 0, 1, 0][..];
         assert!(matches!(
             read_frame(&mut bad, 0),
-            Err(WireError::TooLarge { .. })
-        ));
-    }
-
-    #[test]
-    fn body_frames_are_read_straight_into_the_callers_buffer() {
-        let mut out = Vec::new();
-        write_frame(&mut out, Kind::Body, b"0123456789").unwrap();
-        write_frame(&mut out, Kind::Log, b"text").unwrap();
-        write_frame(&mut out, Kind::Body, b"ab").unwrap();
-        write_frame(&mut out, Kind::BodyEnd, b"").unwrap();
-        let mut r = &out[..];
-        let mut first = [0u8; 4];
-        let mut rest = Vec::with_capacity(64);
-        assert_eq!(
-            read_frame_into(&mut r, 0, &mut first, &mut rest).unwrap(),
-            (Kind::Body, 4)
-        );
-        assert_eq!((&first[..], &rest[..]), (&b"0123"[..], &b"456789"[..]));
-        // Other kinds go whole to `rest`.
-        assert_eq!(
-            read_frame_into(&mut r, 0, &mut first, &mut rest).unwrap(),
-            (Kind::Log, 0)
-        );
-        assert_eq!(rest, b"text");
-        assert_eq!(
-            read_frame_into(&mut r, 0, &mut first, &mut rest).unwrap(),
-            (Kind::Body, 2)
-        );
-        assert_eq!((&first[..2], rest.len()), (&b"ab"[..], 0));
-        assert_eq!(
-            read_frame_into(&mut r, 0, &mut first, &mut rest).unwrap(),
-            (Kind::BodyEnd, 0)
-        );
-        assert!(matches!(
-            read_frame_into(&mut r, 0, &mut first, &mut rest),
-            Err(WireError::Closed)
-        ));
-        // A frame cut short is reported, not padded.
-        let mut cut = Vec::new();
-        write_frame(&mut cut, Kind::Body, b"0123456789").unwrap();
-        cut.truncate(12);
-        assert!(matches!(
-            read_frame_into(&mut &cut[..], 0, &mut first, &mut rest),
-            Err(WireError::Closed)
-        ));
-        // Oversized frames are refused before any allocation.
-        let mut big = Vec::new();
-        put_header(&mut big, Kind::Body, (MAX_CHUNK + 1) as usize);
-        assert!(matches!(
-            read_frame_into(&mut &big[..], 0, &mut first, &mut rest),
             Err(WireError::TooLarge { .. })
         ));
     }

@@ -158,11 +158,44 @@ pub(crate) fn recv_append(fd: i32, buf: &mut Vec<u8>, max: usize) -> io::Result<
     Ok(n)
 }
 
+/// One recv() of at most `max` bytes into the unfilled part of `buf`
+/// (memory never zeroed): the number of bytes received, 0 at the end of
+/// the stream.
+pub(crate) fn recv_into(
+    fd: i32,
+    buf: &mut crate::os::uninit::UninitBuf<'_>,
+    max: usize,
+) -> io::Result<usize> {
+    // SAFETY: recv writes at most `len` bytes at `ptr`, inside the unfilled
+    // part; exactly the `n` it reports are marked filled.
+    unsafe {
+        let (ptr, room) = buf.unfilled_raw();
+        let len = room.min(max);
+        let n = libc::recv(fd, ptr as *mut libc::c_void, len, 0);
+        if n < 0 {
+            return Err(last_error());
+        }
+        buf.assume_filled(n as usize);
+        Ok(n as usize)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::io::Write;
     use std::os::fd::AsRawFd;
+
+    #[test]
+    fn recv_into_takes_at_most_max() {
+        let (mut a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+        a.write_all(b"hello world").unwrap();
+        let mut mem = [std::mem::MaybeUninit::<u8>::uninit(); 8];
+        let mut buf = crate::os::uninit::UninitBuf::new(&mut mem);
+        assert_eq!(recv_into(b.as_raw_fd(), &mut buf, 5).unwrap(), 5);
+        assert_eq!(recv_into(b.as_raw_fd(), &mut buf, 100).unwrap(), 3);
+        assert_eq!(buf.filled_bytes(), b"hello wo");
+    }
 
     #[test]
     fn recv_append_adds_to_what_the_buffer_holds() {

@@ -56,6 +56,23 @@ impl<'a> UninitBuf<'a> {
         self.filled = (self.filled + n).min(self.init);
     }
 
+    /// Copies as much of `data` as fits after the filled part: the number
+    /// of bytes copied.
+    pub(crate) fn put(&mut self, data: &[u8]) -> usize {
+        let n = data.len().min(self.buf.len() - self.filled);
+        // SAFETY: `n` bytes fit after `filled`; `data` is initialised and
+        // cannot overlap memory borrowed mutably here.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                data.as_ptr(),
+                self.buf.as_mut_ptr().add(self.filled) as *mut u8,
+                n,
+            );
+            self.assume_filled(n);
+        }
+        n
+    }
+
     /// The unfilled part as raw memory, for C to write into.
     ///
     /// # Safety
@@ -91,5 +108,15 @@ mod tests {
         b.advance(100);
         assert_eq!(b.filled(), 8);
         assert_eq!(&b.filled_bytes()[3..], &[0; 5]);
+    }
+
+    #[test]
+    fn put_copies_what_fits() {
+        let mut mem = [MaybeUninit::<u8>::uninit(); 5];
+        let mut b = UninitBuf::new(&mut mem);
+        assert_eq!(b.put(b"abc"), 3);
+        assert_eq!(b.put(b"defg"), 2);
+        assert_eq!(b.filled_bytes(), b"abcde");
+        assert_eq!(b.put(b"x"), 0);
     }
 }

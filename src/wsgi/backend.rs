@@ -66,8 +66,7 @@ pub(crate) trait Backend: Send {
         Ok(got)
     }
     /// Whether `read_body_at_least_into` reads in place (else wsgi.input
-    /// keeps reading through its own buffer: a daemon's BODY frames are
-    /// larger than a read and go to that buffer whole).
+    /// keeps reading through its own buffer).
     fn reads_in_place(&self) -> bool {
         false
     }

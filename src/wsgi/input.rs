@@ -15,8 +15,7 @@ use pyo3::types::{PyBytes, PyList};
 
 /// The least a read asks the backend for.
 const BLOCK: usize = 64 * 1024;
-/// The most one read asks for, once a body has proved large (a daemon's
-/// BODY frame is read straight into the buffer).
+/// The most one read asks for, once a body has proved large.
 const READ_AHEAD: usize = 256 * 1024;
 /// Buffers larger than a block come from a pool of this size (read-ahead
 /// plus what the application left unread), shared by the process's threads.

@@ -4,6 +4,10 @@
 # (readlines(hint), hint from ?n=), iter (for line in input), over (one
 # read(CONTENT_LENGTH + 1000)).  After the mode's reads, read() and read(10)
 # are called three more times each to check EOF stays EOF.
+# Two modes answer for themselves: interleave (read(n), a wsgi.errors line
+# and a write() of the block's sha256 after each read) and first (one
+# read(n), the rest of the body left unread).
+import hashlib
 import json
 from urllib.parse import parse_qs
 
@@ -13,6 +17,22 @@ def application(environ, start_response):
     mode = q.get("mode", "readall")
     n = int(q.get("n", "-1"))
     inp = environ["wsgi.input"]
+    if mode == "interleave":
+        write = start_response("200 OK", [("Content-Type", "text/plain")])
+        whole = hashlib.sha256()
+        while True:
+            b = inp.read(n)
+            if not b:
+                break
+            whole.update(b)
+            environ["wsgi.errors"].write("interleave read %d\n" % len(b))
+            environ["wsgi.errors"].flush()
+            write(hashlib.sha256(b).hexdigest().encode() + b"\n")
+        return [b"whole " + whole.hexdigest().encode() + b"\n"]
+    if mode == "first":
+        b = inp.read(n)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"%d %s" % (len(b), hashlib.sha256(b).hexdigest().encode())]
     calls = []
     if mode == "readn":
         while True:
