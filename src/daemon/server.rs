@@ -173,25 +173,30 @@ impl DaemonBackend {
     }
 
     /// Reads the rest of a BODY frame's payload into `body_buf`, after what
-    /// the application has not read yet.
+    /// the application has not read yet (appended to its allocation, not
+    /// zero-filled first).
     fn absorb_pending(&mut self) -> Result<(), String> {
         self.body_buf.drain(..self.body_pos);
         self.body_pos = 0;
         let mut body = std::mem::take(&mut self.body_buf);
-        let start = body.len();
-        body.resize(start + self.pending, 0);
+        let pending = std::mem::take(&mut self.pending) as u64;
         let read = self
-            .with_stream(|s| (&mut &*s).read_exact(&mut body[start..]))
+            .with_stream(|s| (&mut &*s).take(pending).read_to_end(&mut body))
             .unwrap_or_else(|| Err(ErrorKind::BrokenPipe.into()));
-        self.pending = 0;
-        if read.is_err() {
-            body.truncate(start);
-        }
         self.body_buf = body;
-        read.map_err(|e| {
-            self.broken = true;
-            format!("lost the Apache child while reading the body: {e}")
-        })
+        match read {
+            Ok(n) if n as u64 == pending => Ok(()),
+            Ok(_) => Err(self.lost(std::io::Error::from(ErrorKind::UnexpectedEof))),
+            Err(e) => Err(self.lost(e)),
+        }
+    }
+
+    /// The Apache child went away in the middle of the body: the
+    /// connection is not used again.
+    fn lost(&mut self, e: impl std::fmt::Display) -> String {
+        self.broken = true;
+        self.pending = 0;
+        format!("lost the Apache child while reading the body: {e}")
     }
 
     /// Asks the Apache child for up to `want` more body bytes and reads the
@@ -228,10 +233,7 @@ impl DaemonBackend {
                 self.broken = true;
                 Err(format!("unexpected {kind:?} frame from the Apache child"))
             }
-            Err(e) => {
-                self.broken = true;
-                Err(format!("lost the Apache child while reading the body: {e}"))
-            }
+            Err(e) => Err(self.lost(e)),
         }
     }
 
@@ -414,19 +416,13 @@ impl Backend for DaemonBackend {
             .with_stream(|s| (&mut &*s).read_exact(&mut buf[..n]))
             .unwrap_or_else(|| Err(ErrorKind::BrokenPipe.into()));
         self.pending -= n;
-        match read {
-            Ok(()) => {
-                if self.pending > 0 {
-                    self.absorb_pending()?;
-                }
-                Ok(n)
-            }
-            Err(e) => {
-                self.broken = true;
-                self.pending = 0;
-                Err(format!("lost the Apache child while reading the body: {e}"))
-            }
+        if let Err(e) = read {
+            return Err(self.lost(e));
         }
+        if self.pending > 0 {
+            self.absorb_pending()?;
+        }
+        Ok(n)
     }
 
     fn reads_in_place(&self) -> bool {
@@ -458,18 +454,10 @@ impl Backend for DaemonBackend {
                 .with_stream(|s| os::socket::recv_into(s.as_raw_fd(), buf, max))
                 .unwrap_or_else(|| Err(ErrorKind::BrokenPipe.into()));
             match got {
-                Ok(n) if n > 0 => self.pending -= n,
-                Ok(_) => {
-                    self.broken = true;
-                    self.pending = 0;
-                    return Err("the Apache child closed the connection in a BODY frame".into());
-                }
+                Ok(0) => return Err(self.lost(std::io::Error::from(ErrorKind::UnexpectedEof))),
+                Ok(n) => self.pending -= n,
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) => {
-                    self.broken = true;
-                    self.pending = 0;
-                    return Err(format!("lost the Apache child while reading the body: {e}"));
-                }
+                Err(e) => return Err(self.lost(e)),
             }
         }
         Ok(())
