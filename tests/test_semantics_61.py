@@ -383,6 +383,20 @@ WSGIDaemonProcess rl61 processes=1 threads=1
 WSGIApplicationGroup %{GLOBAL}
 WSGIScriptAlias /e/rl @APPS@/reload_hook.wsgi
 WSGIScriptAlias /d/rl @APPS@/reload_hook.wsgi process-group=rl61
+<Directory @ROOT@/linked>
+    Options FollowSymLinks
+    Require all granted
+</Directory>
+WSGIScriptAlias /e/ln @ROOT@/linked/app.wsgi
+WSGIScriptAlias /d/ln @ROOT@/linked/app.wsgi process-group=rl61
+WSGIHandlerScript rl-e @ROOT@/targets/handler.wsgi
+WSGIHandlerScript rl-d @ROOT@/targets/handler.wsgi process-group=rl61
+<Location /hs-e.txt>
+    SetHandler rl-e
+</Location>
+<Location /hs-d.txt>
+    SetHandler rl-d
+</Location>
 """
 
 
@@ -449,3 +463,65 @@ def test_reload_required_hook(reload_srv, mode):
     current = token(reload_srv, mode)
     for _ in range(3):
         assert token(reload_srv, mode) == current
+
+
+TOKEN_APP = """import uuid
+TOKEN = uuid.uuid4().hex + "%s"
+def application(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [TOKEN.encode()]
+handle_request = application
+"""
+
+
+def write_file(path, text, mtime_ahead=0):
+    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o644)
+    if mtime_ahead:
+        t = time.time() + mtime_ahead
+        os.utime(path, (t, t))
+
+
+def body_of(srv, path):
+    r = srv.get(path)
+    assert r.status == 200, (r.status, r.body[:300])
+    return r.body.decode()
+
+
+@MODES
+def test_reload_follows_a_symlinked_script(reload_srv, mode):
+    """The script's modification time is the one Apache's directory walk
+    took (a symlink it may follow gives the target's): changing the target
+    reloads, the link itself unchanged."""
+    target = os.path.join(reload_srv.root, "targets", "linked-%s.wsgi" % mode)
+    link = os.path.join(reload_srv.root, "linked", "app.wsgi")
+    write_file(target, TOKEN_APP % "-v1")
+    os.makedirs(os.path.dirname(link), mode=0o755, exist_ok=True)
+    if os.path.lexists(link):
+        os.unlink(link)
+    os.symlink(target, link)
+    first = body_of(reload_srv, "/%s/ln" % mode)
+    assert first.endswith("-v1")
+    assert body_of(reload_srv, "/%s/ln" % mode) == first
+    write_file(target, TOKEN_APP % "-v2", mtime_ahead=5)
+    assert body_of(reload_srv, "/%s/ln" % mode).endswith("-v2")
+
+
+@MODES
+def test_handler_script_reloads_on_its_own_change(reload_srv, mode):
+    """A WSGIHandlerScript is reloaded when it changes, not when the file
+    the URL maps to does."""
+    handler = os.path.join(reload_srv.root, "targets", "handler.wsgi")
+    doc = os.path.join(reload_srv.htdocs, "hs-%s.txt" % mode)
+    write_file(handler, TOKEN_APP % "-h1")
+    write_file(doc, "a document\n")
+    if mode == "d":
+        reload_srv.settled_daemon_processes()
+    first = body_of(reload_srv, "/hs-%s.txt" % mode)
+    assert first.endswith("-h1")
+    write_file(doc, "the document changed\n", mtime_ahead=5)
+    assert body_of(reload_srv, "/hs-%s.txt" % mode) == first
+    write_file(handler, TOKEN_APP % "-h2", mtime_ahead=5)
+    assert body_of(reload_srv, "/hs-%s.txt" % mode).endswith("-h2")

@@ -16,7 +16,9 @@ use crate::httpd::request::Request;
 use crate::os::fdpass::FdReader;
 use crate::wsgi::environ::Sink;
 use crate::wsgi::headers::{check_header_bytes, from_latin1, parse_status_latin1};
-use crate::wsgi::variables::{now_us, request_variables, Target, X_QUEUE_START_US};
+use crate::wsgi::variables::{
+    now_us, request_variables, Target, X_QUEUE_START_US, X_SCRIPT_MTIME_US,
+};
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
 use std::os::raw::c_int;
@@ -734,6 +736,9 @@ fn attempt(
     request_variables(r, t, &mut env);
     let mut digits = [0u8; 20];
     env.put(X_QUEUE_START_US, decimal(queue_start, &mut digits));
+    if let Some(m) = t.script_mtime_us.filter(|_| t.config.script_reloading) {
+        env.put(X_SCRIPT_MTIME_US, decimal(m, &mut digits));
+    }
     let out = env.finish();
     let sent = (&*stream).write_all(&out);
     if out.capacity() <= REQUEST_BUF_KEEP {

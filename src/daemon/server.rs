@@ -16,7 +16,7 @@ use crate::wsgi::environ::INTERNAL_PREFIX;
 use crate::wsgi::headers::{utf8_lossy, Status};
 use crate::wsgi::runner::{self, Job, Timing};
 use crate::wsgi::variables::{
-    X_ENABLE_SENDFILE, X_IGNORE_ACTIVITY, X_QUEUE_START_US, X_SCRIPT_RELOADING,
+    X_ENABLE_SENDFILE, X_IGNORE_ACTIVITY, X_QUEUE_START_US, X_SCRIPT_MTIME_US, X_SCRIPT_RELOADING,
 };
 use pyo3::prelude::*;
 use std::io::{ErrorKind, Read, Write};
@@ -828,10 +828,15 @@ pub(crate) fn serve(
         };
         // A WSGIHandlerScript runs instead of the file the URL maps to.
         let resource = utf8_lossy(get(b"SCRIPT_FILENAME").unwrap_or_default());
-        let script = get(b"mod_wsgi.handler_script")
+        let handler_script = get(b"mod_wsgi.handler_script")
             .filter(|h| !h.is_empty())
-            .map(utf8_lossy)
-            .unwrap_or_else(|| resource.clone());
+            .map(utf8_lossy);
+        // The Apache child's stat of the script, unless this daemon sees
+        // another file system (chroot=) or runs a WSGIHandlerScript.
+        let script_mtime_us = get(X_SCRIPT_MTIME_US)
+            .filter(|_| handler_script.is_none() && cfg.chroot.is_none())
+            .and_then(|v| std::str::from_utf8(v).ok()?.parse().ok());
+        let script = handler_script.unwrap_or_else(|| resource.clone());
         let callable = utf8_lossy(get(b"mod_wsgi.callable_object").unwrap_or(b"application"));
         let app_group = utf8_lossy(get(b"mod_wsgi.application_group").unwrap_or_default());
         let reloading = get(X_SCRIPT_RELOADING) == Some(b"1");
@@ -845,6 +850,7 @@ pub(crate) fn serve(
             application_group: &app_group,
             callable: &callable,
             script_reloading: reloading,
+            script_mtime_us,
             error_override: false,
             enable_sendfile: sendfile,
             multithread: cfg.threads > 1,

@@ -90,6 +90,7 @@ pub(crate) fn call<T>(
     let target = Target {
         script: Path::new(&filename),
         handler_script: None,
+        script_mtime_us: None,
         script_name,
         path_info,
         callable: "",

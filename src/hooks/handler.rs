@@ -65,6 +65,12 @@ pub(crate) fn handler(r: &Request) -> c_int {
         super::child_script::expand_group(r, &rc.application_group, script_name);
     let mut callable = config::groups::expand_callable_object(&rc.callable_object, &env);
     let handler_path = handler_script.map(|s| Path::new(s.file.as_str()));
+    // The directory walk's stat of r->filename, reused for script reloading
+    // (as mod_wsgi does); a WSGIHandlerScript is another file.
+    let script_mtime_us = handler_script
+        .is_none()
+        .then(|| r.file_mtime_us())
+        .flatten();
     // What runs, with the groups and callable as they stand (the dispatch
     // script sees them before it may change them).
     macro_rules! target {
@@ -72,6 +78,7 @@ pub(crate) fn handler(r: &Request) -> c_int {
             crate::wsgi::variables::Target {
                 script: Path::new(script_file),
                 handler_script: handler_path,
+                script_mtime_us,
                 script_name,
                 path_info,
                 callable: &callable,

@@ -151,6 +151,15 @@ impl Request {
         }
     }
 
+    /// The modification time of `r->filename` (microseconds since the
+    /// epoch) as Apache's directory walk found it, when that is a regular
+    /// file (a symbolic link it was allowed to follow is the target's).
+    pub(crate) fn file_mtime_us(&self) -> Option<i64> {
+        let f = &self.rec().finfo;
+        (f.filetype == ffi::apr_filetype_e_APR_REG && f.valid & ffi::APR_FINFO_MTIME != 0)
+            .then_some(f.mtime)
+    }
+
     pub(crate) fn set_filename(&self, name: &[u8]) {
         let p = self.pool().strdup(name);
         self.update(|r| r.filename = p);

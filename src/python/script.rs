@@ -20,11 +20,11 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::Path;
 use std::sync::{Condvar, Mutex, OnceLock};
-use std::time::SystemTime;
 
 struct Entry {
     module: Py<PyModule>,
-    mtime: Option<SystemTime>,
+    /// Microseconds since the epoch, as `mtime_us` gives it.
+    mtime: Option<i64>,
 }
 
 /// Modules by application group, then script path (looked up without
@@ -130,8 +130,14 @@ fn reload_required(py: Python<'_>, module: &Py<PyModule>, path: &Path, resource:
     }
 }
 
-fn mtime(path: &Path) -> std::io::Result<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified())
+/// A file's modification time in microseconds since the epoch, the unit
+/// of Apache's `apr_finfo_t` (so either stat can be compared with the one
+/// taken when the script was loaded).
+fn mtime_us(path: &Path) -> std::io::Result<i64> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path)?;
+    // APR's formula: seconds, plus nanoseconds truncated to microseconds.
+    Ok(m.mtime() * 1_000_000 + m.mtime_nsec() / 1000)
 }
 
 /// The module for `path`, executing it first when it is not loaded yet or
@@ -144,21 +150,29 @@ pub(crate) fn load(
     group: &str,
     reload: bool,
 ) -> Result<Py<PyModule>, LoadError> {
-    load_for(py, path, None, group, reload)
+    load_for(py, path, None, group, reload, None)
 }
 
 /// `load` for a script serving `resource` (the file the request maps to,
 /// SCRIPT_FILENAME; a WSGIHandlerScript differs from it): with `reload`,
 /// the module's `reload_required(resource)` is consulted too.
+/// `known_mtime_us` is the script's modification time when Apache's
+/// directory walk already took it (mod_wsgi uses `r->finfo` the same way);
+/// without it the script is stat()ed.
 pub(crate) fn load_for(
     py: Python<'_>,
     path: &Path,
     resource: Option<&Path>,
     group: &str,
     reload: bool,
+    known_mtime_us: Option<i64>,
 ) -> Result<Py<PyModule>, LoadError> {
     // A stat is cheaper than releasing and retaking the GIL around it.
-    let current = if reload { mtime(path).ok() } else { None };
+    let current = if reload {
+        known_mtime_us.or_else(|| mtime_us(path).ok())
+    } else {
+        None
+    };
     let cached = |py: Python<'_>| -> Option<Py<PyModule>> {
         let cache = cache().lock().unwrap_or_else(|e| e.into_inner());
         let e = cache.get(group)?.get(path.as_os_str())?;
@@ -182,7 +196,7 @@ pub(crate) fn load_for(
     let key = (group.to_string(), path.to_path_buf());
     let p = key.1.clone();
     let (source, stamp) = py
-        .detach(move || std::fs::read(&p).map(|s| (s, mtime(&p).ok())))
+        .detach(move || std::fs::read(&p).map(|s| (s, mtime_us(&p).ok())))
         .map_err(|e| {
             LoadError::Unreadable(format!(
                 "cannot read WSGI script '{}': {e}; make it readable by the user Apache's \

@@ -144,6 +144,7 @@ pub(crate) fn run(r: &Request, t: &Target<'_>) -> c_int {
             application_group: t.application_group,
             callable: t.callable,
             script_reloading: t.config.script_reloading,
+            script_mtime_us: t.script_mtime_us,
             error_override: t.config.error_override,
             enable_sendfile: t.config.enable_sendfile,
             multithread: server::mpm_threaded(),

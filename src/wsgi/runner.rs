@@ -28,6 +28,10 @@ pub(crate) struct Job<'a> {
     pub(crate) application_group: &'a str,
     pub(crate) callable: &'a str,
     pub(crate) script_reloading: bool,
+    /// The script's modification time as Apache already found it
+    /// (microseconds since the epoch): reloading compares it instead of
+    /// making a stat of its own. None: stat the script.
+    pub(crate) script_mtime_us: Option<i64>,
     pub(crate) error_override: bool,
     pub(crate) enable_sendfile: bool,
     pub(crate) multithread: bool,
@@ -232,6 +236,7 @@ fn run_app(
         Some(job.resource),
         job.application_group,
         job.script_reloading,
+        job.script_mtime_us,
     ) {
         Ok(m) => {
             startup::loaded();

@@ -24,6 +24,10 @@ pub(crate) struct Target<'a> {
     /// `wsgi-script`) selected the script: that file is run instead
     /// (`mod_wsgi.handler_script`).
     pub(crate) handler_script: Option<&'a Path>,
+    /// The running script's modification time as Apache's directory walk
+    /// found it (microseconds since the epoch); None for a
+    /// `WSGIHandlerScript`, which is stat()ed when reloading is checked.
+    pub(crate) script_mtime_us: Option<i64>,
     pub(crate) script_name: &'a [u8],
     pub(crate) path_info: &'a [u8],
     pub(crate) callable: &'a str,
@@ -83,6 +87,9 @@ pub(crate) const X_IGNORE_ACTIVITY: &[u8] = b"mod_wsgi.x-ignore_activity";
 pub(crate) const X_REQUEST_START_US: &[u8] = b"mod_wsgi.x-request_start_us";
 /// When the Apache child took the request to relay it (daemon mode).
 pub(crate) const X_QUEUE_START_US: &[u8] = b"mod_wsgi.x-queue_start_us";
+/// The script's modification time as the Apache child's directory walk
+/// found it (daemon mode; absent for a WSGIHandlerScript).
+pub(crate) const X_SCRIPT_MTIME_US: &[u8] = b"mod_wsgi.x-script_mtime_us";
 
 /// Every `str` entry of environ for this request: the CGI variables,
 /// wsgi.url_scheme and the mod_wsgi.* strings (internal ones as
