@@ -128,6 +128,32 @@ def test_a_daemon_holds_no_other_groups_secret(srv):
             "beta's secret is in the memory of alpha's process %d" % pid)
 
 
+def _stack_rss_kib(pid):
+    """Resident KiB of process ``pid``'s main stack ([stack] in smaps)."""
+    in_stack = False
+    with open("/proc/%d/smaps" % pid) as f:
+        for line in f:
+            if line[0] in "0123456789abcdef" and " " in line and "-" in line.split()[0]:
+                in_stack = line.rstrip().endswith("[stack]")
+            elif in_stack and line.startswith("Rss:"):
+                return int(line.split()[1])
+    raise AssertionError("no [stack] mapping in process %d" % pid)
+
+
+def test_the_stack_scrub_touches_only_what_apache_left(srv):
+    """The slot manager zeroes the stack the Apache parent left below it
+    (where other groups' secrets were computed), not a fixed 256 KiB: its
+    stack holds about as many pages as the parent's, and so does the
+    worker forked from it."""
+    worker = _record(srv, "alpha")
+    manager = _ppid(worker)
+    parent = _ppid(manager)
+    assert parent == srv.pid, (parent, srv.pid)
+    limit = _stack_rss_kib(parent) + 64
+    assert _stack_rss_kib(manager) <= limit, (_stack_rss_kib(manager), limit)
+    assert _stack_rss_kib(worker) <= limit + 64, (_stack_rss_kib(worker), limit)
+
+
 def _secrets_of(srv, group, pid):
     """``group``'s secret as found in the memory of its process ``pid``
     (the HELLO it was reached with), checked against its socket."""

@@ -145,13 +145,33 @@ pub(crate) fn keep_only_secret_of(group: &str) {
     scrub_stack();
 }
 
-/// Overwrites the 256 KiB of stack below the caller: what the Apache
-/// parent's calls left there before the fork. Zeroize's writes are
-/// volatile, so they are not optimised away.
+/// Overwrites the stack below the caller that holds anything: what the
+/// Apache parent's calls left there before the fork (at most 256 KiB down;
+/// all of it when pagemap cannot say). Pages the parent never wrote stay
+/// untouched, so the manager and its worker do not carry 256 KiB of zeroed
+/// stack each. Zeroize's writes are volatile, so they are not optimised
+/// away.
 #[inline(never)]
 fn scrub_stack() {
-    let mut area = [0u8; 256 * 1024];
+    const MAX: usize = 256 * 1024;
+    let mark = 0u8;
+    let here = std::hint::black_box(&mark) as *const u8 as usize;
+    let depth = crate::os::memory::stack_written_below(here, MAX).unwrap_or(MAX);
+    // One chunk more: each frame adds a little to its array.
+    scrub_chunks(depth.div_ceil(SCRUB_CHUNK) + 1);
+}
+
+const SCRUB_CHUNK: usize = 16 * 1024;
+
+/// Zeroes `n` frames of SCRUB_CHUNK bytes, each below the last (the array
+/// is used after the call, so the call is not turned into a jump).
+#[inline(never)]
+fn scrub_chunks(n: usize) {
+    let mut area = [0u8; SCRUB_CHUNK];
     area.zeroize();
+    if n > 1 {
+        scrub_chunks(n - 1);
+    }
     std::hint::black_box(&area);
 }
 
@@ -185,6 +205,57 @@ mod tests {
         // The same master and name (a graceful restart): the same secret.
         assert_eq!(a, derive_secret(&master, "a"));
         assert_ne!(a, master);
+    }
+
+    /// Writes 0xA5 into `n` frames of 16 KiB below the caller; the
+    /// deepest array's address.
+    #[inline(never)]
+    fn leave_bytes(n: usize) -> usize {
+        let mut area = [0xA5u8; 16 * 1024];
+        std::hint::black_box(&mut area);
+        let deepest = if n > 1 {
+            leave_bytes(n - 1)
+        } else {
+            area.as_ptr() as usize
+        };
+        std::hint::black_box(&area);
+        deepest
+    }
+
+    fn read_own_memory(addr: usize, len: usize) -> Vec<u8> {
+        use std::os::unix::fs::FileExt;
+        let mut out = vec![0u8; len];
+        std::fs::File::open("/proc/self/mem")
+            .unwrap()
+            .read_exact_at(&mut out, addr as u64)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn the_stack_below_is_scrubbed_as_deep_as_it_was_written_and_no_deeper() {
+        std::thread::Builder::new()
+            .stack_size(4 << 20)
+            .spawn(|| {
+                let mark = 0u8;
+                let here = std::hint::black_box(&mark) as *const u8 as usize;
+                let deepest = leave_bytes(6); // about 96 KiB down
+                assert!(read_own_memory(deepest, 1024).iter().all(|&b| b == 0xA5));
+                scrub_stack();
+                // Nothing of what was left survives (the scrub's own frames
+                // leave return addresses between its arrays).
+                let left = read_own_memory(deepest, here - deepest);
+                assert!(
+                    !left.windows(8).any(|w| w.iter().all(|&b| b == 0xA5)),
+                    "bytes left below the caller survived the scrub"
+                );
+                // Pages below what was written stay untouched.
+                let written = crate::os::memory::stack_written_below(here, 1 << 20).unwrap();
+                assert!(written < 96 * 1024 + 3 * SCRUB_CHUNK, "{written}");
+            })
+            .unwrap()
+            .join()
+            .unwrap();
     }
 
     /// What a daemon process of group A holds after its manager is forked:
