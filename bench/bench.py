@@ -821,6 +821,9 @@ def memory_checks(args, venv, top, data, mem_results):
                 res["idle"] = [{"pid": p, "kind": k, "cmd": c, "rss": r,
                                 "pss": read_pss(p), "uss": read_uss(p)}
                                for p, (k, c, r, _h) in sorted(idle.items())]
+                # The Apache parent too: the sum of every process's PSS is
+                # the physical memory the whole server holds.
+                res["idle_parent_pss"] = read_pss(srv.pid)
                 for what in ("upload", "download"):
                     before = srv.memory()
                     sampler = Sampler([srv], 0.02)

@@ -260,8 +260,8 @@ def memory_md(mem, args):
                "other processes) in full; PSS divides them among their users; USS "
                "(below) counts only the pages a process alone has, what its exit would "
                "free.\n")
-    out.append("| mode | module | Apache children RSS (PSS), MiB each | daemon processes RSS (PSS), MiB each | daemons total RSS (PSS) MiB |")
-    out.append("|---|---|---|---|---|")
+    out.append("| mode | module | Apache children RSS (PSS), MiB each | daemon processes RSS (PSS), MiB each | daemons total RSS (PSS) MiB | whole server PSS MiB |")
+    out.append("|---|---|---|---|---|---|")
     for mode in args.modes:
         for impl in _mem_impls(mem, mode):
             idle = mem[mode][impl].get("idle")
@@ -272,15 +272,29 @@ def memory_md(mem, args):
 
             def mib(p):
                 return "%.1f (%.1f)" % (p["rss"] / MIB, (p.get("pss") or 0) / MIB)
-            out.append("| %s | %s | %s | %s | %s |" % (
+            out.append("| %s | %s | %s | %s | %s | %s |" % (
                 mode, IMPL_LABEL[impl],
                 ", ".join(mib(p) for p in ch) or "-",
                 ", ".join("%s %s" % (mib(p), "manager" if p["cmd"].endswith("manager")
                                      else "worker") for p in dm) or "-",
                 "%.1f (%.1f)" % (sum(p["rss"] for p in dm) / MIB,
                                  sum(p.get("pss") or 0 for p in dm) / MIB)
-                if dm else "-"))
+                if dm else "-",
+                "%.1f" % (whole_pss(mem[mode][impl]) / MIB)
+                if whole_pss(mem[mode][impl]) else "-"))
+    out.append("")
+    out.append("Whole server: the PSS of the Apache parent, its children and the "
+               "daemon processes added up, the physical memory the server holds "
+               "(a page shared by several of them counts once).")
     return "\n".join(out) + "\n"
+
+
+def whole_pss(r):
+    """Sum of the idle PSS of every process of a server, parent included
+    (None when the run did not record the parent's)."""
+    if not r.get("idle") or not r.get("idle_parent_pss"):
+        return None
+    return r["idle_parent_pss"] + sum(p.get("pss") or 0 for p in r["idle"])
 
 
 def memory_verdicts(mem, args):
@@ -319,6 +333,12 @@ def memory_verdicts(mem, args):
                            what, w / MIB, m / MIB, (w + m) / MIB, IMPL_LABEL[ref_impl],
                            ref / MIB, "met" if w <= ref else "NOT met",
                            "met" if w + m <= ref else "NOT met"))
+        mine, theirs = whole_pss(mem["daemon"]["rs"]), whole_pss(mem["daemon"][ref_impl])
+        if mine and theirs:
+            out.append("- idle, whole server in daemon mode (parent, children, daemons), "
+                       "PSS: mod_wsgi_rs %.1f MiB, %s %.1f MiB: %s" % (
+                           mine / MIB, IMPL_LABEL[ref_impl], theirs / MIB,
+                           "met" if mine <= theirs else "NOT met"))
     return out
 
 
