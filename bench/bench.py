@@ -46,8 +46,8 @@ import time
 
 import backends
 import report
-from config import (ALL_IMPLS, APACHE, APPS_SRC, BENCH, DAEMON_PROCESSES,
-                    DAEMON_THREADS, FLASK_PATH, GIB, HELLO, IMPL_LABEL, IMPLS,
+import config
+from config import (ALL_IMPLS, APACHE, APPS_SRC, BENCH, FLASK_PATH, GIB, HELLO, IMPL_LABEL, IMPLS,
                     MIB, MODDIR, MODULE_IMPLS, MOUNTS, MPM_SETTINGS,
                     PROXY_IMPLS, REPO, SCENARIO_BY_KEY, SCENARIOS, Scenario)
 from report import fmt_rps, size_label
@@ -223,8 +223,8 @@ class Server:
         if impl in PROXY_IMPLS:
             self.backend = backends.Backend(
                 impl, venv, self.root, self.apps,
-                ",".join("%s=%s" % m for m in MOUNTS), DAEMON_PROCESSES,
-                DAEMON_THREADS, SERVER_CPUS, apache_env())
+                ",".join("%s=%s" % m for m in MOUNTS), config.DAEMON_PROCESSES,
+                config.DAEMON_THREADS, SERVER_CPUS, apache_env())
 
     @staticmethod
     def _write(path, blob):
@@ -290,7 +290,7 @@ class Server:
                 "WSGIRestrictEmbedded On",
                 "WSGIDaemonProcess bench processes=%d threads=%d "
                 "display-name=%%{GROUP} python-home=%s"
-                % (DAEMON_PROCESSES, DAEMON_THREADS, self.venv),
+                % (config.DAEMON_PROCESSES, config.DAEMON_THREADS, self.venv),
                 "WSGIProcessGroup bench",
             ]
         lines.append("WSGIApplicationGroup %{GLOBAL}")
@@ -969,8 +969,20 @@ def main():
                          "scripts/reference-mod_wsgi makes)")
     ap.add_argument("--venv", required=True,
                     help="virtualenv with Flask, Gunicorn and Granian")
+    ap.add_argument("--daemon", metavar="PROCESSES,THREADS",
+                    help="the daemon mode's processes and threads (default %d,%d; "
+                    "Gunicorn and Granian get the same)"
+                    % (config.DAEMON_PROCESSES, config.DAEMON_THREADS))
     ap.add_argument("--command", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.daemon:
+        try:
+            config.DAEMON_PROCESSES, config.DAEMON_THREADS = (
+                int(v) for v in args.daemon.split(","))
+        except ValueError:
+            ap.error("--daemon takes PROCESSES,THREADS, e.g. 2,15")
+        if config.DAEMON_PROCESSES < 1 or config.DAEMON_THREADS < 1:
+            ap.error("--daemon: processes and threads must be at least 1")
     args.rounds = args.rounds or (2 if args.quick else 5)
     args.duration = args.duration or (2 if args.quick else 3)
     args.warmup = args.warmup or 1

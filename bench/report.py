@@ -8,7 +8,8 @@ Every server is compared with the best mod_wsgi of its scenario and mode
 import os
 import time
 
-from config import (ALL_IMPLS, DAEMON_PROCESSES, DAEMON_THREADS, GIB, IMPL_LABEL,
+import config
+from config import (ALL_IMPLS, GIB, IMPL_LABEL,
                     MEMORY_LIMIT, MIB, MOD_WSGI_IMPLS, MODULE_IMPLS, MPM_SETTINGS,
                     SCENARIOS, STATIC_TARGET, TARGETS)
 
@@ -551,7 +552,7 @@ is a tie. `results.json` has every round.
         date=time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(started)),
         command=args.command, elapsed=elapsed, rounds=args.rounds,
         duration=args.duration, warmup=args.warmup,
-        mpm="; ".join(MPM_SETTINGS), dp=DAEMON_PROCESSES, dt=DAEMON_THREADS,
+        mpm="; ".join(MPM_SETTINGS), dp=config.DAEMON_PROCESSES, dt=config.DAEMON_THREADS,
         pinning=args.pinning or "wrk and Apache share every CPU",
         mode0=args.modes[0],
         throughput=md_table(throughput_table(rows)),
