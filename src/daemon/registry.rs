@@ -207,21 +207,6 @@ mod tests {
         assert_ne!(a, master);
     }
 
-    /// Writes 0xA5 into `n` frames of 16 KiB below the caller; the
-    /// deepest array's address.
-    #[inline(never)]
-    fn leave_bytes(n: usize) -> usize {
-        let mut area = [0xA5u8; 16 * 1024];
-        std::hint::black_box(&mut area);
-        let deepest = if n > 1 {
-            leave_bytes(n - 1)
-        } else {
-            area.as_ptr() as usize
-        };
-        std::hint::black_box(&area);
-        deepest
-    }
-
     fn read_own_memory(addr: usize, len: usize) -> Vec<u8> {
         use std::os::unix::fs::FileExt;
         let mut out = vec![0u8; len];
@@ -239,7 +224,7 @@ mod tests {
             .spawn(|| {
                 let mark = 0u8;
                 let here = std::hint::black_box(&mark) as *const u8 as usize;
-                let deepest = leave_bytes(6); // about 96 KiB down
+                let deepest = crate::os::memory::fill_stack_below(6, 0xA5); // about 96 KiB down
                 assert!(read_own_memory(deepest, 1024).iter().all(|&b| b == 0xA5));
                 scrub_stack();
                 // Nothing of what was left survives (the scrub's own frames

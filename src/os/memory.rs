@@ -48,19 +48,25 @@ pub(crate) fn set_malloc_arenas(n: i32) {
     unsafe { libc::mallopt(libc::M_ARENA_MAX, n) };
 }
 
+/// Tests: fills `n` frames of 16 KiB below the caller with `byte`; the
+/// deepest frame's array address.
+#[cfg(test)]
+#[inline(never)]
+pub(crate) fn fill_stack_below(n: usize, byte: u8) -> usize {
+    let mut area = [byte; 16 * 1024];
+    std::hint::black_box(&mut area);
+    let deepest = if n > 1 {
+        fill_stack_below(n - 1, byte)
+    } else {
+        area.as_ptr() as usize
+    };
+    std::hint::black_box(&area);
+    deepest
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[inline(never)]
-    fn write_deep(n: usize) {
-        let mut area = [1u8; 16 * 1024];
-        std::hint::black_box(&mut area);
-        if n > 1 {
-            write_deep(n - 1);
-        }
-        std::hint::black_box(&area);
-    }
 
     #[test]
     fn stack_written_below_sees_how_deep_a_thread_went() {
@@ -73,7 +79,7 @@ mod tests {
                 let here = std::hint::black_box(&mark) as *const u8 as usize;
                 let before = stack_written_below(here, 1 << 20).expect("pagemap");
                 assert!(before < 64 * 1024, "{before}");
-                write_deep(12); // about 192 KiB further down
+                fill_stack_below(12, 1); // about 192 KiB further down
                 let after = stack_written_below(here, 1 << 20).expect("pagemap");
                 assert!(after >= 180 * 1024, "{after}");
                 assert!(after < 400 * 1024, "{after}");
