@@ -83,6 +83,59 @@ impl<B: Buffer> Pool<B> {
     }
 }
 
+/// Buffers lent to C code as bare pointers (the memory of an APR heap
+/// bucket) and given back by that pointer when the C side frees it, from
+/// whichever thread: a `Pool` of `size`-byte buffers with pages of their
+/// own, so no thread's malloc arena keeps any of it.
+pub(crate) struct Lender {
+    pool: Pool<Pages>,
+    /// What is lent out: its owner until given back (a handful at a time,
+    /// so a scan finds a pointer faster than a hash would).
+    lent: std::sync::Mutex<Vec<Pages>>,
+}
+
+impl Lender {
+    pub(crate) const fn new(size: usize, keep: usize) -> Lender {
+        Lender {
+            pool: Pool::new(size, keep),
+            lent: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The size of every buffer lent.
+    pub(crate) const fn size(&self) -> usize {
+        self.pool.size
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Pages>> {
+        self.lent.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `size()` writable bytes, valid until `give_back` with the same
+    /// pointer (their content is whatever an earlier borrower left).
+    pub(crate) fn lend(&self) -> io::Result<*mut u8> {
+        let mut buf = self.pool.take()?;
+        // The mapping does not move when its owner does.
+        let ptr = buf.as_mut_ptr();
+        self.lock().push(buf);
+        Ok(ptr)
+    }
+
+    /// Takes back what `lend` gave as `ptr`; false (and nothing done) for a
+    /// pointer it did not lend or that was given back already.
+    pub(crate) fn give_back(&self, ptr: *const u8) -> bool {
+        let buf = {
+            let mut lent = self.lock();
+            match lent.iter().position(|b| b.as_ptr() == ptr) {
+                Some(i) => lent.swap_remove(i),
+                None => return false,
+            }
+        };
+        self.pool.give(buf);
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +157,27 @@ mod tests {
         assert!(again.as_ptr() == a_ptr || again2.as_ptr() == a_ptr);
         assert_eq!((again.len(), again2.len()), (16, 16));
         assert!(pool.lock().is_empty());
+    }
+
+    #[test]
+    fn lent_buffers_come_back_by_pointer_and_are_reused() {
+        let lender = Lender::new(64 * 1024, 1);
+        assert_eq!(lender.size(), 64 * 1024);
+        let a = lender.lend().unwrap();
+        let b = lender.lend().unwrap();
+        assert!(a != b);
+        assert_eq!(lender.lock().len(), 2);
+        assert!(lender.give_back(b));
+        assert!(!lender.give_back(b), "given back twice");
+        assert!(!lender.give_back(std::ptr::null()));
+        assert!(lender.give_back(a));
+        assert!(lender.lock().is_empty());
+        // One kept (the pool's limit), the other unmapped.
+        assert_eq!(lender.pool.lock().len(), 1);
+        let again = lender.lend().unwrap();
+        assert!(again == b || again == a);
+        assert!(lender.pool.lock().is_empty());
+        assert!(lender.give_back(again));
     }
 
     #[test]

@@ -744,7 +744,19 @@ fn attempt(
     if out.capacity() <= REQUEST_BUF_KEEP {
         REQUEST_BUF.set(out);
     }
-    let mut reader = FdReader::new(stream);
+    let mut reader = match FdReader::new(stream) {
+        Ok(reader) => reader,
+        Err(e) => {
+            log_5xx(
+                r,
+                "memory",
+                &format!(
+                    "cannot map a buffer for the response of daemon process group '{name}': {e}"
+                ),
+            );
+            return Attempt::Ended(ffi::HTTP_INTERNAL_SERVER_ERROR, None);
+        }
+    };
     if let Err(e) = sent {
         if reused {
             return Attempt::Retry(body);

@@ -46,7 +46,8 @@ pub(crate) fn send_with_fd(stream: &UnixStream, data: &[u8], fd: RawFd) -> io::R
 /// with the data; they are handed out in the order they arrived.
 pub(crate) struct FdReader {
     fd: RawFd,
-    buf: Vec<u8>,
+    /// Given back to `BUFFERS` on drop.
+    buf: std::mem::ManuallyDrop<crate::buffers::Pages>,
     start: usize,
     end: usize,
     fds: VecDeque<RawFd>,
@@ -55,25 +56,21 @@ pub(crate) struct FdReader {
 }
 
 impl FdReader {
-    pub(crate) fn new(stream: &UnixStream) -> FdReader {
-        // The thread's buffer from its last request: no 64 KiB allocation
-        // per request. It is never zero-filled, so only the pages data was
-        // received into become resident (small responses touch one page).
-        FdReader {
+    pub(crate) fn new(stream: &UnixStream) -> io::Result<FdReader> {
+        // A buffer from the process's pool, not the thread's: a few serve
+        // every thread of an Apache child (instead of one kept by each
+        // thread that ever relayed a request). Its pages are never
+        // zero-filled, so only those data was received into are resident.
+        // The first refill is small: a small response fits (and a large
+        // one's payload goes straight to its destination).
+        Ok(FdReader {
             fd: stream.as_raw_fd(),
-            buf: SPARE.with(|b| {
-                let mut buf = b.take();
-                buf.clear();
-                if buf.capacity() < BUF_LEN {
-                    buf = Vec::with_capacity(BUF_LEN);
-                }
-                buf
-            }),
+            buf: std::mem::ManuallyDrop::new(BUFFERS.take()?),
             start: 0,
             end: 0,
             fds: VecDeque::new(),
-            fill_max: BUF_LEN,
-        }
+            fill_max: SMALL_FILL,
+        })
     }
 
     /// Whether large frames are arriving: then a refill asks for a few KiB
@@ -98,17 +95,8 @@ impl FdReader {
     fn fill(&mut self) -> io::Result<usize> {
         self.start = 0;
         self.end = 0;
-        self.buf.clear();
-        let spare = self.buf.spare_capacity_mut();
-        let n = recv_raw(
-            self.fd,
-            spare.as_mut_ptr() as *mut u8,
-            spare.len().min(self.fill_max),
-            &mut self.fds,
-        )?;
-        // SAFETY: recvmsg() initialised the first `n` bytes of the spare
-        // capacity (n <= its length).
-        unsafe { self.buf.set_len(n) };
+        let room = &mut self.buf[..BUF_LEN.min(self.fill_max)];
+        let n = recv_into(self.fd, room, &mut self.fds)?;
         self.end = n;
         Ok(n)
     }
@@ -260,9 +248,9 @@ unsafe impl ReadExactUninit for FdReader {
     }
 }
 
-thread_local! {
-    static SPARE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-}
+/// The readers' buffers, shared by the process's threads.
+static BUFFERS: crate::buffers::Pool<crate::buffers::Pages> =
+    crate::buffers::Pool::new(BUF_LEN, 16);
 
 const BUF_LEN: usize = 64 * 1024;
 /// A refill's size while large frames arrive (`expect_large`).
@@ -270,8 +258,9 @@ const SMALL_FILL: usize = 4096;
 
 impl Drop for FdReader {
     fn drop(&mut self) {
-        let buf = std::mem::take(&mut self.buf);
-        SPARE.with(|b| *b.borrow_mut() = buf);
+        // The pool keeps it unless it has enough (then it is unmapped).
+        // SAFETY: `buf` is not used again: this is the reader's drop.
+        BUFFERS.give(unsafe { std::mem::ManuallyDrop::take(&mut self.buf) });
         for fd in self.fds.drain(..) {
             super::fd::close(fd);
         }
@@ -291,7 +280,7 @@ mod tests {
         send_with_fd(&a, b"with-fd", file.as_raw_fd()).unwrap();
         (&a).write_all(b"after").unwrap();
         drop(a);
-        let mut r = FdReader::new(&b);
+        let mut r = FdReader::new(&b).unwrap();
         let mut all = Vec::new();
         r.read_to_end(&mut all).unwrap();
         assert_eq!(all, b"beforewith-fdafter");
@@ -343,7 +332,7 @@ mod tests {
         let many = vec![pipe_wr.as_raw_fd(); MAX_FDS + 2];
         send_fds(&a, b"x", &many);
         drop(pipe_wr);
-        let mut r = FdReader::new(&b);
+        let mut r = FdReader::new(&b).unwrap();
         let mut buf = [0u8; 16];
         let e = r.read(&mut buf).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::InvalidData, "{e}");
@@ -362,7 +351,7 @@ mod tests {
         let (a, b) = UnixStream::pair().unwrap();
         let file = std::fs::File::open("/proc/self/status").unwrap();
         send_fds(&a, b"y", &[file.as_raw_fd(); MAX_FDS]);
-        let mut r = FdReader::new(&b);
+        let mut r = FdReader::new(&b).unwrap();
         let mut buf = [0u8; 1];
         assert_eq!(r.read(&mut buf).unwrap(), 1);
         for _ in 0..MAX_FDS {
