@@ -56,7 +56,7 @@ DAEMON_THREADS = 15
 MOUNTS = (("/hello", "hello.wsgi"), ("/r64k", "r64k.wsgi"),
           ("/stream", "stream.wsgi"), ("/file", "file.wsgi"),
           ("/upload", "upload.wsgi"), ("/flask", "flask_app.wsgi"),
-          ("/hello_metrics", "hello.wsgi"))
+          ("/hello_metrics", "hello.wsgi"), ("/sleep", "sleep.wsgi"))
 
 
 class Scenario:

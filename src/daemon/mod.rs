@@ -8,6 +8,7 @@
 //!   Python worker running, replaces it when it dies or drains.
 //! - `worker` (the Python process): request threads, the limits that end
 //!   it, the graceful exit.
+//! - `turns` (in a worker): which request thread waits for work.
 //! - `server` (in a worker): one connection's request, `DaemonBackend`.
 //! - `client` (Apache child): relays a request to the group and back.
 //! - `script_owner`: the script-user= / script-group= check (client and
@@ -27,5 +28,6 @@ pub(crate) mod script_owner;
 pub(crate) mod server;
 pub(crate) mod spool;
 pub(crate) mod supervisor;
+pub(crate) mod turns;
 pub(crate) mod wire;
 pub(crate) mod worker;

@@ -43,6 +43,8 @@ pub(crate) struct State {
     pub(crate) parking: os::epoll::Parking,
     /// Request threads waiting for work.
     pub(crate) idle_threads: AtomicUsize,
+    /// Which of them waits in `parking` (one at a time).
+    pub(crate) turns: super::turns::Turns,
 }
 
 /// A request thread's current request.
@@ -59,6 +61,7 @@ pub(crate) struct Busy {
 /// `stopping` again; setting it also wakes the waiting threads
 /// (`Parking::wake_all`), so this is only a safety net.
 const IDLE_WAIT_MS: i32 = 5000;
+const IDLE_WAIT: Duration = Duration::from_millis(IDLE_WAIT_MS as u64);
 
 /// Idle connections one daemon process keeps open at most; beyond that a
 /// connection is closed after its request (the Apache child reconnects).
@@ -139,6 +142,7 @@ pub(crate) fn run(group: Arc<Group>, index: usize, notify: i32) -> ! {
         pid: std::process::id(),
         parking,
         idle_threads: AtomicUsize::new(threads),
+        turns: super::turns::Turns::new(),
     });
     for worker in 0..threads {
         let st = state.clone();
@@ -176,15 +180,30 @@ fn serve_loop(state: Arc<State>, worker: usize) {
     // its Apache thread to this process even while another one is free.
     let cfg = &state.group.cfg;
     let reuse = cfg.threads > 1 || cfg.processes == 1;
+    // This thread's voluntary context switches when it was handed its last
+    // request: more when it asks for the turn again means the request
+    // blocked (`Turns::take` averages that).
+    let mut handed: Option<u64> = None;
     loop {
         if state.stopping.load(Ordering::SeqCst) {
             // A connection taken before this point is served first.
             state.running.fetch_sub(1, Ordering::SeqCst);
             return;
         }
-        // Woken by work, or by `stop_taking_work` (the timeout is only a
-        // safety net: idle threads do not wake up to poll).
-        let (stream, fresh) = match state.parking.next(IDLE_WAIT_MS) {
+        // One thread at a time waits for work (`daemon::turns`): woken by
+        // work, or by `stop_taking_work` (the timeout is only a safety net:
+        // idle threads do not wake up to poll). It gives its turn up as
+        // soon as it has work, waking nobody (unless requests are long).
+        let served = handed.take().map(|n| os::process::voluntary_switches() > n);
+        if !state.turns.take(IDLE_WAIT, served) {
+            continue;
+        }
+        let next = state.parking.next(IDLE_WAIT_MS);
+        state.turns.give_up();
+        if !matches!(next, os::epoll::Next::Nothing) {
+            handed = Some(os::process::voluntary_switches());
+        }
+        let (stream, fresh) = match next {
             os::epoll::Next::Nothing => continue,
             os::epoll::Next::Conn(s) => (s, false),
             // Another thread or process may have taken it first.
@@ -267,7 +286,7 @@ fn serve_loop(state: Arc<State>, worker: usize) {
         // Stop accepting at once when maximum-requests is reached (the
         // monitor then drains the process and the manager replaces it).
         if max.is_some_and(|m| count >= m) && !state.stopping.swap(true, Ordering::SeqCst) {
-            state.parking.wake_all();
+            stop_taking_work(&state);
             retire_idle(&state);
             os::fd::write_fd(state.notify, &(std::process::id() as i32).to_be_bytes());
         }
@@ -296,6 +315,13 @@ fn refuse_loop(state: &State) {
 }
 
 /// Gives up every idle connection (RETRY, then close).
+/// Wakes every thread waiting for work, now and from now on (after
+/// `stopping` is set: they see it and leave).
+fn stop_taking_work(state: &State) {
+    state.parking.wake_all();
+    state.turns.close();
+}
+
 fn retire_idle(state: &State) {
     for conn in state.parking.take_all() {
         server::retire(&conn);
@@ -563,7 +589,7 @@ fn drain(state: &State, stop: Stop) -> ! {
     );
     state.stopping.store(true, Ordering::SeqCst);
     // Threads waiting for work see it now.
-    state.parking.wake_all();
+    stop_taking_work(state);
     crate::metrics::worker_ending(reason);
     // Idle connections are closed now: their Apache children send the next
     // request to the replacement (a request already sent on one is sent

@@ -104,6 +104,41 @@ pub(crate) fn parent_pid() -> i32 {
     unsafe { libc::getppid() }
 }
 
+/// The kernel's id of the calling thread (gettid).
+pub(crate) fn kernel_thread_id() -> i32 {
+    // SAFETY: gettid has no preconditions.
+    unsafe { libc::gettid() }
+}
+
+/// How many times the calling thread has given up the CPU to wait (its
+/// voluntary context switches, getrusage RUSAGE_THREAD); 0 if unknown.
+pub(crate) fn voluntary_switches() -> u64 {
+    // SAFETY: getrusage writes one rusage, which zeroed is a valid value of.
+    unsafe {
+        let mut ru: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(libc::RUSAGE_THREAD, &mut ru) != 0 {
+            return 0;
+        }
+        ru.ru_nvcsw as u64
+    }
+}
+
+/// Whether thread `tid` of this process is asleep in the kernel (state S
+/// or D in /proc/self/task/<tid>/stat: blocked, rather than running or
+/// waiting for a CPU); None when that cannot be read.
+pub(crate) fn thread_asleep(tid: i32) -> Option<bool> {
+    let stat = std::fs::read(format!("/proc/self/task/{tid}/stat")).ok()?;
+    thread_state_asleep(&stat)
+}
+
+/// The state field of a /proc stat line (after the command in brackets,
+/// which may itself hold brackets and spaces) is S or D.
+fn thread_state_asleep(stat: &[u8]) -> Option<bool> {
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    let state = *stat.get(close + 2)?;
+    Some(matches!(state, b'S' | b'D'))
+}
+
 /// Sets this process's scheduling priority (nice value).
 pub(crate) fn set_priority(nice: i32) -> io::Result<()> {
     // SAFETY: setpriority on our own process.
@@ -179,4 +214,43 @@ pub(crate) unsafe fn set_process_title(argc: i32, argv: *mut *mut libc::c_char, 
 pub(crate) fn thread_id() -> u64 {
     // SAFETY: pthread_self has no preconditions.
     unsafe { libc::pthread_self() as u64 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_thread_state_is_read_after_the_command_whatever_it_holds() {
+        assert_eq!(thread_state_asleep(b"12 (wsgi) S 1 2"), Some(true));
+        assert_eq!(thread_state_asleep(b"12 (a) b) R 1 2"), Some(false));
+        assert_eq!(thread_state_asleep(b"12 (x y) D 1"), Some(true));
+        assert_eq!(thread_state_asleep(b"12 (x"), None);
+        // This thread is running; a thread blocked in a read is asleep.
+        assert_eq!(thread_asleep(kernel_thread_id()), Some(false));
+        let (tx, rx) = std::sync::mpsc::channel::<i32>();
+        let (_keep, done) = std::sync::mpsc::channel::<()>();
+        let t = std::thread::spawn(move || {
+            tx.send(kernel_thread_id()).unwrap();
+            let _ = done.recv();
+        });
+        let tid = rx.recv().unwrap();
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while thread_asleep(tid) != Some(true) {
+            assert!(
+                std::time::Instant::now() < until,
+                "the blocked thread is not asleep"
+            );
+            std::thread::yield_now();
+        }
+        drop(_keep);
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn a_thread_that_sleeps_counts_a_voluntary_switch() {
+        let before = voluntary_switches();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        assert!(voluntary_switches() > before);
+    }
 }

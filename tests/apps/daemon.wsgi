@@ -6,6 +6,9 @@
 #                      os._exit(N) before start_response
 #   sleep&s=S&tag=T    record "enter T <pid>", sleep S s in
 #                      sleepy_function_for_request_timeout, answer
+#   spin&s=S&tag=T     record "enter T <pid>", compute for S s (holding the
+#                      GIL but for Python's switch interval), answer
+#   thread             answer "<pid> <thread ident>"
 #   download&mib=N     stream N MiB in 1 MiB blocks: block i is
 #                      sha256(b"block-%d" % i).digest() * 32768
 #   (nothing)          answer "ok"
@@ -13,6 +16,7 @@ import json
 import hashlib
 import os
 import sys
+import threading
 import time
 from urllib.parse import parse_qs
 
@@ -62,6 +66,15 @@ def application(environ, start_response):
         sleepy_function_for_request_timeout(float(q.get("s", "1")))
         record(environ, "leave %s %d" % (q.get("tag", "-"), os.getpid()))
         body = b"slept"
+    elif op == "spin":
+        record(environ, "enter %s %d" % (q.get("tag", "-"), os.getpid()))
+        until = time.monotonic() + float(q.get("s", "1"))
+        n = 0
+        while time.monotonic() < until:
+            n += 1
+        body = b"spun %d" % n
+    elif op == "thread":
+        body = b"%d %d" % (os.getpid(), threading.get_ident())
     elif op == "download":
         n = int(q.get("mib", "1"))
         headers.append(("Content-Length", str(n << 20)))

@@ -1,0 +1,383 @@
+//! Which of a daemon process's request threads waits for the next request.
+//!
+//! One thread at a time has the turn: it waits in the process's epoll set
+//! (`os::epoll::Parking`); the others wait here. The thread the set hands
+//! a request gives the turn up without waking anyone, and when it has
+//! answered it takes the turn again, usually to find the next request
+//! already waiting: requests that arrive back to back run on one thread
+//! without a thread wake-up each (with the GIL, a second thread could not
+//! run Python meanwhile anyway). Waking a waiting thread for every request
+//! cost about 20 % of a small request's CPU time (`bench/changes.md`).
+//!
+//! So that a request never waits long behind a slow one, one waiting
+//! thread, the watcher, looks every `LOOK` while the turn is free. When
+//! the same thread has kept it free for a whole look and is asleep in the
+//! kernel (a database call, `time.sleep`, a full socket, the GIL), or has
+//! kept it free for `LONG` whatever it does (a long computation, which the
+//! GIL still shares every switch interval), the watcher takes the turn and
+//! wakes another thread to watch. A free turn is not watched while another
+//! thread waits in the epoll set: then the watcher sleeps until the turn is
+//! given up.
+//!
+//! That suits requests that run until they are done. When many of them
+//! block instead (a quarter or more, averaged: they wait on a database,
+//! say; `served` tells, from the thread's voluntary context switches), a
+//! request waiting for a look would be late every time and the process
+//! would start no more than a request per look: then there are no turns,
+//! every idle thread waits in the epoll set, which hands each request to
+//! one of them (a thread wake-up per request, which such requests do not
+//! feel), until most requests run through again.
+
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// How often the watcher looks at a free turn.
+const LOOK: Duration = Duration::from_micros(500);
+/// How long a turn may stay free, given up by a thread that keeps running,
+/// before the watcher takes it anyway.
+const LONG: Duration = Duration::from_millis(10);
+/// `blocked` (a fraction in 1/256ths) from which the turn is handed on at
+/// once: a quarter of the requests.
+const EAGER: u32 = 64;
+
+#[derive(Default)]
+struct State {
+    /// Threads that have a turn (they wait in the epoll set, or are about
+    /// to): at most one while requests run through; any number while they
+    /// block, and until those threads give theirs up after.
+    polling: u32,
+    /// Turns given up so far; the kernel id of the last thread to give one
+    /// up, and when.
+    given_up: u64,
+    giver: i32,
+    freed_at: Option<Instant>,
+    /// A thread watches; `watcher_asleep`: it waits for the turn to be
+    /// given up (no timeout), so `give_up` must wake it.
+    watching: bool,
+    watcher_asleep: bool,
+    /// Threads waiting for the watcher's place.
+    benched: usize,
+    closed: bool,
+    /// The share of requests that blocked, in 1/256ths, a moving average
+    /// (each request weighs 1/8).
+    blocked: u32,
+}
+
+impl State {
+    fn eager(&self) -> bool {
+        self.blocked >= EAGER
+    }
+}
+
+pub(crate) struct Turns {
+    state: Mutex<State>,
+    /// The watcher waits here.
+    watch: Condvar,
+    /// The other threads wait here, for the watcher's place.
+    bench: Condvar,
+    /// Whether a thread is asleep in the kernel (`os::process`); a test can
+    /// stand in its own.
+    asleep: fn(i32) -> bool,
+}
+
+impl Turns {
+    pub(crate) fn new() -> Turns {
+        Turns::with(|tid| crate::os::process::thread_asleep(tid).unwrap_or(true))
+    }
+
+    fn with(asleep: fn(i32) -> bool) -> Turns {
+        Turns {
+            state: Mutex::new(State::default()),
+            watch: Condvar::new(),
+            bench: Condvar::new(),
+            asleep,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits up to `timeout` for the turn: true once this thread has it,
+    /// false after `timeout` or once `close` ran. `served`: whether the
+    /// request this thread just served blocked (none when it served none).
+    pub(crate) fn take(&self, timeout: Duration, served: Option<bool>) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut st = self.lock();
+        if let Some(blocked) = served {
+            let was = st.eager();
+            st.blocked = st.blocked - st.blocked / 8 + if blocked { 256 / 8 } else { 0 };
+            if st.eager() && !was {
+                // Every waiting thread goes to wait in the epoll set.
+                self.watch.notify_all();
+                self.bench.notify_all();
+            }
+        }
+        loop {
+            if st.closed {
+                return false;
+            }
+            // Requests that block: every idle thread waits in the epoll
+            // set, which hands each request to one of them.
+            if st.eager() {
+                st.polling += 1;
+                return true;
+            }
+            // A free turn goes at once to a thread that comes back from a
+            // request (or starts): that is how back-to-back requests stay
+            // on one thread.
+            if st.polling == 0 {
+                st.polling = 1;
+                self.keep_watched(&st);
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            if !st.watching {
+                st.watching = true;
+                let (guard, took) = self.watch_turn(st, deadline);
+                st = guard;
+                st.watching = false;
+                self.keep_watched(&st);
+                if took {
+                    return true;
+                }
+                continue;
+            }
+            st.benched += 1;
+            st = self
+                .bench
+                .wait_timeout(st, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+            st.benched -= 1;
+        }
+    }
+
+    /// A thread leaving: if no one watches and a thread waits for the
+    /// place, wake it (the turn must never be left unwatched while a
+    /// thread could watch it).
+    fn keep_watched(&self, st: &State) {
+        if !st.watching && st.benched > 0 {
+            self.bench.notify_one();
+        }
+    }
+
+    /// The watcher's loop: true when it took the turn; false at the
+    /// deadline or on `close`.
+    fn watch_turn<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, State>,
+        deadline: Instant,
+    ) -> (MutexGuard<'a, State>, bool) {
+        // The give-up seen free at the previous look.
+        let mut seen: Option<u64> = None;
+        loop {
+            if st.closed {
+                return (st, false);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return (st, false);
+            }
+            if st.eager() {
+                st.polling += 1;
+                return (st, true);
+            }
+            if st.polling == 0 {
+                let freed_for = st.freed_at.map_or(LONG, |t| now - t);
+                if seen == Some(st.given_up) && (freed_for >= LONG || (self.asleep)(st.giver)) {
+                    st.polling = 1;
+                    return (st, true);
+                }
+                seen = Some(st.given_up);
+            } else {
+                seen = None;
+            }
+            // While the turn is taken, sleep until it is given up.
+            let wait = if st.polling > 0 {
+                deadline - now
+            } else {
+                LOOK.min(deadline - now)
+            };
+            st.watcher_asleep = st.polling > 0;
+            st = self
+                .watch
+                .wait_timeout(st, wait)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+            st.watcher_asleep = false;
+        }
+    }
+
+    /// Gives the turn up (this thread was handed work, or its wait ended
+    /// without any): the next thread to ask takes it. Wakes the watcher
+    /// when it sleeps because the turn was taken.
+    pub(crate) fn give_up(&self) {
+        let mut st = self.lock();
+        st.polling = st.polling.saturating_sub(1);
+        st.given_up = st.given_up.wrapping_add(1);
+        st.giver = crate::os::process::kernel_thread_id();
+        st.freed_at = Some(Instant::now());
+        if st.watcher_asleep && st.polling == 0 {
+            st.watcher_asleep = false;
+            self.watch.notify_one();
+        }
+    }
+
+    /// Every waiting thread returns, now and from now on (the process stops
+    /// taking work).
+    pub(crate) fn close(&self) {
+        self.lock().closed = true;
+        self.watch.notify_all();
+        self.bench.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn turns(asleep: fn(i32) -> bool) -> Arc<Turns> {
+        Arc::new(Turns::with(asleep))
+    }
+
+    /// Polls until a thread watches the taken turn, asleep.
+    fn until_watcher_asleep(t: &Turns) {
+        let until = Instant::now() + Duration::from_secs(5);
+        while !t.lock().watcher_asleep {
+            assert!(Instant::now() < until, "no watcher");
+            std::thread::yield_now();
+        }
+    }
+
+    #[test]
+    fn a_free_turn_goes_to_whoever_asks_and_a_taken_one_to_nobody() {
+        let t = turns(|_| true);
+        assert!(t.take(Duration::from_millis(10), None));
+        let start = Instant::now();
+        assert!(!t.take(Duration::from_millis(30), None), "taken twice");
+        assert!(start.elapsed() >= Duration::from_millis(30));
+        t.give_up();
+        assert!(t.take(Duration::ZERO, None));
+        t.close();
+        assert!(!t.take(Duration::from_secs(5), None));
+    }
+
+    /// Runs a watcher (a second thread asking for the turn) while the
+    /// first keeps it free; how long the watcher waited for it.
+    fn watcher_waits(asleep: fn(i32) -> bool) -> Duration {
+        let t = turns(asleep);
+        assert!(t.take(Duration::ZERO, None));
+        let t2 = t.clone();
+        let watcher = std::thread::spawn(move || {
+            let start = Instant::now();
+            assert!(t2.take(Duration::from_secs(5), None));
+            start.elapsed()
+        });
+        // The watcher is asleep on the taken turn; this thread now serves
+        // a request (the turn free) and does not come back.
+        until_watcher_asleep(&t);
+        let freed = Instant::now();
+        t.give_up();
+        let _ = watcher.join().unwrap();
+        freed.elapsed()
+    }
+
+    #[test]
+    fn the_watcher_takes_a_turn_left_free_by_a_blocked_thread_within_two_looks() {
+        let waited = watcher_waits(|_| true);
+        assert!(waited < LONG, "{waited:?}");
+    }
+
+    #[test]
+    fn the_watcher_takes_a_turn_left_free_by_a_running_thread_after_long() {
+        let waited = watcher_waits(|_| false);
+        assert!(waited >= LONG, "{waited:?}");
+        assert!(waited < LONG * 10, "{waited:?}");
+    }
+
+    #[test]
+    fn a_thread_back_from_its_request_takes_the_turn_before_the_watcher() {
+        // A running giver: only a turn free for LONG is taken from it.
+        let t = turns(|_| false);
+        assert!(t.take(Duration::ZERO, None));
+        let t2 = t.clone();
+        let watcher = std::thread::spawn(move || t2.take(Duration::from_secs(5), None));
+        until_watcher_asleep(&t);
+        // Requests back to back, each 0.1 ms (a busy loop, not a sleep
+        // that a loaded machine could stretch): the turn always comes back
+        // to this thread.
+        let until = Instant::now() + Duration::from_millis(100);
+        while Instant::now() < until {
+            t.give_up();
+            let busy = Instant::now();
+            while busy.elapsed() < Duration::from_micros(100) {
+                std::hint::spin_loop();
+            }
+            assert!(
+                t.take(Duration::ZERO, None),
+                "the watcher took a turn given up for 0.1 ms"
+            );
+        }
+        t.give_up();
+        assert!(
+            watcher.join().unwrap(),
+            "the watcher did not take the turn left free"
+        );
+    }
+
+    #[test]
+    fn after_blocking_requests_every_thread_waits_for_work() {
+        let t = turns(|_| false);
+        assert!(t.take(Duration::ZERO, None));
+        let t2 = t.clone();
+        let watcher = std::thread::spawn(move || t2.take(Duration::from_secs(5), None));
+        until_watcher_asleep(&t);
+        // Requests that block: the watcher is released, and any thread
+        // asking has its way at once, the turn taken or not.
+        for _ in 0..30 {
+            t.give_up();
+            assert!(t.take(Duration::ZERO, Some(true)));
+        }
+        assert!(watcher.join().unwrap());
+        assert!(t.take(Duration::ZERO, None));
+        assert!(t.take(Duration::ZERO, None));
+        // Four turns out now (this thread's, the watcher's, two more).
+        assert_eq!(t.lock().polling, 4);
+        // Requests that run through again: each turn given up (the last
+        // three threads' wait ended), then one turn.
+        for _ in 0..3 {
+            t.give_up();
+        }
+        for _ in 0..60 {
+            t.give_up();
+            assert!(t.take(Duration::ZERO, Some(false)));
+        }
+        assert!(!t.lock().eager());
+        assert_eq!(t.lock().polling, 1);
+        assert!(!t.take(Duration::from_millis(5), None), "the turn is taken");
+    }
+
+    #[test]
+    fn close_wakes_the_watcher_and_the_bench() {
+        let t = turns(|_| true);
+        assert!(t.take(Duration::ZERO, None));
+        let waiting: Vec<_> = (0..3)
+            .map(|_| {
+                let t = t.clone();
+                std::thread::spawn(move || t.take(Duration::from_secs(30), None))
+            })
+            .collect();
+        until_watcher_asleep(&t);
+        let start = Instant::now();
+        t.close();
+        for w in waiting {
+            assert!(!w.join().unwrap());
+        }
+        assert!(start.elapsed() < Duration::from_secs(5));
+    }
+}
