@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from harness.apache import wait_for
-from harness.daemon import SKIP_IN_DAEMON_RUN, events
+from harness.daemon import SKIP_IN_DAEMON_RUN, Hammer, events
 
 pytestmark = [pytest.mark.skipif(**SKIP_IN_DAEMON_RUN), pytest.mark.rs_only]
 
@@ -30,38 +30,15 @@ def srv(server_factory):
     return s
 
 
-def _thread_of(srv):
-    r = srv.get("/t?op=thread", timeout=10)
-    assert r.status == 200, (r.status, r.body)
-    return r.body.split()[1]
-
-
 def test_concurrent_small_requests_stay_on_one_thread(srv):
-    """Six clients, 40 requests each, at once: one thread serves most of
-    them (each wakes no other thread), though four are free."""
-    counts = collections.Counter()
-    lock = threading.Lock()
-    errors = []
-
-    def client():
-        try:
-            for _ in range(40):
-                t = _thread_of(srv)
-                with lock:
-                    counts[t] += 1
-        except Exception as e:  # reported below
-            errors.append(e)
-
-    clients = [threading.Thread(target=client) for _ in range(6)]
-    for c in clients:
-        c.start()
-    for c in clients:
-        c.join()
-    assert not errors, errors
-    total = sum(counts.values())
-    assert total == 240
+    """Six clients, 240 requests in all, at once: one thread serves most
+    of them (each wakes no other thread), though four are free."""
+    h = Hammer(srv.port, "/t?op=thread", clients=6, max_requests=240).start().join()
+    assert not h.failures, h.failures[:3]
+    counts = collections.Counter(r[3].split()[1] for r in h.results)
+    assert sum(counts.values()) == 240
     top = counts.most_common(1)[0][1]
-    assert top >= 0.6 * total, counts
+    assert top >= 0.6 * 240, counts
 
 
 @pytest.mark.parametrize("slow", ["sleep", "spin"])
