@@ -187,10 +187,22 @@ impl Turns {
                 return (st, true);
             }
             if st.polling == 0 {
-                let freed_for = st.freed_at.map_or(LONG, |t| now - t);
-                if seen == Some(st.given_up) && (freed_for >= LONG || (self.asleep)(st.giver)) {
-                    st.polling = 1;
-                    return (st, true);
+                let given_up = st.given_up;
+                if seen == Some(given_up) {
+                    let long = st.freed_at.is_none_or(|t| now - t >= LONG);
+                    let asleep = long || {
+                        // /proc is read without the lock (the giver may be
+                        // coming back for it meanwhile: checked again).
+                        let giver = st.giver;
+                        drop(st);
+                        let asleep = (self.asleep)(giver);
+                        st = self.lock();
+                        asleep
+                    };
+                    if asleep && st.polling == 0 && st.given_up == given_up && !st.closed {
+                        st.polling = 1;
+                        return (st, true);
+                    }
                 }
                 seen = Some(st.given_up);
             } else {
