@@ -223,10 +223,16 @@ def test_metrics_recorded_after_start_recording(srv):
         for key in ("request_count", "request_throughput", "capacity_utilization",
                     "status_2xx", "server_time", "application_time"):
             assert key in r, key
-    # a later sample counts the earlier requests of its process
-    m = get_json(srv, "/api?op=metrics")
-    assert m["process"]["request_count"] >= 1
-    assert any(t["request_count"] >= 1 for t in m["process"]["threads"])
+    # A later sample counts the earlier requests of its process. Each is
+    # counted as it ends, which may be just after its client has the whole
+    # response (and the next request may go to another process): polled.
+    def counted():
+        m = get_json(srv, "/api?op=metrics")
+        p = m["process"]
+        return (m["pid"] in seen and p["request_count"] >= 1
+                and any(t["request_count"] >= 1 for t in p["threads"]))
+    wait_for(counted, timeout=10, interval=0.05,
+             what="a sample counting its process's earlier requests")
 
 
 # ------------------------------------------------------------ LogHandler

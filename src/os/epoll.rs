@@ -1,7 +1,8 @@
 //! One epoll instance shared by a daemon process's request threads: the
 //! group's listening socket plus the idle connections Apache children keep
 //! open between requests. Each connection is armed one-shot, so exactly one
-//! thread is handed a connection that has a request waiting.
+//! thread is handed a connection that has a request waiting (usually the
+//! one thread waiting here: `daemon::turns` decides which threads wait).
 
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
