@@ -314,7 +314,6 @@ fn refuse_loop(state: &State) {
     }
 }
 
-/// Gives up every idle connection (RETRY, then close).
 /// Wakes every thread waiting for work, now and from now on (after
 /// `stopping` is set: they see it and leave).
 fn stop_taking_work(state: &State) {
@@ -322,6 +321,7 @@ fn stop_taking_work(state: &State) {
     state.turns.close();
 }
 
+/// Gives up every idle connection (RETRY, then close).
 fn retire_idle(state: &State) {
     for conn in state.parking.take_all() {
         server::retire(&conn);
