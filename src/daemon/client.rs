@@ -76,13 +76,8 @@ fn daemon_still_running(pid: u32) -> bool {
     let stat = format!("/proc/{pid}/stat");
     let deadline = Instant::now() + Duration::from_millis(100);
     loop {
-        // The state follows the ")" that ends the command name.
-        let state = std::fs::read_to_string(&stat).ok().and_then(|s| {
-            s.rsplit_once(')')
-                .and_then(|(_, rest)| rest.trim_start().chars().next())
-        });
-        match state {
-            None | Some('Z' | 'X') => return false,
+        match crate::os::process::state_of(&stat) {
+            None | Some(b'Z' | b'X') => return false,
             Some(_) if Instant::now() >= deadline => return true,
             Some(_) => std::thread::sleep(Duration::from_millis(10)),
         }

@@ -6,8 +6,8 @@
 //! answered it takes the turn again, usually to find the next request
 //! already waiting: requests that arrive back to back run on one thread
 //! without a thread wake-up each (with the GIL, a second thread could not
-//! run Python meanwhile anyway). Waking a waiting thread for every request
-//! cost about 20 % of a small request's CPU time (`bench/changes.md`).
+//! run Python meanwhile anyway): about one context switch less per small
+//! request (`bench/changes.md`, 19).
 //!
 //! So that a request never waits long behind a slow one, one waiting
 //! thread, the watcher, looks every `LOOK` while the turn is free. When
@@ -166,7 +166,7 @@ impl Turns {
     }
 
     /// The watcher's loop: true when it took the turn; false at the
-    /// deadline or on `close`.
+    /// deadline, on `close`, or when requests block (no turns).
     fn watch_turn<'a>(
         &'a self,
         mut st: MutexGuard<'a, State>,
@@ -175,16 +175,10 @@ impl Turns {
         // The give-up seen free at the previous look.
         let mut seen: Option<u64> = None;
         loop {
-            if st.closed {
-                return (st, false);
-            }
+            // Ended, or no turns any more (`take` sees which).
             let now = Instant::now();
-            if now >= deadline {
+            if st.closed || st.eager() || now >= deadline {
                 return (st, false);
-            }
-            if st.eager() {
-                st.polling += 1;
-                return (st, true);
             }
             if st.polling == 0 {
                 let given_up = st.given_up;

@@ -194,14 +194,16 @@ fn serve_loop(state: Arc<State>, worker: usize) {
         // work, or by `stop_taking_work` (the timeout is only a safety net:
         // idle threads do not wake up to poll). It gives its turn up as
         // soon as it has work, waking nobody (unless requests are long).
-        let served = handed.take().map(|n| os::process::voluntary_switches() > n);
+        let served = handed
+            .take()
+            .map(|n| os::rusage::thread_voluntary_switches() > n);
         if !state.turns.take(IDLE_WAIT, served) {
             continue;
         }
         let next = state.parking.next(IDLE_WAIT_MS);
         state.turns.give_up();
         if !matches!(next, os::epoll::Next::Nothing) {
-            handed = Some(os::process::voluntary_switches());
+            handed = Some(os::rusage::thread_voluntary_switches());
         }
         let (stream, fresh) = match next {
             os::epoll::Next::Nothing => continue,

@@ -110,33 +110,28 @@ pub(crate) fn kernel_thread_id() -> i32 {
     unsafe { libc::gettid() }
 }
 
-/// How many times the calling thread has given up the CPU to wait (its
-/// voluntary context switches, getrusage RUSAGE_THREAD); 0 if unknown.
-pub(crate) fn voluntary_switches() -> u64 {
-    // SAFETY: getrusage writes one rusage, which zeroed is a valid value of.
-    unsafe {
-        let mut ru: libc::rusage = std::mem::zeroed();
-        if libc::getrusage(libc::RUSAGE_THREAD, &mut ru) != 0 {
-            return 0;
-        }
-        ru.ru_nvcsw as u64
-    }
-}
-
 /// Whether thread `tid` of this process is asleep in the kernel (state S
-/// or D in /proc/self/task/<tid>/stat: blocked, rather than running or
-/// waiting for a CPU); None when that cannot be read.
+/// or D: blocked, rather than running or waiting for a CPU); None when that
+/// cannot be read.
 pub(crate) fn thread_asleep(tid: i32) -> Option<bool> {
-    let stat = std::fs::read(format!("/proc/self/task/{tid}/stat")).ok()?;
-    thread_state_asleep(&stat)
+    let state = state_of(&format!("/proc/self/task/{tid}/stat"))?;
+    Some(matches!(state, b'S' | b'D'))
 }
 
-/// The state field of a /proc stat line (after the command in brackets,
-/// which may itself hold brackets and spaces) is S or D.
-fn thread_state_asleep(stat: &[u8]) -> Option<bool> {
+/// The state letter (R, S, D, Z...) of the process or thread whose /proc
+/// `stat` file is `path`; None when it cannot be read (it is gone).
+pub(crate) fn state_of(path: &str) -> Option<u8> {
+    state_in(&std::fs::read(path).ok()?)
+}
+
+/// The state field of a /proc stat line: after the command in brackets,
+/// which may itself hold brackets and spaces.
+fn state_in(stat: &[u8]) -> Option<u8> {
     let close = stat.iter().rposition(|&b| b == b')')?;
-    let state = *stat.get(close + 2)?;
-    Some(matches!(state, b'S' | b'D'))
+    stat[close + 1..]
+        .iter()
+        .copied()
+        .find(|b| !b.is_ascii_whitespace())
 }
 
 /// Sets this process's scheduling priority (nice value).
@@ -222,10 +217,11 @@ mod tests {
 
     #[test]
     fn a_thread_state_is_read_after_the_command_whatever_it_holds() {
-        assert_eq!(thread_state_asleep(b"12 (wsgi) S 1 2"), Some(true));
-        assert_eq!(thread_state_asleep(b"12 (a) b) R 1 2"), Some(false));
-        assert_eq!(thread_state_asleep(b"12 (x y) D 1"), Some(true));
-        assert_eq!(thread_state_asleep(b"12 (x"), None);
+        assert_eq!(state_in(b"12 (wsgi) S 1 2"), Some(b'S'));
+        assert_eq!(state_in(b"12 (a) b) R 1 2"), Some(b'R'));
+        assert_eq!(state_in(b"12 (x y) D 1"), Some(b'D'));
+        assert_eq!(state_in(b"12 (x"), None);
+        assert_eq!(state_in(b"12 (x)"), None);
         // This thread is running; a thread blocked in a read is asleep.
         assert_eq!(thread_asleep(kernel_thread_id()), Some(false));
         let (tx, rx) = std::sync::mpsc::channel::<i32>();
@@ -245,12 +241,5 @@ mod tests {
         }
         drop(_keep);
         t.join().unwrap();
-    }
-
-    #[test]
-    fn a_thread_that_sleeps_counts_a_voluntary_switch() {
-        let before = voluntary_switches();
-        std::thread::sleep(std::time::Duration::from_millis(2));
-        assert!(voluntary_switches() > before);
     }
 }

@@ -1,5 +1,6 @@
-//! CPU time and peak memory from getrusage (the thread's or the process's),
-//! for the `mod_wsgi` metrics and events.
+//! CPU time, peak memory and context switches from getrusage (the thread's
+//! or the process's), for the `mod_wsgi` metrics and events and the daemon's
+//! request threads.
 
 /// CPU seconds spent in user and system mode.
 #[derive(Clone, Copy, Debug, Default)]
@@ -39,7 +40,25 @@ pub(crate) fn process() -> Option<CpuTimes> {
     times(libc::RUSAGE_SELF)
 }
 
+/// How many times the calling thread has given up the CPU to wait (its
+/// voluntary context switches); 0 if unknown.
+pub(crate) fn thread_voluntary_switches() -> u64 {
+    usage(libc::RUSAGE_THREAD).map_or(0, |ru| ru.ru_nvcsw.max(0) as u64)
+}
+
 /// The process's peak resident set size in bytes.
 pub(crate) fn max_rss_bytes() -> u64 {
     usage(libc::RUSAGE_SELF).map_or(0, |ru| ru.ru_maxrss.max(0) as u64 * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_thread_that_sleeps_counts_a_voluntary_switch() {
+        let before = thread_voluntary_switches();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        assert!(thread_voluntary_switches() > before);
+    }
 }
