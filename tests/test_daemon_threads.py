@@ -1,8 +1,9 @@
 """Which thread of a daemon process serves a request (`daemon::turns`):
-requests that arrive back to back run on the thread that has the turn to
-wait for work, without waking another thread for each; a request never
-waits long behind a slow one, whether that one sleeps (blocked in the
-kernel) or computes (holding the GIL)."""
+short requests that arrive back to back run on the thread that has the
+turn to wait for work, without waking another thread for each; long ones
+go to whichever thread is free, as each arrives; a request never waits
+long behind a slow one, whether that one sleeps (blocked in the kernel)
+or computes (holding the GIL)."""
 
 import collections
 import threading
@@ -39,6 +40,20 @@ def test_concurrent_small_requests_stay_on_one_thread(srv):
     assert sum(counts.values()) == 240
     top = counts.most_common(1)[0][1]
     assert top >= 0.6 * 240, counts
+
+
+def test_concurrent_long_requests_go_to_the_free_threads(srv):
+    """Six clients, 120 requests of 2 ms of computing each, at once: taken
+    back to back by one thread, they would keep it from sleeping (so that
+    any thread that wakes on the CPU preempts it in the middle of its
+    Python); each goes to a free thread instead."""
+    h = Hammer(srv.port, "/t?op=work&ms=2", clients=6, max_requests=120).start().join()
+    assert not h.failures, h.failures[:3]
+    counts = collections.Counter(r[3].split()[1] for r in h.results)
+    assert sum(counts.values()) == 120
+    assert len(counts) == 4, counts
+    top = counts.most_common(1)[0][1]
+    assert top <= 0.5 * 120, counts
 
 
 @pytest.mark.parametrize("slow", ["sleep", "spin"])

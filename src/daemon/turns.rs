@@ -19,14 +19,19 @@
 //! thread waits in the epoll set: then the watcher sleeps until the turn is
 //! given up.
 //!
-//! That suits requests that run until they are done. When many of them
-//! block instead (a quarter or more, averaged: they wait on a database,
-//! say; `served` tells, from the thread's voluntary context switches), a
-//! request waiting for a look would be late every time and the process
-//! would start no more than a request per look: then there are no turns,
-//! every idle thread waits in the epoll set, which hands each request to
-//! one of them (a thread wake-up per request, which such requests do not
-//! feel), until most requests run through again.
+//! That suits short requests that run until they are done. When many
+//! requests (a quarter or more, averaged) block (they wait on a database,
+//! say) or compute for longer than `SHORT`, there are no turns: every idle
+//! thread waits in the epoll set, which hands each request to one of them
+//! (a thread wake-up per request, which such requests do not feel), until
+//! most requests are short again. With blocking requests, a request
+//! waiting for a look would be late every time and the process would start
+//! no more than a request per look. Long requests lose with turns on a
+//! busy CPU: the thread that takes them back to back never sleeps, so the
+//! scheduler lets every thread that wakes (Apache's, the watcher) preempt
+//! it in the middle of its Python, and the watcher is woken for each of
+//! them (a Flask page of about 0.2 ms CPU: 4650 -> 3450 req/s with turns,
+//! `bench/changes.md`, 20).
 
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -36,9 +41,24 @@ const LOOK: Duration = Duration::from_micros(500);
 /// How long a turn may stay free, given up by a thread that keeps running,
 /// before the watcher takes it anyway.
 const LONG: Duration = Duration::from_millis(10);
-/// `blocked` (a fraction in 1/256ths) from which the turn is handed on at
+/// `slow` (a fraction in 1/256ths) from which the turn is handed on at
 /// once: a quarter of the requests.
 const EAGER: u32 = 64;
+/// A request that used this much CPU time or more is not short (the
+/// daemon's share of a hello-world request is 15-40 µs, of a small Flask
+/// page about 200 µs).
+pub(crate) const SHORT_CPU_MICROS: u64 = 100;
+
+/// Whether a request ran through: short, and never waited (a thread's
+/// marks when it was handed the request and when it asks for the turn
+/// again).
+pub(crate) fn ran_through(
+    handed: crate::os::rusage::ThreadMark,
+    back: crate::os::rusage::ThreadMark,
+) -> bool {
+    back.voluntary_switches == handed.voluntary_switches
+        && back.cpu_micros.saturating_sub(handed.cpu_micros) < SHORT_CPU_MICROS
+}
 
 #[derive(Default)]
 struct State {
@@ -58,14 +78,14 @@ struct State {
     /// Threads waiting for the watcher's place.
     benched: usize,
     closed: bool,
-    /// The share of requests that blocked, in 1/256ths, a moving average
-    /// (each request weighs 1/8).
-    blocked: u32,
+    /// The share of requests that did not run through (they blocked or
+    /// were long), in 1/256ths, a moving average (each request weighs 1/8).
+    slow: u32,
 }
 
 impl State {
     fn eager(&self) -> bool {
-        self.blocked >= EAGER
+        self.slow >= EAGER
     }
 }
 
@@ -100,13 +120,14 @@ impl Turns {
 
     /// Waits up to `timeout` for the turn: true once this thread has it,
     /// false after `timeout` or once `close` ran. `served`: whether the
-    /// request this thread just served blocked (none when it served none).
+    /// request this thread just served ran through (`ran_through`; none
+    /// when it served none).
     pub(crate) fn take(&self, timeout: Duration, served: Option<bool>) -> bool {
         let deadline = Instant::now() + timeout;
         let mut st = self.lock();
-        if let Some(blocked) = served {
+        if let Some(through) = served {
             let was = st.eager();
-            st.blocked = st.blocked - st.blocked / 8 + if blocked { 256 / 8 } else { 0 };
+            st.slow = st.slow - st.slow / 8 + if through { 0 } else { 256 / 8 };
             if st.eager() && !was {
                 // Every waiting thread goes to wait in the epoll set.
                 self.watch.notify_all();
@@ -117,8 +138,8 @@ impl Turns {
             if st.closed {
                 return false;
             }
-            // Requests that block: every idle thread waits in the epoll
-            // set, which hands each request to one of them.
+            // Requests that block or are long: every idle thread waits in
+            // the epoll set, which hands each request to one of them.
             if st.eager() {
                 st.polling += 1;
                 return true;
@@ -347,7 +368,7 @@ mod tests {
         // asking has its way at once, the turn taken or not.
         for _ in 0..30 {
             t.give_up();
-            assert!(t.take(Duration::ZERO, Some(true)));
+            assert!(t.take(Duration::ZERO, Some(false)));
         }
         assert!(watcher.join().unwrap());
         assert!(t.take(Duration::ZERO, None));
@@ -361,11 +382,29 @@ mod tests {
         }
         for _ in 0..60 {
             t.give_up();
-            assert!(t.take(Duration::ZERO, Some(false)));
+            assert!(t.take(Duration::ZERO, Some(true)));
         }
         assert!(!t.lock().eager());
         assert_eq!(t.lock().polling, 1);
         assert!(!t.take(Duration::from_millis(5), None), "the turn is taken");
+    }
+
+    #[test]
+    fn a_request_runs_through_when_it_neither_waited_nor_computed_long() {
+        use crate::os::rusage::ThreadMark;
+        let mark = |voluntary_switches, cpu_micros| ThreadMark {
+            voluntary_switches,
+            cpu_micros,
+        };
+        assert!(ran_through(
+            mark(7, 1000),
+            mark(7, 1000 + SHORT_CPU_MICROS - 1)
+        ));
+        assert!(!ran_through(mark(7, 1000), mark(8, 1001)), "it waited");
+        assert!(
+            !ran_through(mark(7, 1000), mark(7, 1000 + SHORT_CPU_MICROS)),
+            "long"
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@
 use super::registry::Group;
 use super::server;
 use super::spool;
+use super::turns;
 use crate::httpd::log::Level;
 use crate::os::{self, identity, signals};
 use crate::python;
@@ -180,10 +181,10 @@ fn serve_loop(state: Arc<State>, worker: usize) {
     // its Apache thread to this process even while another one is free.
     let cfg = &state.group.cfg;
     let reuse = cfg.threads > 1 || cfg.processes == 1;
-    // This thread's voluntary context switches when it was handed its last
-    // request: more when it asks for the turn again means the request
-    // blocked (`Turns::take` averages that).
-    let mut handed: Option<u64> = None;
+    // This thread's voluntary context switches and CPU time when it was
+    // handed its last request: whether that request ran through quickly
+    // (`Turns::take` averages that).
+    let mut handed: Option<os::rusage::ThreadMark> = None;
     loop {
         if state.stopping.load(Ordering::SeqCst) {
             // A connection taken before this point is served first.
@@ -196,14 +197,14 @@ fn serve_loop(state: Arc<State>, worker: usize) {
         // soon as it has work, waking nobody (unless requests are long).
         let served = handed
             .take()
-            .map(|n| os::rusage::thread_voluntary_switches() > n);
+            .map(|then| turns::ran_through(then, os::rusage::thread_mark()));
         if !state.turns.take(IDLE_WAIT, served) {
             continue;
         }
         let next = state.parking.next(IDLE_WAIT_MS);
         state.turns.give_up();
         if !matches!(next, os::epoll::Next::Nothing) {
-            handed = Some(os::rusage::thread_voluntary_switches());
+            handed = Some(os::rusage::thread_mark());
         }
         let (stream, fresh) = match next {
             os::epoll::Next::Nothing => continue,

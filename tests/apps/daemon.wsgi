@@ -9,6 +9,8 @@
 #   spin&s=S&tag=T     record "enter T <pid>", compute for S s (holding the
 #                      GIL but for Python's switch interval), answer
 #   thread             answer "<pid> <thread ident>"
+#   work&ms=M          compute for M ms (holding the GIL), answer
+#                      "<pid> <thread ident>"
 #   download&mib=N     stream N MiB in 1 MiB blocks: block i is
 #                      sha256(b"block-%d" % i).digest() * 32768
 #   (nothing)          answer "ok"
@@ -74,6 +76,11 @@ def application(environ, start_response):
             n += 1
         body = b"spun %d" % n
     elif op == "thread":
+        body = b"%d %d" % (os.getpid(), threading.get_ident())
+    elif op == "work":
+        until = time.monotonic() + float(q.get("ms", "1")) / 1000
+        while time.monotonic() < until:
+            pass
         body = b"%d %d" % (os.getpid(), threading.get_ident())
     elif op == "download":
         n = int(q.get("mib", "1"))
