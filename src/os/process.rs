@@ -104,10 +104,16 @@ pub(crate) fn parent_pid() -> i32 {
     unsafe { libc::getppid() }
 }
 
-/// The kernel's id of the calling thread (gettid).
+/// The kernel's id of the calling thread (gettid), asked once per thread
+/// (a daemon request thread gives its turn up once per request). A thread
+/// keeps its id for its life; a child forked by this thread would inherit
+/// the cached value, but the threads that ask never fork.
 pub(crate) fn kernel_thread_id() -> i32 {
-    // SAFETY: gettid has no preconditions.
-    unsafe { libc::gettid() }
+    thread_local! {
+        // SAFETY: gettid has no preconditions.
+        static TID: i32 = unsafe { libc::gettid() };
+    }
+    TID.with(|t| *t)
 }
 
 /// Whether thread `tid` of this process is asleep in the kernel (state S
