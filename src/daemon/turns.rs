@@ -21,17 +21,17 @@
 //!
 //! That suits short requests that run until they are done. When many
 //! requests (a quarter or more, averaged) block (they wait on a database,
-//! say) or compute for longer than `SHORT`, there are no turns: every idle
-//! thread waits in the epoll set, which hands each request to one of them
-//! (a thread wake-up per request, which such requests do not feel), until
-//! most requests are short again. With blocking requests, a request
+//! say) or use `SHORT_CPU_MICROS` of CPU or more, there are no turns:
+//! every idle thread waits in the epoll set, which hands each request to
+//! one of them (a thread wake-up per request, which such requests do not
+//! feel), until most requests are short again. With blocking requests, a request
 //! waiting for a look would be late every time and the process would start
 //! no more than a request per look. Long requests lose with turns on a
 //! busy CPU: the thread that takes them back to back never sleeps, so the
 //! scheduler lets every thread that wakes (Apache's, the watcher) preempt
 //! it in the middle of its Python, and the watcher is woken for each of
-//! them (a Flask page of about 0.2 ms CPU: 4650 -> 3450 req/s with turns,
-//! `bench/changes.md`, 20).
+//! them (a Flask page of about 0.2 ms of CPU: 4343-4756 req/s without
+//! turns, 3388-4089 with them, `bench/changes.md`, 20).
 
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
