@@ -31,13 +31,24 @@ def srv(server_factory):
     return s
 
 
+def requests_per_thread(srv, path, n):
+    """Six clients send `n` requests for `path` (answered "<pid> <thread>")
+    at once: how many each thread served."""
+    h = Hammer(srv.port, path, clients=6, max_requests=n).start().join()
+    assert not h.failures, h.failures[:3]
+    counts = collections.Counter(r[3].split()[1] for r in h.results)
+    assert sum(counts.values()) == n
+    return counts
+
+
 def test_concurrent_small_requests_stay_on_one_thread(srv):
     """Six clients, 240 requests in all, at once: one thread serves most
     of them (each wakes no other thread), though four are free."""
-    h = Hammer(srv.port, "/t?op=thread", clients=6, max_requests=240).start().join()
-    assert not h.failures, h.failures[:3]
-    counts = collections.Counter(r[3].split()[1] for r in h.results)
-    assert sum(counts.values()) == 240
+    # A round first: the first requests on new connections and threads
+    # (accept, per-thread caches) can take over 100 µs of CPU and count as
+    # long, so that for a few requests every thread waits for work.
+    requests_per_thread(srv, "/t?op=thread", 240)
+    counts = requests_per_thread(srv, "/t?op=thread", 240)
     top = counts.most_common(1)[0][1]
     assert top >= 0.6 * 240, counts
 
@@ -47,10 +58,7 @@ def test_concurrent_long_requests_go_to_the_free_threads(srv):
     back to back by one thread, they would keep it from sleeping (so that
     any thread that wakes on the CPU preempts it in the middle of its
     Python); each goes to a free thread instead."""
-    h = Hammer(srv.port, "/t?op=work&ms=2", clients=6, max_requests=120).start().join()
-    assert not h.failures, h.failures[:3]
-    counts = collections.Counter(r[3].split()[1] for r in h.results)
-    assert sum(counts.values()) == 120
+    counts = requests_per_thread(srv, "/t?op=work&ms=2", 120)
     assert len(counts) == 4, counts
     top = counts.most_common(1)[0][1]
     assert top <= 0.5 * 120, counts

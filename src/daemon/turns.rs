@@ -297,21 +297,24 @@ mod tests {
     /// Runs a watcher (a second thread asking for the turn) while the
     /// first keeps it free; how long the watcher waited for it.
     fn watcher_waits(asleep: fn(i32) -> bool) -> Duration {
+        let (t, watcher) = taken_and_watched(asleep);
+        // This thread now serves a request (the turn free) and does not
+        // come back.
+        let freed = Instant::now();
+        t.give_up();
+        assert!(watcher.join().unwrap(), "the watcher did not take the turn");
+        freed.elapsed()
+    }
+
+    /// This thread has the turn, and a second thread asking for it (the
+    /// watcher, its answer from `take` in the handle) is asleep on it.
+    fn taken_and_watched(asleep: fn(i32) -> bool) -> (Arc<Turns>, std::thread::JoinHandle<bool>) {
         let t = turns(asleep);
         assert!(t.take(Duration::ZERO, None));
         let t2 = t.clone();
-        let watcher = std::thread::spawn(move || {
-            let start = Instant::now();
-            assert!(t2.take(Duration::from_secs(5), None));
-            start.elapsed()
-        });
-        // The watcher is asleep on the taken turn; this thread now serves
-        // a request (the turn free) and does not come back.
+        let watcher = std::thread::spawn(move || t2.take(Duration::from_secs(5), None));
         until_watcher_asleep(&t);
-        let freed = Instant::now();
-        t.give_up();
-        let _ = watcher.join().unwrap();
-        freed.elapsed()
+        (t, watcher)
     }
 
     #[test]
@@ -330,11 +333,7 @@ mod tests {
     #[test]
     fn a_thread_back_from_its_request_takes_the_turn_before_the_watcher() {
         // A running giver: only a turn free for LONG is taken from it.
-        let t = turns(|_| false);
-        assert!(t.take(Duration::ZERO, None));
-        let t2 = t.clone();
-        let watcher = std::thread::spawn(move || t2.take(Duration::from_secs(5), None));
-        until_watcher_asleep(&t);
+        let (t, watcher) = taken_and_watched(|_| false);
         // Requests back to back, each 0.1 ms (a busy loop, not a sleep
         // that a loaded machine could stretch): the turn always comes back
         // to this thread.
@@ -359,11 +358,7 @@ mod tests {
 
     #[test]
     fn after_blocking_requests_every_thread_waits_for_work() {
-        let t = turns(|_| false);
-        assert!(t.take(Duration::ZERO, None));
-        let t2 = t.clone();
-        let watcher = std::thread::spawn(move || t2.take(Duration::from_secs(5), None));
-        until_watcher_asleep(&t);
+        let (t, watcher) = taken_and_watched(|_| false);
         // Requests that block: the watcher is released, and any thread
         // asking has its way at once, the turn taken or not.
         for _ in 0..30 {

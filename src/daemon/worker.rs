@@ -45,7 +45,7 @@ pub(crate) struct State {
     /// Request threads waiting for work.
     pub(crate) idle_threads: AtomicUsize,
     /// Which of them waits in `parking` (one at a time).
-    pub(crate) turns: super::turns::Turns,
+    pub(crate) turns: turns::Turns,
 }
 
 /// A request thread's current request.
@@ -143,7 +143,7 @@ pub(crate) fn run(group: Arc<Group>, index: usize, notify: i32) -> ! {
         pid: std::process::id(),
         parking,
         idle_threads: AtomicUsize::new(threads),
-        turns: super::turns::Turns::new(),
+        turns: turns::Turns::new(),
     });
     for worker in 0..threads {
         let st = state.clone();
@@ -194,7 +194,8 @@ fn serve_loop(state: Arc<State>, worker: usize) {
         // One thread at a time waits for work (`daemon::turns`): woken by
         // work, or by `stop_taking_work` (the timeout is only a safety net:
         // idle threads do not wake up to poll). It gives its turn up as
-        // soon as it has work, waking nobody (unless requests are long).
+        // soon as it has work, waking nobody. While many requests block or
+        // are long, every idle thread waits there instead (`Turns::take`).
         let served = handed
             .take()
             .map(|then| turns::ran_through(then, os::rusage::thread_mark()));

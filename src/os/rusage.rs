@@ -1,6 +1,7 @@
 //! CPU time, peak memory and context switches from getrusage (the thread's
-//! or the process's), for the `mod_wsgi` metrics and events and the daemon's
-//! request threads.
+//! or the process's), for the `mod_wsgi` metrics and events; and, for the
+//! daemon's request threads, a thread's switches with its exact CPU time
+//! (its CPU clock).
 
 /// CPU seconds spent in user and system mode.
 #[derive(Clone, Copy, Debug, Default)]
