@@ -182,9 +182,11 @@ fn serve_loop(state: Arc<State>, worker: usize) {
     let cfg = &state.group.cfg;
     let reuse = cfg.threads > 1 || cfg.processes == 1;
     // This thread's voluntary context switches and CPU time when it was
-    // handed its last request: whether that request ran through quickly
-    // (`Turns::take` averages that).
+    // handed its last measured request: whether that request ran through
+    // quickly (`Turns::take` averages that). Only some requests are
+    // measured (`turns::Sampler`).
     let mut handed: Option<os::rusage::ThreadMark> = None;
+    let mut sampler = turns::Sampler::default();
     loop {
         if state.stopping.load(Ordering::SeqCst) {
             // A connection taken before this point is served first.
@@ -204,7 +206,7 @@ fn serve_loop(state: Arc<State>, worker: usize) {
         }
         let next = state.parking.next(IDLE_WAIT_MS);
         state.turns.give_up();
-        if !matches!(next, os::epoll::Next::Nothing) {
+        if !matches!(next, os::epoll::Next::Nothing) && sampler.measure() {
             handed = Some(os::rusage::thread_mark());
         }
         let (stream, fresh) = match next {
