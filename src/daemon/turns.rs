@@ -20,13 +20,14 @@
 //! given up.
 //!
 //! That suits short requests that run until they are done. When many
-//! requests (a quarter or more, averaged) block (they wait on a database,
-//! say) or use `SHORT_CPU_MICROS` of CPU or more, there are no turns:
-//! every idle thread waits in the epoll set, which hands each request to
-//! one of them (a thread wake-up per request, which such requests do not
-//! feel), until most requests are short again. With blocking requests, a request
-//! waiting for a look would be late every time and the process would start
-//! no more than a request per look. Long requests lose with turns on a
+//! requests (a quarter or more, averaged over the measured ones, one in
+//! `MEASURE_EVERY`) block (they wait on a database, say) or use
+//! `SHORT_CPU_MICROS` of CPU or more, there are no turns: every idle thread
+//! waits in the epoll set, which hands each request to one of them (a
+//! thread wake-up per request, which such requests do not feel), until
+//! most requests are short again. With blocking requests, a request waiting
+//! for a look would be late every time and the process would start no more
+//! than a request per look. Long requests lose with turns on a
 //! busy CPU: the thread that takes them back to back never sleeps, so the
 //! scheduler lets every thread that wakes (Apache's, the watcher) preempt
 //! it in the middle of its Python, and the watcher is woken for each of
@@ -47,7 +48,7 @@ const EAGER: u32 = 64;
 /// A request that used this much CPU time or more is not short (the
 /// daemon's share of a hello-world request is 15-40 µs, of a small Flask
 /// page about 200 µs).
-pub(crate) const SHORT_CPU_MICROS: u64 = 100;
+const SHORT_CPU_MICROS: u64 = 100;
 
 /// A thread measures one request in this many (`ran_through`): the two
 /// marks of a request cost four system calls (a `getrusage` and a

@@ -36,6 +36,16 @@ def sleepy_function_for_request_timeout(seconds):
     time.sleep(seconds)
 
 
+def compute(seconds):
+    """Keep the CPU busy for `seconds` (holding the GIL but for Python's
+    switch interval); how many rounds that took."""
+    until = time.monotonic() + seconds
+    n = 0
+    while time.monotonic() < until:
+        n += 1
+    return n
+
+
 def _umask():
     m = os.umask(0o022)
     os.umask(m)
@@ -70,17 +80,11 @@ def application(environ, start_response):
         body = b"slept"
     elif op == "spin":
         record(environ, "enter %s %d" % (q.get("tag", "-"), os.getpid()))
-        until = time.monotonic() + float(q.get("s", "1"))
-        n = 0
-        while time.monotonic() < until:
-            n += 1
-        body = b"spun %d" % n
+        body = b"spun %d" % compute(float(q.get("s", "1")))
     elif op == "thread":
         body = b"%d %d" % (os.getpid(), threading.get_ident())
     elif op == "work":
-        until = time.monotonic() + float(q.get("ms", "1")) / 1000
-        while time.monotonic() < until:
-            pass
+        compute(float(q.get("ms", "1")) / 1000)
         body = b"%d %d" % (os.getpid(), threading.get_ident())
     elif op == "download":
         n = int(q.get("mib", "1"))

@@ -660,8 +660,9 @@ class Apache:
                 # Apache's event MPM can crash at an immediate stop while a
                 # worker thread finishes closing a connection (the main
                 # thread closes the worker's socket as its pool is freed:
-                # SIGSEGV in close_worker_sockets, seen 4 times in 500 stops
-                # of Apache serving a static file, without any WSGI module).
+                # SIGSEGV in close_worker_sockets, seen 4 and 8 times in two
+                # runs of 500 stops of Apache serving a static file, without
+                # any WSGI module; none in 500 with this wait).
                 # Let the connections the test's clients closed finish
                 # closing first; a connection kept open does not hold this up.
                 settle = time.monotonic() + 2.0
