@@ -15,12 +15,13 @@ closed its descriptors).
 """
 
 import json
+import os
 import re
 import threading
 
 import pytest
 
-from harness.apache import DAEMON_MODE, parse_raw_response, recv_until_close
+from harness.apache import DAEMON_MODE, parse_raw_response, recv_until_close, wait_for
 
 pytestmark = [
     # rs_only: mod_wsgi 4.9.4 leaks (the process frees the numbers)
@@ -121,6 +122,43 @@ def test_closed_standard_fds_never_reach_clients(fresh_server, how):
     log = srv.log_since(mark)
     assert len(re.findall(r"file descriptor \d \(std\w+\) (?:was kept open|.*reopened)", log)) == (
         1 if how != "closerange" else 3), log
+
+
+def test_connections_accepted_while_a_standard_fd_is_closed_are_moved_off_it(fresh_server):
+    """A request closes fd 2 with libc close and keeps running, so the
+    after-request check cannot reopen it yet: the connections the process
+    accepts meanwhile (in an Apache child, clients'; in a daemon, Apache
+    children's), the lowest free number being 2, are moved to a number of 3
+    or above and 2 points at the error log again."""
+    srv = fresh_server(body(), name="stdio-held")
+    before = check_response(fetch(srv, "/s/fds"))
+    errlog = before["fds"]["2"]
+    mark = srv.log_mark()
+    held = {}
+    holder = threading.Thread(
+        target=lambda: held.update(raw=fetch(srv, "/s/cclose-hold")))
+    holder.start()
+    try:
+        # Watched from outside: a request's end would reopen fd 2.
+        wait_for(lambda: not os.path.exists("/proc/%d/fd/2" % before["pid"]),
+                 timeout=10, what="the request that closes fd 2")
+        answers = hammer(srv)
+    finally:
+        fetch(srv, "/s/release")
+        holder.join(35)
+    first = check_response(held["raw"])
+    assert first["released"] is True, first
+    assert first["pid"] == before["pid"]
+    for answer in answers:
+        assert answer["pid"] == before["pid"]
+        assert not answer["fds"]["2"].startswith("socket:"), answer
+    # The first connection accepted took the number and was moved: 2 was
+    # the error log again for every request, and what the application
+    # wrote there went to the log.
+    for answer in answers:
+        assert answer["fds"]["2"] == errlog and answer["write"] == "written", answer
+    srv.wait_for_log(r"STDIO-LEAK-MARKER n\d+", since=mark)
+    srv.wait_for_log(r"closed file descriptor 2", since=mark)
 
 
 def test_standard_fds_open_at_start(server_factory):

@@ -8,7 +8,7 @@ use super::ffi;
 use super::guard::ffi_guard;
 use super::{pool::Pool, request::Request, server::Server, NameList};
 use crate::hooks;
-use std::os::raw::{c_int, c_ulong};
+use std::os::raw::{c_int, c_ulong, c_void};
 use std::ptr::{null, null_mut};
 
 /// The module record. It must be writable: Apache stores the module index
@@ -50,6 +50,35 @@ unsafe extern "C" fn handler(r: *mut ffi::request_rec) -> c_int {
     ffi_guard(ffi::HTTP_INTERNAL_SERVER_ERROR, || {
         // SAFETY: Apache passes the live request.
         hooks::handler(unsafe { Request::from_raw(r) })
+    })
+}
+
+/// First for every connection, before any filter or module uses its
+/// socket: a client socket that took a standard descriptor number (0-2)
+/// an embedded application freed behind Python's back gets a number of 3
+/// or above, and the freed number points at the error log again
+/// (`os::stdio::lift`), so nothing written to "stderr" reaches the client.
+unsafe extern "C" fn pre_connection(c: *mut ffi::conn_rec, csd: *mut c_void) -> c_int {
+    ffi_guard(ffi::OK, || {
+        let mut sock = csd.cast::<ffi::apr_socket_t>();
+        if sock.is_null() || c.is_null() {
+            return ffi::OK;
+        }
+        let mut fd: ffi::apr_os_sock_t = -1;
+        // SAFETY: `csd` is the connection's live apr_socket_t (the MPM's,
+        // or a proxy's backend socket); apr_os_sock_get only reads it.
+        if unsafe { ffi::apr_os_sock_get(&mut fd, sock) } != ffi::APR_SUCCESS {
+            return ffi::OK;
+        }
+        let mut lifted = crate::os::stdio::lift(fd);
+        if lifted != fd {
+            // SAFETY: on an existing socket apr_os_sock_put only stores the
+            // new number (and marks its addresses to be looked up again);
+            // no other thread uses this connection before pre_connection
+            // returns, and the pool is the connection's own.
+            unsafe { ffi::apr_os_sock_put(&mut sock, &mut lifted, (*c).pool) };
+        }
+        ffi::OK
     })
 }
 
@@ -123,6 +152,12 @@ unsafe extern "C" fn register_hooks(p: *mut ffi::apr_pool_t) {
             ffi::APR_HOOK_MIDDLE,
         );
         ffi::ap_hook_handler(Some(handler), null(), null(), ffi::APR_HOOK_MIDDLE);
+        ffi::ap_hook_pre_connection(
+            Some(pre_connection),
+            null(),
+            null(),
+            ffi::APR_HOOK_REALLY_FIRST,
+        );
     }
     super::auth::register(p);
 }

@@ -11,7 +11,10 @@
 //! 2 was at start, the error log in Apache), [`keep_open`] re-points one
 //! with `dup2` (atomic: the number is never free) where the application
 //! asked to close it, and [`reopen_closed`] is the safety net run after each
-//! request: one `poll()` over the three (POLLNVAL means closed).
+//! request: one `poll()` over the three (POLLNVAL means closed). Between a
+//! close behind Python's back and that check, a connection accepted in
+//! another thread can still take a free 0-2: [`lift`] moves it off at once
+//! (the daemon's accept, Apache's pre_connection hook in embedded mode).
 
 use super::last_error;
 use std::io;
@@ -121,6 +124,34 @@ pub(crate) fn keep_open(fd: i32) -> bool {
     unsafe { libc::dup2(from, fd) >= 0 }
 }
 
+/// Standard numbers [`lift`] found holding a new connection, for the log
+/// line of [`check_after_request`].
+static LIFTED: AtomicU8 = AtomicU8::new(0);
+
+/// A new connection's descriptor `fd`, moved off 0-2: when `fd` is a
+/// standard number (the application freed it behind Python's back, and
+/// this connection took it before the after-request check), the connection
+/// gets a close-on-exec copy numbered 3 or above and `fd` is re-pointed as
+/// [`keep_open`] does, so nothing written to "stderr" reaches the peer.
+/// Returns the number the connection now has: `fd` itself when it is 3 or
+/// above, or when [`protect`] has not run in this process (Python is not
+/// here) or the copy cannot be made.
+pub(crate) fn lift(fd: i32) -> i32 {
+    if !(0..3).contains(&fd) || LOG_FD.load(Ordering::Acquire) < 0 {
+        return fd;
+    }
+    let Ok(high) = dup_high(fd) else {
+        return fd;
+    };
+    if !keep_open(fd) {
+        // SAFETY: `high` is the copy just made, owned here.
+        unsafe { libc::close(high) };
+        return fd;
+    }
+    LIFTED.fetch_or(1 << fd, Ordering::SeqCst);
+    high
+}
+
 /// After a request: one `poll()` over 0-2 (no events asked, no waiting)
 /// finds any the application closed behind Python's back (C code, a file
 /// object) and reopens it. Returns a bit per descriptor reopened (bit 0 for
@@ -157,7 +188,7 @@ pub(crate) fn first_time(set: &AtomicU8, fd: i32) -> bool {
 /// [`reopen_closed`]) and returns the line to log the first time each
 /// descriptor is found closed in this process.
 pub(crate) fn check_after_request() -> Option<String> {
-    let reopened = reopen_closed();
+    let reopened = reopen_closed() | LIFTED.swap(0, Ordering::SeqCst);
     if reopened == 0 {
         return None;
     }
@@ -214,6 +245,41 @@ mod tests {
         assert!(is_open(0));
         assert!(!keep_open(3));
         assert_eq!(reopen_closed(), 0);
+
+        // A connection that takes a freed 0 is moved off it at once.
+        let mut pair = [-1; 2];
+        // SAFETY: closing stdin again, then a socketpair writes two
+        // descriptors into the array; the lowest free number is 0.
+        unsafe {
+            libc::close(0);
+            assert_eq!(
+                libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, pair.as_mut_ptr()),
+                0
+            );
+        }
+        assert_eq!(pair[0], 0);
+        let moved = lift(pair[0]);
+        assert!(moved >= 3, "{moved}");
+        assert_eq!(
+            std::fs::read_link("/proc/self/fd/0").unwrap(),
+            std::path::Path::new("/dev/null")
+        );
+        // The connection still works through its new number.
+        // SAFETY: writing 2 bytes from a static buffer to our socket, and
+        // reading them into a local one from its peer.
+        unsafe {
+            assert_eq!(libc::write(moved, b"ok".as_ptr().cast(), 2), 2);
+            let mut got = [0u8; 2];
+            assert_eq!(libc::read(pair[1], got.as_mut_ptr().cast(), 2), 2);
+            assert_eq!(&got, b"ok");
+            libc::close(moved);
+            libc::close(pair[1]);
+        }
+        assert_eq!(lift(7), 7);
+        // The after-request check reports it (and nothing is left closed).
+        let line = check_after_request().unwrap();
+        assert!(line.contains("file descriptor 0 (stdin)"), "{line}");
+        assert_eq!(check_after_request(), None);
     }
 
     #[test]

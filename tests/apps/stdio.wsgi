@@ -2,12 +2,15 @@
 # writes to fd 2 as C code writing to stderr would (tests/test_stdio_fds.py).
 # /fds reports where 0-2 point; /close, /closerange and /cclose close them
 # (os.close(2), os.closerange(0, 3), libc close(2) through ctypes);
-# /write writes MARKER to fd 2 and answers normally.
+# /write writes MARKER to fd 2 and answers normally. /cclose-hold closes fd 2
+# the same way and keeps its request running until /release (at most 30 s).
 import ctypes
 import json
 import os
+import threading
 
 MARKER = b"STDIO-LEAK-MARKER"
+RELEASE = threading.Event()
 
 
 def targets():
@@ -41,6 +44,11 @@ def application(environ, start_response):
         out["write"] = write_marker(b"same-request")
     elif path == "/cclose":
         ctypes.CDLL(None).close(2)
+    elif path == "/cclose-hold":
+        ctypes.CDLL(None).close(2)
+        out["released"] = RELEASE.wait(30)
+    elif path == "/release":
+        RELEASE.set()
     elif path == "/write":
         out["write"] = write_marker(environ.get("QUERY_STRING", "").encode())
     out["fds"] = targets()
