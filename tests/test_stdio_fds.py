@@ -15,13 +15,13 @@ closed its descriptors).
 """
 
 import json
-import os
 import re
 import threading
 
 import pytest
 
-from harness.apache import DAEMON_MODE, parse_raw_response, recv_until_close, wait_for
+from harness.apache import (DAEMON_MODE, dechunk, parse_raw_response, recv_until,
+                            recv_until_close)
 
 pytestmark = [
     # rs_only: mod_wsgi 4.9.4 leaks (the process frees the numbers)
@@ -126,37 +126,43 @@ def test_closed_standard_fds_never_reach_clients(fresh_server, how):
 
 def test_connections_accepted_while_a_standard_fd_is_closed_are_moved_off_it(fresh_server):
     """A request closes fd 2 with libc close and keeps running, so the
-    after-request check cannot reopen it yet: the connections the process
-    accepts meanwhile (in an Apache child, clients'; in a daemon, Apache
-    children's), the lowest free number being 2, are moved to a number of 3
-    or above and 2 points at the error log again."""
+    after-request check cannot reopen it yet: a connection the process
+    accepts meanwhile (in an Apache child, a client's; in a daemon, an
+    Apache child's) takes the lowest free number, 2, and is moved to one of
+    3 or above, 2 pointing at the error log again. Nothing the application
+    writes to fd 2 reaches a peer."""
     srv = fresh_server(body(), name="stdio-held")
     before = check_response(fetch(srv, "/s/fds"))
     errlog = before["fds"]["2"]
     mark = srv.log_mark()
-    held = {}
-    holder = threading.Thread(
-        target=lambda: held.update(raw=fetch(srv, "/s/cclose-hold")))
-    holder.start()
+    holder = srv.open_socket(timeout=40)
     try:
-        # Watched from outside: a request's end would reopen fd 2.
-        wait_for(lambda: not os.path.exists("/proc/%d/fd/2" % before["pid"]),
-                 timeout=10, what="the request that closes fd 2")
-        answers = hammer(srv)
+        holder.sendall(b"GET /s/cclose-hold HTTP/1.1\r\nHost: x\r\n"
+                       b"Connection: close\r\n\r\n")
+        # The application sends "closed" once fd 2 is closed (seen through
+        # the response: another request would reopen it at its end).
+        head = recv_until(holder, b"closed\n", timeout=15)
+        try:
+            answers = hammer(srv)
+        finally:
+            fetch(srv, "/s/release")
+        raw = head + recv_until_close(holder)
     finally:
-        fetch(srv, "/s/release")
-        holder.join(35)
-    first = check_response(held["raw"])
-    assert first["released"] is True, first
-    assert first["pid"] == before["pid"]
+        holder.close()
+    status, headers, data = parse_raw_response(raw)
+    assert status.startswith("HTTP/1.1 200 "), raw[:300]
+    held = json.loads(dechunk(data).split(b"\n", 1)[1])
+    assert held["released"] is True and held["pid"] == before["pid"], held
+    # hammer() checked that every answer is a well-formed 200 without the
+    # marker. fd 2 was never a connection: the error log (a connection took
+    # the number and was moved, or a request's end reopened it), or still
+    # closed for a request on a connection accepted earlier.
+    assert any(a["fds"]["2"] == errlog for a in answers), answers
     for answer in answers:
         assert answer["pid"] == before["pid"]
-        assert not answer["fds"]["2"].startswith("socket:"), answer
-    # The first connection accepted took the number and was moved: 2 was
-    # the error log again for every request, and what the application
-    # wrote there went to the log.
-    for answer in answers:
-        assert answer["fds"]["2"] == errlog and answer["write"] == "written", answer
+        assert answer["fds"]["2"] in (errlog, "closed"), answer
+        assert answer["write"] == ("written" if answer["fds"]["2"] == errlog
+                                   else "error 9"), answer
     srv.wait_for_log(r"STDIO-LEAK-MARKER n\d+", since=mark)
     srv.wait_for_log(r"closed file descriptor 2", since=mark)
 

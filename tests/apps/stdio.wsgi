@@ -3,7 +3,8 @@
 # /fds reports where 0-2 point; /close, /closerange and /cclose close them
 # (os.close(2), os.closerange(0, 3), libc close(2) through ctypes);
 # /write writes MARKER to fd 2 and answers normally. /cclose-hold closes fd 2
-# the same way and keeps its request running until /release (at most 30 s).
+# the same way, sends "closed" and keeps its request running until /release
+# (at most 30 s).
 import ctypes
 import json
 import os
@@ -31,6 +32,13 @@ def write_marker(tag):
         return "error %d" % e.errno
 
 
+def hold(out):
+    ctypes.CDLL(None).close(2)
+    yield b"closed\n"
+    out["released"] = RELEASE.wait(30)
+    yield json.dumps(out, sort_keys=True).encode()
+
+
 def application(environ, start_response):
     path = environ.get("PATH_INFO", "")
     out = {"pid": os.getpid()}
@@ -45,8 +53,8 @@ def application(environ, start_response):
     elif path == "/cclose":
         ctypes.CDLL(None).close(2)
     elif path == "/cclose-hold":
-        ctypes.CDLL(None).close(2)
-        out["released"] = RELEASE.wait(30)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return hold(out)
     elif path == "/release":
         RELEASE.set()
     elif path == "/write":
