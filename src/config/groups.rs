@@ -3,6 +3,7 @@
 //! `WSGIProcessGroup` and the `application-group=` / `process-group=`
 //! options, and their per-request expansion with mod_wsgi's rules.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// An application group specification.
@@ -272,35 +273,41 @@ pub(crate) fn expand_application_group(g: &AppGroup, cx: &GroupContext) -> Strin
 /// as in mod_wsgi: no daemon group has that name, so the request fails
 /// with a clear "no such daemon process group" error instead of silently
 /// running embedded.
-pub(crate) fn resolve_process_group(
-    g: &ProcessGroup,
+/// Borrowed from the configuration where it is written there (no copy
+/// per request).
+pub(crate) fn resolve_process_group<'a>(
+    g: &'a ProcessGroup,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Option<String> {
+) -> Option<Cow<'a, str>> {
     match g {
         ProcessGroup::Global => None,
         ProcessGroup::Named(n) if n.is_empty() => None,
-        ProcessGroup::Named(n) => Some(n.clone()),
+        ProcessGroup::Named(n) => Some(Cow::Borrowed(n)),
         ProcessGroup::Env(name) => match env(name) {
-            None => Some(format!("%{{ENV:{name}}}")),
+            None => Some(Cow::Owned(format!("%{{ENV:{name}}}"))),
             Some(v) if v.is_empty() || v == "%{GLOBAL}" => None,
-            Some(v) => Some(v),
+            Some(v) => Some(Cow::Owned(v)),
         },
     }
 }
 
 /// The callable object name for a request: `WSGICallableObject` /
 /// `callable-object=` may be `%{ENV:x}` in mod_wsgi; an unset variable (or
-/// any other `%…` form) gives `application`.
-pub(crate) fn expand_callable_object(spec: &str, env: &dyn Fn(&str) -> Option<String>) -> String {
+/// any other `%…` form) gives `application`. Borrowed from `spec` where
+/// it is a plain name.
+pub(crate) fn expand_callable_object<'a>(
+    spec: &'a str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Cow<'a, str> {
     if !spec.starts_with('%') {
-        return spec.to_string();
+        return Cow::Borrowed(spec);
     }
     if let Some(Ok(name)) = env_reference(spec) {
         if let Some(v) = env(name) {
-            return v;
+            return Cow::Owned(v);
         }
     }
-    "application".to_string()
+    Cow::Borrowed("application")
 }
 
 /// Parses `WSGIRestrictProcess group…`: the daemon process groups a

@@ -17,7 +17,7 @@ use crate::os::fdpass::FdReader;
 use crate::wsgi::environ::Sink;
 use crate::wsgi::headers::{check_header_bytes, from_latin1, parse_status_latin1};
 use crate::wsgi::variables::{
-    now_us, request_variables, Target, X_QUEUE_START_US, X_SCRIPT_MTIME_US,
+    decimal, now_us, request_variables, Target, X_QUEUE_START_US, X_SCRIPT_MTIME_US,
 };
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
@@ -681,25 +681,6 @@ thread_local! {
 /// kept for the thread's next request.
 const REQUEST_BUF_KEEP: usize = 64 * 1024;
 
-/// `v` in decimal, written into `out`.
-fn decimal(v: i64, out: &mut [u8; 20]) -> &[u8] {
-    let mut n = v.unsigned_abs();
-    let mut i = out.len();
-    loop {
-        i -= 1;
-        out[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    if v < 0 {
-        i -= 1;
-        out[i] = b'-';
-    }
-    &out[i..]
-}
-
 /// Sends the request on `stream` (reused when the daemon's `pid` is known)
 /// and relays the response.
 fn attempt(
@@ -804,18 +785,5 @@ fn attempt(
         ),
         End::Done => Attempt::Ended(ffi::OK, keep),
         End::Status(code) => Attempt::Ended(code, keep),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::decimal;
-
-    #[test]
-    fn decimal_matches_to_string() {
-        for v in [0, 7, -7, 10, 1_733_000_000_123_456, i64::MAX, i64::MIN] {
-            let mut out = [0u8; 20];
-            assert_eq!(decimal(v, &mut out), v.to_string().as_bytes());
-        }
     }
 }

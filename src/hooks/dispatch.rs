@@ -12,6 +12,7 @@ use crate::config::groups::{self, parse_application_group, parse_process_group, 
 use crate::httpd::request::Request;
 use crate::wsgi::variables::Target;
 use pyo3::prelude::*;
+use std::borrow::Cow;
 
 /// What the dispatch script chose (None: keep the configured value).
 #[derive(Debug, Default)]
@@ -64,7 +65,8 @@ pub(crate) fn choose(r: &Request, d: &DispatchScript, target: &Target<'_>) -> Re
             match slot {
                 0 => {
                     let g = parse_process_group(&value).map_err(bad)?;
-                    choice.process_group = Some(groups::resolve_process_group(&g, &env));
+                    choice.process_group =
+                        Some(groups::resolve_process_group(&g, &env).map(Cow::into_owned));
                 }
                 1 => {
                     let g = parse_application_group(&value).map_err(bad)?;
@@ -72,7 +74,8 @@ pub(crate) fn choose(r: &Request, d: &DispatchScript, target: &Target<'_>) -> Re
                         Some(child_script::expand_group(r, &g, target.script_name));
                 }
                 _ => {
-                    choice.callable_object = Some(groups::expand_callable_object(&value, &env));
+                    choice.callable_object =
+                        Some(groups::expand_callable_object(&value, &env).into_owned());
                 }
             }
         }

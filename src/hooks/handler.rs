@@ -16,6 +16,7 @@ use crate::httpd::ffi;
 use crate::httpd::log::{self, Level};
 use crate::httpd::request::{FileKind, Request};
 use crate::python;
+use std::borrow::Cow;
 use std::os::raw::c_int;
 use std::path::Path;
 
@@ -95,13 +96,13 @@ pub(crate) fn handler(r: &Request) -> c_int {
             return ffi::HTTP_INTERNAL_SERVER_ERROR;
         };
         if let Some(p) = choice.process_group {
-            process_group = p;
+            process_group = p.map(Cow::Owned);
         }
         if let Some(a) = choice.application_group {
             application_group = a;
         }
         if let Some(c) = choice.callable_object {
-            callable = c;
+            callable = Cow::Owned(c);
         }
     }
 

@@ -412,7 +412,7 @@ impl Responder {
         let py = slf.py();
         crate::wsgi::api::events::response_started(py, status, response_headers, exc_info);
         let this: Bound<'py, Responder> = slf.into_pyobject(py)?.clone();
-        this.getattr("write")
+        this.getattr(intern!(py, "write"))
     }
 
     /// The write() callable returned by start_response.

@@ -142,11 +142,18 @@ pub(crate) fn request_variables(r: &Request, t: &Target<'_>, sink: &mut impl Sin
     sink.put(X_IGNORE_ACTIVITY, flag(t.config.ignore_activity));
     let (ip, port) = r.local_ip_port();
     sink.put(b"mod_wsgi.listener_host", ip);
-    sink.put(b"mod_wsgi.listener_port", port.to_string().as_bytes());
+    let mut digits = [0u8; 20];
+    sink.put(
+        b"mod_wsgi.listener_port",
+        decimal(i64::from(port), &mut digits),
+    );
     sink.put(b"mod_wsgi.script_name", &script_name);
     sink.put(b"mod_wsgi.path_info", &path_info);
-    sink.put(X_REQUEST_START_US, r.request_time().to_string().as_bytes());
-    sink.put(b"mod_wsgi.server_pid", server_pid().to_string().as_bytes());
+    sink.put(X_REQUEST_START_US, decimal(r.request_time(), &mut digits));
+    sink.put(
+        b"mod_wsgi.server_pid",
+        decimal(i64::from(server_pid()), &mut digits),
+    );
     match r.ensure_log_id() {
         Some(id) => sink.put(b"mod_wsgi.request_id", id),
         None => sink.put(b"mod_wsgi.request_id", request_id().as_bytes()),
@@ -191,9 +198,42 @@ fn request_id() -> String {
 /// time otherwise). Requests are served only by threads of processes that
 /// never fork again (Apache children, daemon processes): no thread serving
 /// requests inherits a value from a parent.
+/// `v` in decimal, written into `out` (no allocation, for per-request
+/// environ values).
+pub(crate) fn decimal(v: i64, out: &mut [u8; 20]) -> &[u8] {
+    let mut n = v.unsigned_abs();
+    let mut i = out.len();
+    loop {
+        i -= 1;
+        out[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if v < 0 {
+        i -= 1;
+        out[i] = b'-';
+    }
+    &out[i..]
+}
+
 fn server_pid() -> u32 {
     thread_local! {
         static PID: u32 = std::process::id();
     }
     PID.with(|p| *p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decimal;
+
+    #[test]
+    fn decimal_matches_to_string() {
+        for v in [0, 7, -7, 10, 1_733_000_000_123_456, i64::MAX, i64::MIN] {
+            let mut out = [0u8; 20];
+            assert_eq!(decimal(v, &mut out), v.to_string().as_bytes());
+        }
+    }
 }
