@@ -12,9 +12,10 @@
 //! with `dup2` (atomic: the number is never free) where the application
 //! asked to close it, and [`reopen_closed`] is the safety net run after each
 //! request: one `poll()` over the three (POLLNVAL means closed). Between a
-//! close behind Python's back and that check, a connection accepted in
-//! another thread can still take a free 0-2: [`lift`] moves it off at once
-//! (the daemon's accept, Apache's pre_connection hook in embedded mode).
+//! close behind Python's back and that check, a connection accepted or a
+//! spool file opened in another thread can still take a free 0-2: [`lift`]
+//! moves it off at once (the daemon's accept, Apache's pre_connection hook
+//! in embedded mode, `os::tempfile`).
 
 use super::last_error;
 use std::io;
@@ -128,12 +129,12 @@ pub(crate) fn keep_open(fd: i32) -> bool {
 /// line of [`check_after_request`].
 static LIFTED: AtomicU8 = AtomicU8::new(0);
 
-/// A new connection's descriptor `fd`, moved off 0-2: when `fd` is a
-/// standard number (the application freed it behind Python's back, and
-/// this connection took it before the after-request check), the connection
-/// gets a close-on-exec copy numbered 3 or above and `fd` is re-pointed as
+/// A new connection's (or spool file's) descriptor `fd`, moved off 0-2:
+/// when `fd` is a standard number (the application freed it behind
+/// Python's back, and this descriptor took it before the after-request
+/// check), it gets a close-on-exec copy numbered 3 or above and `fd` is re-pointed as
 /// [`keep_open`] does, so nothing written to "stderr" reaches the peer.
-/// Returns the number the connection now has: `fd` itself when it is 3 or
+/// Returns the number it now has: `fd` itself when it is 3 or
 /// above, or when [`protect`] has not run in this process (Python is not
 /// here) or the copy cannot be made.
 pub(crate) fn lift(fd: i32) -> i32 {
@@ -276,6 +277,13 @@ mod tests {
             libc::close(pair[1]);
         }
         assert_eq!(lift(7), 7);
+        // So is a spool file (os::tempfile).
+        // SAFETY: closing stdin again.
+        unsafe { libc::close(0) };
+        let spool = super::super::tempfile::create("a test", "nothing").unwrap();
+        assert!(std::os::fd::AsRawFd::as_raw_fd(&spool) >= 3);
+        assert!(is_open(0));
+        drop(spool);
         // The after-request check reports it (and nothing is left closed).
         let line = check_after_request().unwrap();
         assert!(line.contains("file descriptor 0 (stdin)"), "{line}");
