@@ -273,8 +273,7 @@ pub(crate) fn expand_application_group(g: &AppGroup, cx: &GroupContext) -> Strin
 /// as in mod_wsgi: no daemon group has that name, so the request fails
 /// with a clear "no such daemon process group" error instead of silently
 /// running embedded.
-/// Borrowed from the configuration where it is written there (no copy
-/// per request).
+/// Borrowed from `g` when it names the group (no copy per request).
 pub(crate) fn resolve_process_group<'a>(
     g: &'a ProcessGroup,
     env: &dyn Fn(&str) -> Option<String>,

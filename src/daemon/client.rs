@@ -14,10 +14,10 @@ use crate::httpd::ffi;
 use crate::httpd::log::{self, Level};
 use crate::httpd::request::Request;
 use crate::os::fdpass::FdReader;
-use crate::wsgi::environ::Sink;
+use crate::wsgi::environ::{fmt_i64, Sink};
 use crate::wsgi::headers::{check_header_bytes, from_latin1, parse_status_latin1};
 use crate::wsgi::variables::{
-    decimal, now_us, request_variables, Target, X_QUEUE_START_US, X_SCRIPT_MTIME_US,
+    now_us, request_variables, Target, X_QUEUE_START_US, X_SCRIPT_MTIME_US,
 };
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
@@ -711,9 +711,9 @@ fn attempt(
     let mut env = EnvironWriter::after(out);
     request_variables(r, t, &mut env);
     let mut digits = [0u8; 20];
-    env.put(X_QUEUE_START_US, decimal(queue_start, &mut digits));
+    env.put(X_QUEUE_START_US, fmt_i64(&mut digits, queue_start));
     if let Some(m) = t.script_mtime_us.filter(|_| t.config.script_reloading) {
-        env.put(X_SCRIPT_MTIME_US, decimal(m, &mut digits));
+        env.put(X_SCRIPT_MTIME_US, fmt_i64(&mut digits, m));
     }
     let out = env.finish();
     let sent = (&*stream).write_all(&out);

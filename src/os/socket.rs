@@ -18,8 +18,7 @@ pub(crate) fn listen(fd: i32, backlog: i32) -> io::Result<()> {
 pub(crate) fn accept(fd: i32) -> io::Result<std::os::unix::net::UnixStream> {
     use std::os::fd::FromRawFd;
     // SAFETY: accept4 on a listening socket the caller owns; the returned
-    // descriptor (or the copy lift made of it) is new and owned by the
-    // stream we wrap it in.
+    // descriptor is new and owned by the stream we wrap it in.
     unsafe {
         let c = libc::accept4(
             fd,
@@ -31,8 +30,8 @@ pub(crate) fn accept(fd: i32) -> io::Result<std::os::unix::net::UnixStream> {
             return Err(last_error());
         }
         // Never on 0-2, which the application may have freed (os::stdio).
-        Ok(std::os::unix::net::UnixStream::from_raw_fd(
-            super::stdio::lift(c),
+        Ok(super::stdio::lifted(
+            std::os::unix::net::UnixStream::from_raw_fd(c),
         ))
     }
 }

@@ -19,6 +19,7 @@
 
 use super::last_error;
 use std::io;
+use std::os::fd::{FromRawFd, IntoRawFd};
 use std::sync::atomic::{AtomicI32, AtomicU8, Ordering};
 use std::sync::Mutex;
 
@@ -125,18 +126,18 @@ pub(crate) fn keep_open(fd: i32) -> bool {
     unsafe { libc::dup2(from, fd) >= 0 }
 }
 
-/// Standard numbers [`lift`] found holding a new connection, for the log
+/// Standard numbers [`lift`] found holding a new descriptor, for the log
 /// line of [`check_after_request`].
 static LIFTED: AtomicU8 = AtomicU8::new(0);
 
-/// A new connection's (or spool file's) descriptor `fd`, moved off 0-2:
-/// when `fd` is a standard number (the application freed it behind
-/// Python's back, and this descriptor took it before the after-request
-/// check), it gets a close-on-exec copy numbered 3 or above and `fd` is re-pointed as
-/// [`keep_open`] does, so nothing written to "stderr" reaches the peer.
-/// Returns the number it now has: `fd` itself when it is 3 or
-/// above, or when [`protect`] has not run in this process (Python is not
-/// here) or the copy cannot be made.
+/// A new descriptor `fd` (a connection, a spool file), moved off 0-2: when
+/// `fd` is a standard number (the application freed it behind Python's
+/// back, and `fd` took it before the after-request check), it gets a
+/// close-on-exec copy numbered 3 or above and the number is re-pointed as
+/// [`keep_open`] does, so nothing written to "stderr" reaches the peer or
+/// the file. Returns the number it now has: `fd` itself when it is 3 or
+/// above, when [`protect`] has not run in this process (no Python here),
+/// or when the copy cannot be made.
 pub(crate) fn lift(fd: i32) -> i32 {
     if !(0..3).contains(&fd) || LOG_FD.load(Ordering::Acquire) < 0 {
         return fd;
@@ -151,6 +152,15 @@ pub(crate) fn lift(fd: i32) -> i32 {
     }
     LIFTED.fetch_or(1 << fd, Ordering::SeqCst);
     high
+}
+
+/// [`lift`] for a descriptor this process owns (a stream, a file).
+pub(crate) fn lifted<T: IntoRawFd + FromRawFd>(owned: T) -> T {
+    let fd = lift(owned.into_raw_fd());
+    // SAFETY: `fd` is the descriptor `owned` held, or the copy lift made
+    // of it (the old number was re-pointed, not closed): owned by the
+    // value made here alone.
+    unsafe { T::from_raw_fd(fd) }
 }
 
 /// After a request: one `poll()` over 0-2 (no events asked, no waiting)

@@ -27,8 +27,10 @@ pub(crate) fn create_in(
             .mode(0o600)
             .custom_flags(libc::O_TMPFILE)
             .open(dir);
+        // Never on 0-2, which the application may have freed: its stderr
+        // would go into the spooled body (os::stdio).
         if let Ok(f) = anonymous {
-            return Ok(off_stdio(f));
+            return Ok(super::stdio::lifted(f));
         }
     }
     let mut last = None;
@@ -48,7 +50,7 @@ pub(crate) fn create_in(
         {
             Ok(f) => {
                 let _ = std::fs::remove_file(&path);
-                return Ok(off_stdio(f));
+                return Ok(super::stdio::lifted(f));
             }
             Err(e) => last = Some(e),
         }
@@ -62,16 +64,6 @@ pub(crate) fn create_in(
             dir.display()
         ),
     ))
-}
-
-/// `f` never on 0-2, which the application may have freed: what it writes
-/// to "stderr" would go into the spooled body (`super::stdio::lift`).
-fn off_stdio(f: File) -> File {
-    use std::os::fd::{FromRawFd, IntoRawFd};
-    let fd = super::stdio::lift(f.into_raw_fd());
-    // SAFETY: `fd` is the file's descriptor, or the copy lift made of it
-    // (lift re-pointed the old number): owned by the File made here alone.
-    unsafe { File::from_raw_fd(fd) }
 }
 
 #[cfg(test)]

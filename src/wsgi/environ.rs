@@ -218,6 +218,18 @@ pub(crate) fn fmt_u64(buf: &mut [u8; 20], mut n: u64) -> &[u8] {
     &buf[i..]
 }
 
+/// Formats `v` in decimal into `buf` (with a sign when negative) without
+/// allocating.
+pub(crate) fn fmt_i64(buf: &mut [u8; 20], v: i64) -> &[u8] {
+    let digits = fmt_u64(buf, v.unsigned_abs()).len();
+    let mut start = buf.len() - digits;
+    if v < 0 {
+        start -= 1;
+        buf[start] = b'-';
+    }
+    &buf[start..]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,5 +314,8 @@ mod tests {
         assert_eq!(fmt_u64(&mut b, 0), b"0");
         assert_eq!(fmt_u64(&mut b, 8080), b"8080");
         assert_eq!(fmt_u64(&mut b, u64::MAX), b"18446744073709551615");
+        for v in [0, 7, -7, 10, 1_733_000_000_123_456, i64::MAX, i64::MIN] {
+            assert_eq!(fmt_i64(&mut b, v), v.to_string().as_bytes());
+        }
     }
 }

@@ -9,7 +9,7 @@
 //! mod_wsgi), which the dict sinks leave out; the timing instants
 //! (`mod_wsgi.request_start` …) are floats the runner adds from them.
 
-use super::environ::{cgi_variables, collapse_slashes, Mount, Sink};
+use super::environ::{cgi_variables, collapse_slashes, fmt_i64, fmt_u64, Mount, Sink};
 use super::proxy::Policy;
 use crate::config::{MapHeadToGet, RequestConfig};
 use crate::httpd::request::Request;
@@ -145,14 +145,14 @@ pub(crate) fn request_variables(r: &Request, t: &Target<'_>, sink: &mut impl Sin
     let mut digits = [0u8; 20];
     sink.put(
         b"mod_wsgi.listener_port",
-        decimal(i64::from(port), &mut digits),
+        fmt_u64(&mut digits, u64::from(port)),
     );
     sink.put(b"mod_wsgi.script_name", &script_name);
     sink.put(b"mod_wsgi.path_info", &path_info);
-    sink.put(X_REQUEST_START_US, decimal(r.request_time(), &mut digits));
+    sink.put(X_REQUEST_START_US, fmt_i64(&mut digits, r.request_time()));
     sink.put(
         b"mod_wsgi.server_pid",
-        decimal(i64::from(server_pid()), &mut digits),
+        fmt_u64(&mut digits, u64::from(server_pid())),
     );
     match r.ensure_log_id() {
         Some(id) => sink.put(b"mod_wsgi.request_id", id),
@@ -198,42 +198,9 @@ fn request_id() -> String {
 /// time otherwise). Requests are served only by threads of processes that
 /// never fork again (Apache children, daemon processes): no thread serving
 /// requests inherits a value from a parent.
-/// `v` in decimal, written into `out` (no allocation, for per-request
-/// environ values).
-pub(crate) fn decimal(v: i64, out: &mut [u8; 20]) -> &[u8] {
-    let mut n = v.unsigned_abs();
-    let mut i = out.len();
-    loop {
-        i -= 1;
-        out[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    if v < 0 {
-        i -= 1;
-        out[i] = b'-';
-    }
-    &out[i..]
-}
-
 fn server_pid() -> u32 {
     thread_local! {
         static PID: u32 = std::process::id();
     }
     PID.with(|p| *p)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::decimal;
-
-    #[test]
-    fn decimal_matches_to_string() {
-        for v in [0, 7, -7, 10, 1_733_000_000_123_456, i64::MAX, i64::MIN] {
-            let mut out = [0u8; 20];
-            assert_eq!(decimal(v, &mut out), v.to_string().as_bytes());
-        }
-    }
 }
